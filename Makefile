@@ -1,0 +1,27 @@
+# `make demo` and `make test` set everything up themselves: system packages, a virtual
+# environment in .venv, and polyreg installed into it.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml .ci/system-packages
+	bash .ci/system-packages
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/polyreg count examples/relu_2x8x8.json --box -1 1
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) examples/benchmark.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

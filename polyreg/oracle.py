@@ -1,0 +1,152 @@
+"""The only module that calls cddlib (pycddlib's exact GMP backend, ``cdd.gmp``).
+
+Every answer is checked in exact arithmetic before it is returned: an interior point must
+have strict slack on every row, and a proof of "no interior" must be a valid multiplier
+vector. cddlib is the search engine; these checks are what polyreg relies on.
+
+Rows follow cddlib's convention: ``(b, a_1, ..., a_d)`` means ``0 <= b + a.x``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+import cdd
+import cdd.gmp
+
+from .errors import OracleError
+from .exact import Row, Vec
+
+MAX, MIN = cdd.LPObjType.MAX, cdd.LPObjType.MIN
+
+
+@dataclass(frozen=True, slots=True)
+class Interior:
+    """A point with strict slack on every row: the polyhedron is full-dimensional."""
+    point: Vec
+
+
+@dataclass(frozen=True, slots=True)
+class NoInterior:
+    """Multipliers ``y >= 0`` (sparse, by row index) with ``sum y_j a_j = 0``, all on rows with
+    ``a_j != 0``: if ``sum y_j b_j < 0`` the polyhedron is empty (Farkas), if it is ``= 0`` every
+    used row is tight on the whole polyhedron, which therefore lies in a hyperplane (Motzkin)."""
+    multipliers: tuple[tuple[int, Fraction], ...]
+    empty: bool
+
+
+def solve_lp(array: list[list[int | Fraction]], sense: cdd.LPObjType) -> cdd.gmp.LinProg:
+    """Solve ``array`` (constraint rows, then the objective row last) exactly."""
+    try:
+        lp = cdd.gmp.linprog_from_array(array, sense)
+        cdd.gmp.linprog_solve(lp)
+    except (RuntimeError, ValueError) as err:
+        raise OracleError(f"cddlib LP failed on a {len(array) - 1}x{len(array[0]) - 1} problem: {err}") from None
+    return lp
+
+
+def interior_point_or_proof(rows: Sequence[Row],
+                            hints: Sequence[Vec | None] = ()) -> Interior | NoInterior:
+    """Decide exactly whether ``{x : 0 <= b_j + a_j.x}`` has an interior point.
+
+    Solves ``max t`` subject to ``b_j + a_j.x >= t |a_j|_1`` and ``t <= 1``: a positive optimum
+    gives a point with strict slack, a non-positive one gives its dual as the proof.
+    ``hints`` are points to try first: one with strict slack is returned without an LP.
+    """
+    dim = len(rows[0]) - 1
+    for j, row in enumerate(rows):
+        if not any(row[1:]) and row[0] < 0:
+            return NoInterior(((j, Fraction(1)),), empty=True)
+    live = [j for j, row in enumerate(rows) if any(row[1:])]
+    for hint in hints:
+        if hint is not None and all(slack(rows[j], hint) > 0 for j in live):
+            return Interior(tuple(hint))
+    array: list[list[int | Fraction]] = [
+        list(rows[j]) + [-sum(abs(a) for a in rows[j][1:])] for j in live]
+    array.append([1] + [0] * dim + [-1])
+    array.append([0] * (dim + 1) + [1])
+    lp = solve_lp(array, MAX)
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        raise OracleError(f"interior LP on {len(live)} rows in dimension {dim} ended with status {lp.status!r}")
+    if lp.obj_value > 0:
+        return Interior(rounded_interior_point(rows, live, lp.primal_solution[:dim]))
+    y = {live[i]: Fraction(v) for i, v in lp.dual_solution if i < len(live) and v != 0}
+    return checked_proof(rows, y)
+
+
+def slack(row: Row, x: Sequence[Fraction]) -> Fraction:
+    return row[0] + sum((a * xi for a, xi in zip(row[1:], x) if a), Fraction(0))
+
+
+def rounded_interior_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction]) -> Vec:
+    """A point with small denominators near ``x`` that keeps strict slack (``x`` itself if none)."""
+    for bits in (4, 10, 20, 40):
+        scale = 1 << bits
+        numer = [round(Fraction(xi) * scale) for xi in x]
+        if all(rows[j][0] * scale + sum(a * n for a, n in zip(rows[j][1:], numer)) > 0 for j in live):
+            return tuple(Fraction(n, scale) for n in numer)
+    point = tuple(Fraction(xi) for xi in x)
+    if not all(slack(rows[j], point) > 0 for j in live):
+        raise OracleError("cddlib's interior point does not have strict slack")
+    return point
+
+
+def checked_proof(rows: Sequence[Row], y: dict[int, Fraction]) -> NoInterior:
+    """Verify the multipliers ``y`` exactly and package them, or raise ``OracleError``."""
+    dim = len(rows[0]) - 1
+    normal = [sum((yj * rows[j][i + 1] for j, yj in y.items()), Fraction(0)) for i in range(dim)]
+    constant = sum((yj * rows[j][0] for j, yj in y.items()), Fraction(0))
+    if not y or any(normal) or constant > 0 or any(v < 0 for v in y.values()) \
+            or any(not any(rows[j][1:]) for j in y):
+        raise OracleError(f"cddlib's dual solution is not a valid certificate (y={y})")
+    return NoInterior(tuple(sorted(y.items())), empty=constant < 0)
+
+
+def unbounded_direction(rows: Sequence[Row]) -> tuple[int, int] | None:
+    """``(i, +1)`` or ``(i, -1)`` when ``x_i`` is unbounded above or below on the polyhedron,
+    ``None`` when it is bounded (decided by 2d exact LPs)."""
+    dim = len(rows[0]) - 1
+    for i in range(dim):
+        for sign in (1, -1):
+            objective = [0] * (dim + 1)
+            objective[i + 1] = sign
+            lp = solve_lp([list(r) for r in rows] + [objective], MAX)
+            if lp.status == cdd.LPStatusType.DUAL_INCONSISTENT:
+                return i, sign
+            if lp.status not in (cdd.LPStatusType.OPTIMAL, cdd.LPStatusType.INCONSISTENT):
+                raise OracleError(f"boundedness LP for x_{i} ended with status {lp.status!r}")
+    return None
+
+
+def vertices(rows: Sequence[Row]) -> list[Vec]:
+    """The vertices of a bounded polyhedron (exact, via cddlib's double description)."""
+    mat = cdd.gmp.matrix_from_array([list(r) for r in rows], rep_type=cdd.RepType.INEQUALITY)
+    try:
+        gens = cdd.gmp.copy_generators(cdd.gmp.polyhedron_from_matrix(mat))
+    except RuntimeError as err:
+        raise OracleError(f"cddlib vertex enumeration failed: {err}") from None
+    if gens.lin_set or any(g[0] == 0 for g in gens.array):
+        raise OracleError("vertices() needs a bounded polyhedron; cddlib found a ray or a line")
+    return [tuple(Fraction(v) for v in g[1:]) for g in gens.array]
+
+
+def facet_point(hyperplane: Row, rows: Sequence[Row]) -> Vec | None:
+    """A point ``x`` with ``hyperplane(x) = 0`` and strict slack on every other row, or ``None``
+    when there is none, i.e. when the polyhedron meets the hyperplane in less than a facet.
+    Rows equal to ``hyperplane`` or to its negation are skipped (they vanish on it)."""
+    dim = len(hyperplane) - 1
+    negated = tuple(-v for v in hyperplane)
+    others = [r for r in rows if r != hyperplane and r != negated]
+    array: list[list[int | Fraction]] = [list(hyperplane) + [0], list(negated) + [0]]
+    array += [list(r) + [-sum(abs(a) for a in r[1:])] for r in others]
+    array += [[1] + [0] * dim + [-1], [0] * (dim + 1) + [1]]
+    lp = solve_lp(array, MAX)
+    if lp.status == cdd.LPStatusType.INCONSISTENT or (lp.status == cdd.LPStatusType.OPTIMAL and lp.obj_value <= 0):
+        return None
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        raise OracleError(f"facet LP ended with status {lp.status!r}")
+    point = tuple(Fraction(v) for v in lp.primal_solution[:dim])
+    if slack(hyperplane, point) != 0 or not all(slack(r, point) > 0 for r in others):
+        raise OracleError("cddlib's facet point is not on the facet's relative interior")
+    return point
