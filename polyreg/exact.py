@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 from math import gcd
+from operator import mul
 from typing import NoReturn, Sequence
 
 Q = Fraction
@@ -80,3 +81,26 @@ def dot(a: Sequence[Fraction | int], x: Sequence[Fraction | int]) -> Fraction:
 def row_value(row: Row, x: Sequence[Fraction | int]) -> Fraction:
     """``b + a.x`` for a row ``(b, a_1, ..., a_d)``."""
     return row[0] + dot(row[1:], x)
+
+
+# A point in homogeneous integer coordinates: (D, n_1, ..., n_d) with D > 0 stands for
+# (n_1/D, ..., n_d/D). Then the slack of a row (b, a) is row_at(row, point) / D: its sign
+# comes from one integer inner product.
+Hom = tuple[int, ...]
+
+
+def hom_from_vec(x: Sequence[Fraction | int]) -> Hom:
+    fracs = [Fraction(v) for v in x]
+    denominator = 1
+    for f in fracs:
+        denominator = denominator * f.denominator // gcd(denominator, f.denominator)
+    return (denominator, *(int(f * denominator) for f in fracs))
+
+
+def vec_from_hom(point: Hom) -> Vec:
+    return tuple(Fraction(n, point[0]) for n in point[1:])
+
+
+def row_at(row: Row, point: Hom) -> int:
+    """``D * (b + a.x)`` for the point ``x`` with homogeneous coordinates ``point``."""
+    return sum(map(mul, row, point))

@@ -25,9 +25,9 @@ import flint
 from .affine import Affine
 from .cpwl import Cell, Cpwl, Leaf, Node, Prune, RowId, Split
 from .errors import DomainError, InputError
-from .exact import Row, Vec
+from .exact import Hom, Row, Vec, row_at, vec_from_hom
 from .ir import Dense, Maxout, Mlp, Relu
-from .oracle import Interior, interior_point_or_proof, unbounded_direction
+from .oracle import Interior, NoInterior, interior_point_or_proof, unbounded_direction
 from .polyhedron import Polyhedron
 from .semantics import Pattern
 
@@ -55,7 +55,7 @@ def lower(net: Mlp, domain: Polyhedron, progress: Progress | None = None) -> Cpw
     return Cpwl(net, domain, tuple(enumerator.cells), tree)
 
 
-def domain_interior_point(domain: Polyhedron) -> Vec:
+def domain_interior_point(domain: Polyhedron) -> Hom:
     """An exact interior point of the domain, after checking it is bounded and full-dimensional."""
     if not domain.rows:
         raise DomainError("the domain has no inequalities, so it is unbounded; give a box or a polytope")
@@ -78,7 +78,7 @@ class State:
     """A cell under construction: its rows, their names and an exact interior point."""
     rows: list[Row]
     row_ids: list[RowId]
-    point: Vec
+    point: Hom
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Unit:
     fixed: Optional[int] = None                      # decided without geometry
     option_rows: dict[int, list[tuple[RowId, Row]]] = field(default_factory=dict)
     pruned: dict[int, Prune] = field(default_factory=dict)
-    witnesses: dict[int, Vec] = field(default_factory=dict)  # interior points found on entry
+    witnesses: dict[int, Hom] = field(default_factory=dict)  # interior points found on entry
     num_options: int = 2
 
     @property
@@ -149,7 +149,7 @@ class Enumerator:
             new = unit.option_rows[option]
             rows = state.rows + [r for _, r in new]
             ids = state.row_ids + [i for i, _ in new]
-            result = interior_point_or_proof(rows, hints=(state.point, unit.witnesses.get(option)))
+            result = interior_or_proof(rows, new, state.point, unit.witnesses.get(option))
             if isinstance(result, Interior):
                 decided[option] = State(rows, ids, result.point)
             else:
@@ -175,7 +175,7 @@ class Enumerator:
     def classify_options(self, unit: Unit, state: State) -> None:
         for option, new in unit.option_rows.items():
             rows = state.rows + [r for _, r in new]
-            result = interior_point_or_proof(rows, hints=(state.point,))
+            result = interior_or_proof(rows, new, state.point)
             if isinstance(result, Interior):
                 unit.witnesses[option] = result.point
             else:
@@ -186,10 +186,19 @@ class Enumerator:
         entries = [[Fraction(int(v.p), int(v.q)) for v in row] for row in M.tolist()]
         affine = Affine(tuple(tuple(row[1:]) for row in entries), tuple(row[0] for row in entries))
         self.cells.append(Cell(Polyhedron(self.dim, tuple(state.rows)), tuple(state.row_ids),
-                               state.point, pattern, affine))
+                               vec_from_hom(state.point), pattern, affine))
         if self.progress is not None:
             self.progress(len(self.cells), time.perf_counter() - self.started)
         return Leaf(len(self.cells) - 1)
+
+
+def interior_or_proof(rows: list[Row], new: list[tuple[RowId, Row]], point: Hom,
+                      witness: Hom | None = None) -> Interior | NoInterior:
+    """The oracle's answer for ``rows``, which are a cell's rows (``point`` strictly inside)
+    followed by the ``new`` ones: when ``point`` satisfies the new rows strictly, no LP is run."""
+    if all(row_at(r, point) > 0 for _, r in new):
+        return Interior(point)
+    return interior_point_or_proof(rows, hints=(witness,))
 
 
 def prune_from(multipliers: Sequence[tuple[int, Fraction]], ids: Sequence[RowId], empty: bool) -> Prune:
@@ -241,11 +250,13 @@ def gate(layer: object, choices: list[int], M: flint.fmpq_mat) -> flint.fmpq_mat
     """The map after the nonlinear layer, given every unit's choice."""
     width = M.nrows()
     if isinstance(layer, Relu):
-        select = flint.fmpq_mat(width, width, [int(i == j and choices[i] == 1)
-                                               for i in range(width) for j in range(width)])
+        select = flint.fmpq_mat(width, width)
+        for i, choice in enumerate(choices):
+            if choice:
+                select[i, i] = 1
     else:
         assert isinstance(layer, Maxout)
-        k = layer.rank
-        select = flint.fmpq_mat(len(choices), width, [int(j == i * k + choices[i])
-                                                      for i in range(len(choices)) for j in range(width)])
+        select = flint.fmpq_mat(len(choices), width)
+        for i, choice in enumerate(choices):
+            select[i, i * layer.rank + choice] = 1
     return select * M

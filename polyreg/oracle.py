@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import gcd
 from typing import Sequence
 
 import cdd
 import cdd.gmp
 
 from .errors import OracleError
-from .exact import Row, Vec
+from .exact import Hom, Row, Vec, hom_from_vec, row_at
 
 MAX, MIN = cdd.LPObjType.MAX, cdd.LPObjType.MIN
 
@@ -24,7 +25,7 @@ MAX, MIN = cdd.LPObjType.MAX, cdd.LPObjType.MIN
 @dataclass(frozen=True, slots=True)
 class Interior:
     """A point with strict slack on every row: the polyhedron is full-dimensional."""
-    point: Vec
+    point: Hom   # homogeneous integer coordinates (exact.Hom)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +48,7 @@ def solve_lp(array: list[list[int | Fraction]], sense: cdd.LPObjType) -> cdd.gmp
 
 
 def interior_point_or_proof(rows: Sequence[Row],
-                            hints: Sequence[Vec | None] = ()) -> Interior | NoInterior:
+                            hints: Sequence[Hom | None] = ()) -> Interior | NoInterior:
     """Decide exactly whether ``{x : 0 <= b_j + a_j.x}`` has an interior point.
 
     Solves ``max t`` subject to ``b_j + a_j.x >= t |a_j|_1`` and ``t <= 1``: a positive optimum
@@ -60,8 +61,8 @@ def interior_point_or_proof(rows: Sequence[Row],
             return NoInterior(((j, Fraction(1)),), empty=True)
     live = [j for j, row in enumerate(rows) if any(row[1:])]
     for hint in hints:
-        if hint is not None and all(slack(rows[j], hint) > 0 for j in live):
-            return Interior(tuple(hint))
+        if hint is not None and all(row_at(rows[j], hint) > 0 for j in live):
+            return Interior(hint)
     array: list[list[int | Fraction]] = [
         list(rows[j]) + [-sum(abs(a) for a in rows[j][1:])] for j in live]
     array.append([1] + [0] * dim + [-1])
@@ -79,28 +80,30 @@ def slack(row: Row, x: Sequence[Fraction]) -> Fraction:
     return row[0] + sum((a * xi for a, xi in zip(row[1:], x) if a), Fraction(0))
 
 
-def rounded_interior_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction]) -> Vec:
+def rounded_interior_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction]) -> Hom:
     """A point with small denominators near ``x`` that keeps strict slack (``x`` itself if none)."""
     for bits in (4, 10, 20, 40):
         scale = 1 << bits
-        numer = [round(Fraction(xi) * scale) for xi in x]
-        if all(rows[j][0] * scale + sum(a * n for a, n in zip(rows[j][1:], numer)) > 0 for j in live):
-            return tuple(Fraction(n, scale) for n in numer)
-    point = tuple(Fraction(xi) for xi in x)
-    if not all(slack(rows[j], point) > 0 for j in live):
+        point = (scale, *(round(Fraction(xi) * scale) for xi in x))
+        if all(row_at(rows[j], point) > 0 for j in live):
+            return point
+    point = hom_from_vec(x)
+    if not all(row_at(rows[j], point) > 0 for j in live):
         raise OracleError("cddlib's interior point does not have strict slack")
     return point
 
 
 def checked_proof(rows: Sequence[Row], y: dict[int, Fraction]) -> NoInterior:
     """Verify the multipliers ``y`` exactly and package them, or raise ``OracleError``."""
-    dim = len(rows[0]) - 1
-    normal = [sum((yj * rows[j][i + 1] for j, yj in y.items()), Fraction(0)) for i in range(dim)]
-    constant = sum((yj * rows[j][0] for j, yj in y.items()), Fraction(0))
-    if not y or any(normal) or constant > 0 or any(v < 0 for v in y.values()) \
+    scale = 1
+    for value in y.values():
+        scale = scale * value.denominator // gcd(scale, value.denominator)
+    weights = {j: int(value * scale) for j, value in y.items()}
+    combined = [sum(w * rows[j][i] for j, w in weights.items()) for i in range(len(rows[0]))]
+    if not y or any(combined[1:]) or combined[0] > 0 or any(w < 0 for w in weights.values()) \
             or any(not any(rows[j][1:]) for j in y):
         raise OracleError(f"cddlib's dual solution is not a valid certificate (y={y})")
-    return NoInterior(tuple(sorted(y.items())), empty=constant < 0)
+    return NoInterior(tuple(sorted(y.items())), empty=combined[0] < 0)
 
 
 def unbounded_direction(rows: Sequence[Row]) -> tuple[int, int] | None:
