@@ -34,13 +34,18 @@ from .semantics import Pattern
 Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
 
 
-def lower(net: Mlp, domain: Polyhedron, progress: Progress | None = None) -> Cpwl:
-    """The exact CPWL object of ``net`` on ``domain`` (bounded and full-dimensional)."""
+def lower(net: Mlp, domain: Polyhedron, progress: Progress | None = None,
+          float_guesses: bool = True) -> Cpwl:
+    """The exact CPWL object of ``net`` on ``domain`` (bounded and full-dimensional).
+
+    ``float_guesses`` lets a floating-point LP suggest each answer before it is confirmed
+    exactly; the result is the same with it off, only slower.
+    """
     if domain.dim != net.input_dim:
         raise InputError(f"the domain has dimension {domain.dim} but the network expects "
                          f"input_dim = {net.input_dim}")
     point = domain_interior_point(domain)
-    enumerator = Enumerator(net, domain, progress)
+    enumerator = Enumerator(net, domain, progress, float_guesses)
     ids = tuple((-1, j, -1) for j in range(len(domain.rows)))
     start = State(list(domain.rows), list(ids), point)
     identity = flint.fmpq_mat(net.input_dim, net.input_dim + 1,
@@ -96,8 +101,9 @@ class Unit:
 
 
 class Enumerator:
-    def __init__(self, net: Mlp, domain: Polyhedron, progress: Progress | None) -> None:
+    def __init__(self, net: Mlp, domain: Polyhedron, progress: Progress | None, float_guesses: bool) -> None:
         self.net = net
+        self.float_guesses = float_guesses
         self.dim = net.input_dim
         self.cells: list[Cell] = []
         self.progress = progress
@@ -149,7 +155,7 @@ class Enumerator:
             new = unit.option_rows[option]
             rows = state.rows + [r for _, r in new]
             ids = state.row_ids + [i for i, _ in new]
-            result = interior_or_proof(rows, new, state.point, unit.witnesses.get(option))
+            result = interior_or_proof(rows, new, state.point, unit.witnesses.get(option), self.float_guesses)
             if isinstance(result, Interior):
                 decided[option] = State(rows, ids, result.point)
             else:
@@ -175,7 +181,7 @@ class Enumerator:
     def classify_options(self, unit: Unit, state: State) -> None:
         for option, new in unit.option_rows.items():
             rows = state.rows + [r for _, r in new]
-            result = interior_or_proof(rows, new, state.point)
+            result = interior_or_proof(rows, new, state.point, None, self.float_guesses)
             if isinstance(result, Interior):
                 unit.witnesses[option] = result.point
             else:
@@ -193,12 +199,12 @@ class Enumerator:
 
 
 def interior_or_proof(rows: list[Row], new: list[tuple[RowId, Row]], point: Hom,
-                      witness: Hom | None = None) -> Interior | NoInterior:
+                      witness: Hom | None, float_guess: bool) -> Interior | NoInterior:
     """The oracle's answer for ``rows``, which are a cell's rows (``point`` strictly inside)
     followed by the ``new`` ones: when ``point`` satisfies the new rows strictly, no LP is run."""
     if all(row_at(r, point) > 0 for _, r in new):
         return Interior(point)
-    return interior_point_or_proof(rows, hints=(witness,))
+    return interior_point_or_proof(rows, (witness,), float_guess)
 
 
 def prune_from(multipliers: Sequence[tuple[int, Fraction]], ids: Sequence[RowId], empty: bool) -> Prune:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from math import gcd
 from typing import Sequence
 
@@ -47,26 +48,32 @@ def solve_lp(array: list[list[int | Fraction]], sense: cdd.LPObjType) -> cdd.gmp
     return lp
 
 
-def interior_point_or_proof(rows: Sequence[Row],
-                            hints: Sequence[Hom | None] = ()) -> Interior | NoInterior:
+def interior_point_or_proof(rows: Sequence[Row], hints: Sequence[Hom | None] = (),
+                            float_guess: bool = True) -> Interior | NoInterior:
     """Decide exactly whether ``{x : 0 <= b_j + a_j.x}`` has an interior point.
 
     Solves ``max t`` subject to ``b_j + a_j.x >= t |a_j|_1`` and ``t <= 1``: a positive optimum
     gives a point with strict slack, a non-positive one gives its dual as the proof.
     ``hints`` are points to try first: one with strict slack is returned without an LP.
+    With ``float_guess`` a floating-point LP first suggests the answer; it is used only once
+    confirmed exactly (the point's slacks, or an exact LP on the suggested rows only).
     """
     dim = len(rows[0]) - 1
+    augmented = [lp_row(row) for row in rows]
     for j, row in enumerate(rows):
-        if not any(row[1:]) and row[0] < 0:
+        if augmented[j] is None and row[0] < 0:
             return NoInterior(((j, Fraction(1)),), empty=True)
-    live = [j for j, row in enumerate(rows) if any(row[1:])]
+    live = [j for j, a in enumerate(augmented) if a is not None]
     for hint in hints:
         if hint is not None and all(row_at(rows[j], hint) > 0 for j in live):
             return Interior(hint)
-    array: list[list[int | Fraction]] = [
-        list(rows[j]) + [-sum(abs(a) for a in rows[j][1:])] for j in live]
+    array = [augmented[j] for j in live]
     array.append([1] + [0] * dim + [-1])
     array.append([0] * (dim + 1) + [1])
+    if float_guess:
+        guessed = confirmed_guess(rows, live, array)
+        if guessed is not None:
+            return guessed
     lp = solve_lp(array, MAX)
     if lp.status != cdd.LPStatusType.OPTIMAL:
         raise OracleError(f"interior LP on {len(live)} rows in dimension {dim} ended with status {lp.status!r}")
@@ -76,8 +83,47 @@ def interior_point_or_proof(rows: Sequence[Row],
     return checked_proof(rows, y)
 
 
+@lru_cache(maxsize=1 << 16)
+def lp_row(row: Row) -> list[int] | None:
+    """``row`` followed by ``-|a|_1`` (the interior LP's row), or ``None`` for a zero normal."""
+    weight = sum(abs(a) for a in row[1:])
+    return [*row, -weight] if weight else None
+
+
 def slack(row: Row, x: Sequence[Fraction]) -> Fraction:
     return row[0] + sum((a * xi for a, xi in zip(row[1:], x) if a), Fraction(0))
+
+
+def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]) -> Interior | NoInterior | None:
+    """The float LP's answer to the interior LP ``array``, once confirmed exactly; else ``None``.
+
+    A suggested point is rounded to a dyadic point and kept only if its slacks are exactly
+    positive. A suggested "no interior" names the rows carrying the float dual; the exact LP on
+    those rows alone must then have a non-positive optimum, and its dual is a proof for all rows.
+    """
+    dim = len(array[0]) - 2
+    try:
+        lp = cdd.linprog_from_array(array, MAX)
+        cdd.linprog_solve(lp)
+    except (RuntimeError, ValueError, OverflowError):
+        return None
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        return None
+    if lp.obj_value > 1e-9:
+        for bits in (10, 20, 40):
+            scale = 1 << bits
+            point = (scale, *(round(xi * scale) for xi in lp.primal_solution[:dim]))
+            if all(row_at(rows[j], point) > 0 for j in live):
+                return Interior(point)
+        return None
+    support = [i for i, v in lp.dual_solution if i < len(live) and v > 1e-12]
+    if not support:
+        return None
+    exact = solve_lp([array[i] for i in support] + array[-2:], MAX)
+    if exact.status != cdd.LPStatusType.OPTIMAL or exact.obj_value > 0:
+        return None
+    y = {live[support[i]]: Fraction(v) for i, v in exact.dual_solution if i < len(support) and v != 0}
+    return checked_proof(rows, y)
 
 
 def rounded_interior_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction]) -> Hom:

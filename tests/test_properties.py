@@ -46,3 +46,21 @@ def test_activation_regions_match_brute_force_over_all_patterns(net):
     domain = box(net.input_dim, -1, 1)
     cpwl = lower(net, domain)
     assert len(cpwl.cells) == brute_force_activation_regions(net, list(domain.rows))
+
+
+@settings(max_examples=25)
+@given(networks(max_dim=3))
+def test_float_guesses_do_not_change_the_result(net):
+    domain = box(net.input_dim, -1, 1)
+    def summary(cpwl):
+        return sorted((c.pattern, c.polyhedron.rows, c.affine) for c in cpwl.cells)
+    assert summary(lower(net, domain, float_guesses=True)) == summary(lower(net, domain, float_guesses=False))
+
+
+def test_float_guesses_do_not_change_the_result_on_a_larger_network():
+    from polyreg.families import random_relu
+    from polyreg import region_counts
+    net = random_relu(2, [12, 10], seed=11)
+    guessed, exact = (lower(net, box(2, -1, 1), float_guesses=g) for g in (True, False))
+    assert sorted((c.pattern, c.affine) for c in guessed.cells) == sorted((c.pattern, c.affine) for c in exact.cells)
+    assert region_counts(guessed) == region_counts(exact)

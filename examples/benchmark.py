@@ -1,0 +1,64 @@
+"""Benchmark: enumerate a fixed suite of networks and report cells, time, cells/s and peak memory.
+
+Run with ``make bench`` (or ``python examples/benchmark.py [--quick] [NAME ...]``). Each case runs
+in a fresh process, so its peak resident memory is its own. Counts include all three region
+definitions (the linear-region merge is part of the time).
+"""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+
+from polyreg import box, lower, region_counts
+from polyreg.families import random_maxout, random_relu, sawtooth
+
+
+def suite() -> dict[str, tuple]:
+    cases = {}
+    for d in (2, 3, 4):
+        for hidden in ([8], [16], [32], [8, 8], [16, 16], [32, 32]):
+            name = f"relu {d}->" + "->".join(map(str, hidden))
+            cases[name] = (lambda d=d, hidden=hidden: random_relu(d, hidden, seed=0), d, -1, 1)
+    cases["maxout 2->3x3->3x3 rank 3"] = (lambda: random_maxout(2, [3, 3], 3, seed=0), 2, -1, 1)
+    cases["maxout 3->4->4 rank 4"] = (lambda: random_maxout(3, [4, 4], 4, seed=0), 3, -1, 1)
+    cases["sawtooth depth 10"] = (lambda: sawtooth(10), 1, 0, 1)
+    return cases
+
+
+def run_case(name: str) -> dict:
+    build, d, lo, hi = suite()[name]
+    net = build()
+    started = time.perf_counter()
+    cpwl = lower(net, box(d, lo, hi))
+    counts = region_counts(cpwl)
+    seconds = time.perf_counter() - started
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"name": name, "cells": counts.cells, "linear_regions": counts.linear_regions,
+            "seconds": round(seconds, 2), "cells_per_s": round(counts.cells / seconds),
+            "peak_mib": round(peak_mib)}
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--case"]:
+        print(json.dumps(run_case(argv[1])))
+        return
+    names = [a for a in argv if not a.startswith("--")] or list(suite())
+    if "--quick" in argv:
+        names = [n for n in names if "32->32" not in n and "4->16->16" not in n]
+    print(f"| network | cells | linear regions | seconds | cells/s | peak MiB |")
+    print(f"|---|---:|---:|---:|---:|---:|")
+    for name in names:
+        out = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True)
+        if out.returncode:
+            print(f"| {name} | failed: {out.stderr.strip().splitlines()[-1]} |||||", flush=True)
+            continue
+        r = json.loads(out.stdout)
+        print(f"| {r['name']} | {r['cells']} | {r['linear_regions']} | {r['seconds']} | "
+              f"{r['cells_per_s']} | {r['peak_mib']} |", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,21 @@
+"""The runnable examples run, and the Python API refuses floats."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from polyreg import InexactInputError, box
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_api_example_runs():
+    out = subprocess.run([sys.executable, str(EXAMPLES / "api.py")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "activation regions" in out.stdout
+
+
+def test_floats_are_refused_with_advice():
+    with pytest.raises(InexactInputError, match=r"got the float 0\.1.*\"1/10\""):
+        box(2, 0.1, 1)
