@@ -48,8 +48,8 @@ def main(argv: list[str]) -> None:
     names = [a for a in argv if not a.startswith("--")] or list(suite())
     if "--quick" in argv:
         names = [n for n in names if "32->32" not in n and "4->16->16" not in n]
-    print(f"| network | cells | linear regions | seconds | cells/s | peak MiB |")
-    print(f"|---|---:|---:|---:|---:|---:|")
+    print("| network | cells | linear regions | seconds | cells/s | peak MiB |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name in names:
         out = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True)
         if out.returncode:

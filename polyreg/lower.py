@@ -25,7 +25,7 @@ import flint
 from .affine import Affine
 from .cpwl import Cell, Cpwl, Leaf, Node, Prune, RowId, Split
 from .errors import DomainError, InputError
-from .exact import Hom, Row, Vec, row_at, vec_from_hom
+from .exact import Hom, Row, row_at, vec_from_hom
 from .ir import Dense, Maxout, Mlp, Relu
 from .oracle import Interior, NoInterior, interior_point_or_proof, unbounded_direction
 from .polyhedron import Polyhedron
@@ -108,12 +108,8 @@ class Enumerator:
         self.cells: list[Cell] = []
         self.progress = progress
         self.started = time.perf_counter()
-        self.dense = {i: (flint.fmpq_mat(len(l.weight), len(l.weight[0]), [flint.fmpq(v.numerator, v.denominator)
-                                                                          for row in l.weight for v in row]),
-                          flint.fmpq_mat(len(l.bias), net.input_dim + 1,
-                                         [flint.fmpq(v.numerator, v.denominator) if j == 0 else 0
-                                          for v in l.bias for j in range(net.input_dim + 1)]))
-                      for i, l in enumerate(net.layers) if isinstance(l, Dense)}
+        self.dense = {i: dense_to_flint(layer, net.input_dim)
+                      for i, layer in enumerate(net.layers) if isinstance(layer, Dense)}
 
     def layer_node(self, index: int, M: flint.fmpq_mat, state: State, pattern: Pattern) -> Node:
         """The subtree for ``state`` entering layer ``index`` with map ``M``."""
@@ -205,6 +201,15 @@ def interior_or_proof(rows: list[Row], new: list[tuple[RowId, Row]], point: Hom,
     if all(row_at(r, point) > 0 for _, r in new):
         return Interior(point)
     return interior_point_or_proof(rows, (witness,), float_guess)
+
+
+def dense_to_flint(layer: Dense, dim: int) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
+    """``(W, C)`` such that a map ``M`` (width x (1 + dim)) becomes ``W M + C`` after the layer."""
+    def q(v: Fraction) -> flint.fmpq:
+        return flint.fmpq(v.numerator, v.denominator)
+    W = flint.fmpq_mat(len(layer.weight), len(layer.weight[0]), [q(v) for row in layer.weight for v in row])
+    C = flint.fmpq_mat(len(layer.bias), dim + 1, [q(v) if j == 0 else 0 for v in layer.bias for j in range(dim + 1)])
+    return W, C
 
 
 def prune_from(multipliers: Sequence[tuple[int, Fraction]], ids: Sequence[RowId], empty: bool) -> Prune:
