@@ -22,8 +22,8 @@ def suite() -> dict[str, tuple]:
         for hidden in ([8], [16], [32], [8, 8], [16, 16], [32, 32]):
             name = f"relu {d}->" + "->".join(map(str, hidden))
             cases[name] = (lambda d=d, hidden=hidden: random_relu(d, hidden, seed=0), d, -1, 1)
-    cases["maxout 2->3x3->3x3 rank 3"] = (lambda: random_maxout(2, [3, 3], 3, seed=0), 2, -1, 1)
-    cases["maxout 3->4->4 rank 4"] = (lambda: random_maxout(3, [4, 4], 4, seed=0), 3, -1, 1)
+    cases["maxout 2->8->8 rank 3"] = (lambda: random_maxout(2, [8, 8], 3, seed=0), 2, -1, 1)
+    cases["maxout 3->6->6 rank 4"] = (lambda: random_maxout(3, [6, 6], 4, seed=0), 3, -1, 1)
     cases["sawtooth depth 10"] = (lambda: sawtooth(10), 1, 0, 1)
     return cases
 
