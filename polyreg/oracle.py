@@ -199,3 +199,16 @@ def facet_point(hyperplane: Row, rows: Sequence[Row]) -> Vec | None:
     if slack(hyperplane, point) != 0 or not all(slack(r, point) > 0 for r in others):
         raise OracleError("cddlib's facet point is not on the facet's relative interior")
     return point
+
+
+def irredundant_rows(rows: Sequence[Row]) -> list[int]:
+    """Indices of the rows that remain after removing redundant ones (cddlib, exact) from a
+    full-dimensional polyhedron: the same set, described by its facets only."""
+    mat = cdd.gmp.matrix_from_array([list(r) for r in rows], rep_type=cdd.RepType.INEQUALITY)
+    try:   # matrix_canonicalize changes its argument: `mat` is a fresh copy made above
+        linearities, _, positions = cdd.gmp.matrix_canonicalize(mat)
+    except RuntimeError as err:
+        raise OracleError(f"cddlib redundancy removal failed: {err}") from None
+    if linearities:
+        raise OracleError("irredundant_rows() needs a full-dimensional polyhedron; cddlib found equalities")
+    return [i for i, position in enumerate(positions) if position is not None]

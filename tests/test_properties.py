@@ -64,3 +64,17 @@ def test_float_guesses_do_not_change_the_result_on_a_larger_network():
     guessed, exact = (lower(net, box(2, -1, 1), float_guesses=g) for g in (True, False))
     assert sorted((c.pattern, c.affine) for c in guessed.cells) == sorted((c.pattern, c.affine) for c in exact.cells)
     assert region_counts(guessed) == region_counts(exact)
+
+
+@settings(max_examples=20)
+@given(networks(max_dim=3))
+def test_redundancy_removal_keeps_each_cell_and_leaves_only_needed_rows(net):
+    """Same vertices after removal; without any kept row the rest admit points violating it."""
+    from polyreg.oracle import irredundant_rows, vertices
+    for cell in lower(net, box(net.input_dim, -1, 1)).cells[:4]:
+        rows = list(cell.polyhedron.rows)
+        kept = [rows[i] for i in irredundant_rows(rows)]
+        assert sorted(vertices(kept)) == sorted(vertices(rows))
+        for i, row in enumerate(kept):
+            violated = kept[:i] + kept[i + 1:] + [tuple(-v for v in row)]
+            assert isinstance(interior_point_or_proof(violated), Interior)
