@@ -11,6 +11,8 @@ from math import gcd
 from operator import mul
 from typing import NoReturn, Sequence
 
+from .errors import InexactInputError, InputError
+
 Q = Fraction
 Vec = tuple[Fraction, ...]
 Mat = tuple[Vec, ...]
@@ -37,7 +39,6 @@ def to_q(value: object, *, where: str) -> Fraction:
         except (ValueError, ZeroDivisionError):
             raise_bad(where, value, 'an exact rational such as 3, -0.25 or "1/3"')
     if isinstance(value, float):
-        from .errors import InexactInputError
         raise InexactInputError(
             f"{where}: got the float {value!r}; polyreg needs exact rationals "
             f"(write it as a string such as \"1/10\", or convert it yourself with Fraction(x))")
@@ -45,7 +46,6 @@ def to_q(value: object, *, where: str) -> Fraction:
 
 
 def raise_bad(where: str, value: object, expected: str) -> NoReturn:
-    from .errors import InputError
     shown = repr(value) if len(repr(value)) < 60 else repr(value)[:57] + "..."
     raise InputError(f"{where}: got {type(value).__name__} {shown}; expected {expected}")
 
