@@ -19,10 +19,6 @@ class Affine:
     def in_dim(self) -> int:
         return len(self.A[0]) if self.A else 0
 
-    @property
-    def out_dim(self) -> int:
-        return len(self.b)
-
     def __call__(self, x: Sequence[Fraction | int]) -> Vec:
         return tuple(bi + dot(row, x) for row, bi in zip(self.A, self.b))
 

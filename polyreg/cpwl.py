@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterator, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 from .affine import Affine
 from .exact import Vec
@@ -76,12 +76,3 @@ class Cpwl:
             if cell.polyhedron.contains(x):
                 return cell
         raise ValueError(f"point {tuple(str(v) for v in x)} is not in the domain")
-
-    def nodes(self) -> Iterator[Node]:
-        """Every node of the tree, in preorder."""
-        stack: list[Node] = [self.tree]
-        while stack:
-            node = stack.pop()
-            yield node
-            if isinstance(node, Split):
-                stack.extend(c for c in reversed(node.children) if c is not None)

@@ -13,7 +13,6 @@ from typing import NoReturn, Sequence
 
 from .errors import InexactInputError, InputError
 
-Q = Fraction
 Vec = tuple[Fraction, ...]
 Mat = tuple[Vec, ...]
 Row = tuple[int, ...]

@@ -27,7 +27,7 @@ from .cpwl import Cell, Cpwl, Leaf, Node, Prune, RowId, Split
 from .errors import DomainError, InputError
 from .exact import Hom, Row, row_at, vec_from_hom
 from .ir import Dense, Maxout, Mlp, Relu
-from .oracle import Interior, NoInterior, interior_point_or_proof, unbounded_direction
+from .oracle import Interior, interior_point_or_proof, unbounded_direction
 from .polyhedron import Polyhedron
 from .semantics import Pattern
 
@@ -147,15 +147,25 @@ class Enumerator:
     def options_on(self, unit: Unit, state: State) -> dict[int, State | Prune]:
         """Each option of ``unit`` on ``state``: the child cell, or a proof it has no interior."""
         decided: dict[int, State | Prune] = dict(unit.pruned)
-        for option in unit.live:
+        decided.update(self.decide(unit, state, unit.live))
+        return decided
+
+    def decide(self, unit: Unit, state: State, options: list[int]) -> dict[int, State | Prune]:
+        """For each option: ``state`` cut by its rows with an exact interior point, or a proof.
+        No LP runs when ``state``'s point, or the option's entry witness, is strictly inside."""
+        decided: dict[int, State | Prune] = {}
+        for option in options:
             new = unit.option_rows[option]
             rows = state.rows + [r for _, r in new]
             ids = state.row_ids + [i for i, _ in new]
-            result = interior_or_proof(rows, new, state.point, unit.witnesses.get(option), self.float_guesses)
+            if all(row_at(r, state.point) > 0 for _, r in new):
+                decided[option] = State(rows, ids, state.point)
+                continue
+            result = interior_point_or_proof(rows, (unit.witnesses.get(option),), self.float_guesses)
             if isinstance(result, Interior):
                 decided[option] = State(rows, ids, result.point)
             else:
-                decided[option] = prune_from(result.multipliers, ids, result.empty)
+                decided[option] = Prune(tuple((ids[j], y) for j, y in result.multipliers), result.empty)
         return decided
 
     def classify(self, index: int, M: flint.fmpq_mat, state: State) -> list[Unit]:
@@ -175,14 +185,11 @@ class Enumerator:
         return units
 
     def classify_options(self, unit: Unit, state: State) -> None:
-        for option, new in unit.option_rows.items():
-            rows = state.rows + [r for _, r in new]
-            result = interior_or_proof(rows, new, state.point, None, self.float_guesses)
-            if isinstance(result, Interior):
-                unit.witnesses[option] = result.point
+        for option, decided in self.decide(unit, state, list(unit.option_rows)).items():
+            if isinstance(decided, State):
+                unit.witnesses[option] = decided.point
             else:
-                unit.pruned[option] = prune_from(result.multipliers, state.row_ids + [i for i, _ in new],
-                                                 result.empty)
+                unit.pruned[option] = decided
 
     def leaf(self, state: State, pattern: Pattern, M: flint.fmpq_mat) -> Leaf:
         entries = [[Fraction(int(v.p), int(v.q)) for v in row] for row in M.tolist()]
@@ -194,15 +201,6 @@ class Enumerator:
         return Leaf(len(self.cells) - 1)
 
 
-def interior_or_proof(rows: list[Row], new: list[tuple[RowId, Row]], point: Hom,
-                      witness: Hom | None, float_guess: bool) -> Interior | NoInterior:
-    """The oracle's answer for ``rows``, which are a cell's rows (``point`` strictly inside)
-    followed by the ``new`` ones: when ``point`` satisfies the new rows strictly, no LP is run."""
-    if all(row_at(r, point) > 0 for _, r in new):
-        return Interior(point)
-    return interior_point_or_proof(rows, (witness,), float_guess)
-
-
 def dense_to_flint(layer: Dense, dim: int) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
     """``(W, C)`` such that a map ``M`` (width x (1 + dim)) becomes ``W M + C`` after the layer."""
     def q(v: Fraction) -> flint.fmpq:
@@ -210,10 +208,6 @@ def dense_to_flint(layer: Dense, dim: int) -> tuple[flint.fmpq_mat, flint.fmpq_m
     W = flint.fmpq_mat(len(layer.weight), len(layer.weight[0]), [q(v) for row in layer.weight for v in row])
     C = flint.fmpq_mat(len(layer.bias), dim + 1, [q(v) if j == 0 else 0 for v in layer.bias for j in range(dim + 1)])
     return W, C
-
-
-def prune_from(multipliers: Sequence[tuple[int, Fraction]], ids: Sequence[RowId], empty: bool) -> Prune:
-    return Prune(tuple((ids[j], y) for j, y in multipliers), empty)
 
 
 def integer_rows(M: flint.fmpq_mat) -> list[Row]:

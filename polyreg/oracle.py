@@ -20,7 +20,7 @@ import cdd.gmp
 from .errors import OracleError
 from .exact import Hom, Row, Vec, hom_from_vec, row_at
 
-MAX, MIN = cdd.LPObjType.MAX, cdd.LPObjType.MIN
+MAX = cdd.LPObjType.MAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +110,8 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
     if lp.status != cdd.LPStatusType.OPTIMAL:
         return None
     if lp.obj_value > 1e-9:
-        for bits in (10, 20, 40):
-            scale = 1 << bits
-            point = (scale, *(round(xi * scale) for xi in lp.primal_solution[:dim]))
-            if all(row_at(rows[j], point) > 0 for j in live):
-                return Interior(point)
-        return None
+        point = dyadic_point(rows, live, lp.primal_solution[:dim])
+        return None if point is None else Interior(point)
     support = [i for i, v in lp.dual_solution if i < len(live) and v > 1e-12]
     if not support:
         return None
@@ -126,13 +122,22 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
     return checked_proof(rows, y)
 
 
-def rounded_interior_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction]) -> Hom:
-    """A point with small denominators near ``x`` that keeps strict slack (``x`` itself if none)."""
+def dyadic_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction | float]) -> Hom | None:
+    """A point with denominator 2^4, 2^10, 2^20 or 2^40 near ``x`` with exactly positive slack
+    on the ``live`` rows, or ``None``."""
     for bits in (4, 10, 20, 40):
         scale = 1 << bits
-        point = (scale, *(round(Fraction(xi) * scale) for xi in x))
+        point = (scale, *(round(xi * scale) for xi in x))
         if all(row_at(rows[j], point) > 0 for j in live):
             return point
+    return None
+
+
+def rounded_interior_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction]) -> Hom:
+    """A point with small denominators near the exact interior point ``x`` (``x`` itself if none)."""
+    rounded = dyadic_point(rows, live, x)
+    if rounded is not None:
+        return rounded
     point = hom_from_vec(x)
     if not all(row_at(rows[j], point) > 0 for j in live):
         raise OracleError("cddlib's interior point does not have strict slack")
@@ -188,7 +193,7 @@ def facet_point(hyperplane: Row, rows: Sequence[Row]) -> Vec | None:
     negated = tuple(-v for v in hyperplane)
     others = [r for r in rows if r != hyperplane and r != negated]
     array: list[list[int | Fraction]] = [list(hyperplane) + [0], list(negated) + [0]]
-    array += [list(r) + [-sum(abs(a) for a in r[1:])] for r in others]
+    array += [lp_row(r) or [*r, 0] for r in others]
     array += [[1] + [0] * dim + [-1], [0] * (dim + 1) + [1]]
     lp = solve_lp(array, MAX)
     if lp.status == cdd.LPStatusType.INCONSISTENT or (lp.status == cdd.LPStatusType.OPTIMAL and lp.obj_value <= 0):

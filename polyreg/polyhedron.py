@@ -29,12 +29,6 @@ class Polyhedron:
         constant rows hold), so a neighbourhood of ``x`` lies in the polyhedron."""
         return all(row_value(r, x) > 0 if any(r[1:]) else r[0] >= 0 for r in self.rows)
 
-    def meet(self, other: "Polyhedron") -> "Polyhedron":
-        """The intersection, as the concatenation of both row lists."""
-        if other.dim != self.dim:
-            raise ValueError(f"dimension mismatch: {self.dim} and {other.dim}")
-        return Polyhedron(self.dim, self.rows + other.rows)
-
 
 def polyhedron_from_rows(dim: int, rows: Sequence[Sequence[Fraction | int]]) -> Polyhedron:
     """The polyhedron ``{x : 0 <= b + a.x}`` of rows ``(b, a_1, ..., a_d)``."""

@@ -19,3 +19,12 @@ def test_api_example_runs():
 def test_floats_are_refused_with_advice():
     with pytest.raises(InexactInputError, match=r"got the float 0\.1.*\"1/10\""):
         box(2, 0.1, 1)
+
+
+def test_saved_networks_load_back_identical(tmp_path):
+    from polyreg import load_network
+    from polyreg.families import random_maxout, sawtooth, zigzag
+    from polyreg.io import save_network
+    for net in (sawtooth(3), zigzag([3, 2]), random_maxout(2, [2, 2], 3, seed=1)):
+        save_network(net, tmp_path / "net.json")
+        assert load_network(tmp_path / "net.json") == net
