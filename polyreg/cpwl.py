@@ -1,8 +1,8 @@
-"""The exact CPWL object of a network on a domain: cells, their affine maps, and the decision
-tree (with its evidence) that produced them.
+"""The exact CPWL object of a network (or the common refinement of several) on a domain: cells,
+their affine maps, and the decision tree (with its evidence) that produced them.
 
-A *cell* is a full-dimensional polyhedron on which every unit of the network makes one choice;
-there the network is one affine map. The cells cover the domain and their interiors are
+A *cell* is a full-dimensional polyhedron on which every unit of the networks makes one choice;
+there each network is one affine map. The cells cover the domain and their interiors are
 pairwise disjoint. The tree records how the domain was refined: each ``Split`` decides one
 unit; a child is a subtree, a ``Leaf``, a ``Prune`` (exact multipliers proving the option has
 no interior on the node's cell), or ``None`` for a maxout piece that is identical to, or
@@ -16,21 +16,18 @@ from typing import Optional, Sequence, Union
 
 from .affine import Affine
 from .exact import Vec
-from .ir import Mlp
+from .ir import Network
 from .polyhedron import Polyhedron
 from .semantics import Pattern
-
-# A row of a node's cell is named by (layer, unit, competitor): layer -1 are the domain's rows
-# (unit = row index); a ReLU unit's row is +z (option 1) or -z (option 0) with competitor -1;
-# a maxout unit's row against piece t is z_option - z_t.
-RowId = tuple[int, int, int]
+from .stages import RowId
 
 
 @dataclass(frozen=True, slots=True)
 class Prune:
-    """``sum y_r row_r`` over the named rows has zero normal and a constant ``< 0`` (``empty``)
-    or ``= 0`` (the option lies in a hyperplane): either way it has no interior."""
-    multipliers: tuple[tuple[RowId, Fraction], ...]
+    """``sum y_r row_r`` over the named rows (``y_r`` positive integers) has zero normal and a
+    constant ``< 0`` (``empty``) or ``= 0`` (the option lies in a hyperplane, and every named
+    row has a nonzero normal): either way the option has no interior."""
+    multipliers: tuple[tuple[RowId, int], ...]
     empty: bool
 
 
@@ -41,9 +38,9 @@ class Leaf:
 
 @dataclass(frozen=True, slots=True)
 class Split:
-    """Unit ``unit`` of layer ``layer`` (index into the network's layers); one child per option
-    (ReLU: 0 inactive, 1 active; maxout: the winning piece)."""
-    layer: int
+    """Unit ``unit`` of stage ``stage`` (``Cpwl.stage_names``); one child per option (ReLU: 0
+    inactive, 1 active; maxout and hard-max: the winning piece or key)."""
+    stage: int
     unit: int
     children: tuple[Optional["Node"], ...]
 
@@ -56,16 +53,27 @@ class Cell:
     polyhedron: Polyhedron
     row_ids: tuple[RowId, ...]   # the name of each row of ``polyhedron``
     point: Vec                   # exact point with strict slack on every row
-    pattern: Pattern             # choices of every nonlinear layer on the interior
-    affine: Affine               # the network on this cell
+    pattern: Pattern             # choices of every stage (all networks, in order) on the interior
+    affines: tuple[Affine, ...]  # each network on this cell
+
+    @property
+    def affine(self) -> Affine:
+        """The (first) network on this cell."""
+        return self.affines[0]
 
 
 @dataclass(frozen=True, slots=True)
 class Cpwl:
-    network: Mlp
+    networks: tuple[Network, ...]
     domain: Polyhedron
     cells: tuple[Cell, ...]
     tree: Node
+    stage_names: tuple[str, ...]
+    not_tie_safe: tuple[str, ...] = ()   # hard-max heads whose ties may make the output jump
+
+    @property
+    def network(self) -> Network:
+        return self.networks[0]
 
     def __call__(self, x: Sequence[Fraction | int]) -> Vec:
         """The network's value at ``x``, read off a closed cell that contains ``x``."""

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
 from .exact import Mat, Vec, q_to_str, to_q
-from .ir import Dense, Layer, Maxout, Mlp, Relu
+from .ir import (Attention, Block, Dense, FeedForward, Head, Layer, Maxout, Mlp, Network, Relu,
+                 Transformer)
 from .polyhedron import Polyhedron, box, polyhedron_from_inequalities
 
 NETWORK_FORMAT = "polyreg.network/1"
+TRANSFORMER_FORMAT = "polyreg.transformer/1"
 DOMAIN_FORMAT = "polyreg.domain/1"
 BOX_FORMAT = "polyreg.box/1"
 
@@ -35,17 +38,20 @@ def read_json(path: str | Path) -> Any:
         raise InputError(f"{path}: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
 
 
-def load_network(path: str | Path) -> Mlp:
-    """Read a ``polyreg.network/1`` file."""
+def load_network(path: str | Path) -> Network:
+    """Read a ``polyreg.network/1`` or ``polyreg.transformer/1`` file."""
     return network_from_json(read_json(path), source=str(path))
 
 
-def network_from_json(obj: Any, source: str = "<network>") -> Mlp:
-    """Build an ``Mlp`` from parsed ``polyreg.network/1`` JSON."""
+def network_from_json(obj: Any, source: str = "<network>") -> Network:
+    """Build an ``Mlp`` or a ``Transformer`` from parsed JSON, by its ``format`` field."""
     if not isinstance(obj, dict):
-        raise InputError(f"{source}: expected a JSON object with keys format, input_dim, layers")
+        raise InputError(f"{source}: expected a JSON object with keys format, input_dim, ...")
+    if obj.get("format") == TRANSFORMER_FORMAT:
+        return transformer_from_json(obj, source)
     if obj.get("format") != NETWORK_FORMAT:
-        raise InputError(f"{source}: field 'format' is {obj.get('format')!r}; expected {NETWORK_FORMAT!r}")
+        raise InputError(f"{source}: field 'format' is {obj.get('format')!r}; "
+                         f"expected {NETWORK_FORMAT!r} or {TRANSFORMER_FORMAT!r}")
     input_dim = obj.get("input_dim")
     if not isinstance(input_dim, int) or isinstance(input_dim, bool) or input_dim < 1:
         raise InputError(f"{source}: field 'input_dim' is {input_dim!r}; expected a positive integer")
@@ -84,9 +90,131 @@ def vector_from_json(obj: Any, where: str) -> Vec:
 
 
 def matrix_from_json(obj: Any, where: str) -> Mat:
+    """A matrix given as a list of rows, or sparsely as ``{"shape": [r, c], "nonzeros": [[i, j, v], ...]}``."""
+    if isinstance(obj, dict):
+        return sparse_from_json(obj, where)
     if not isinstance(obj, list) or not obj:
-        raise InputError(f"{where}: expected a non-empty list of rows")
+        raise InputError(f"{where}: expected a non-empty list of rows, or {{\"shape\": [rows, cols], \"nonzeros\": [...]}}")
     return tuple(vector_from_json(row, f"{where}[{i}]") for i, row in enumerate(obj))
+
+
+def sparse_from_json(obj: dict, where: str) -> Mat:
+    shape, nonzeros = obj.get("shape"), obj.get("nonzeros", [])
+    if (not isinstance(shape, list) or len(shape) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+        raise InputError(f"{where}: field 'shape' must be [rows, cols] with positive integers, got {shape!r}")
+    rows, cols = shape
+    dense = [[Fraction(0)] * cols for _ in range(rows)]
+    if not isinstance(nonzeros, list):
+        raise InputError(f"{where}: field 'nonzeros' must be a list of [row, col, value] triples")
+    for n, entry in enumerate(nonzeros):
+        if (not isinstance(entry, list) or len(entry) != 3
+                or not all(isinstance(i, int) and not isinstance(i, bool) for i in entry[:2])
+                or not (0 <= entry[0] < rows and 0 <= entry[1] < cols)):
+            raise InputError(f"{where}: nonzeros[{n}] must be [row, col, value] with 0 <= row < {rows} "
+                             f"and 0 <= col < {cols}, got {entry!r}")
+        dense[entry[0]][entry[1]] = to_q(entry[2], where=f"{where}: nonzeros[{n}]")
+    return tuple(tuple(row) for row in dense)
+
+
+def transformer_from_json(obj: dict, source: str) -> Transformer:
+    """Build a ``Transformer`` from parsed ``polyreg.transformer/1`` JSON (format in the README)."""
+    def positive(name: str) -> int:
+        value = obj.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(f"{source}: field '{name}' is {value!r}; expected a positive integer")
+        return value
+    d, N = positive("input_dim"), positive("tokens")
+    positive("width")
+    embedding = obj.get("embedding")
+    if not isinstance(embedding, dict):
+        raise InputError(f"{source}: field 'embedding' must be an object with 'E' (or 'E_per_token') "
+                         "and 'positions'")
+    if "E_per_token" in embedding:
+        per_token = embedding["E_per_token"]
+        if not isinstance(per_token, list):
+            raise InputError(f"{source}: embedding, field 'E_per_token' must be a list of {N} matrices")
+        embed = tuple(matrix_from_json(E, f"{source}: embedding, E_per_token[{t}]")
+                      for t, E in enumerate(per_token))
+    else:
+        embed = (matrix_from_json(embedding.get("E"), f"{source}: embedding, field 'E'"),) * N
+    positions = matrix_from_json(embedding.get("positions"), f"{source}: embedding, field 'positions'")
+    blocks = obj.get("blocks")
+    if not isinstance(blocks, list):
+        raise InputError(f"{source}: field 'blocks' must be a list of block objects")
+    parsed = tuple(block_from_json(b, f"{source}: block {i}") for i, b in enumerate(blocks))
+    readout, bias = readout_from_json(obj.get("readout"), N, f"{source}: readout")
+    try:
+        return Transformer(d, N, obj["width"], embed, positions, parsed, readout, bias)
+    except InputError as err:
+        raise InputError(f"{source}: {err}") from None
+
+
+def block_from_json(obj: Any, where: str) -> Block:
+    if not isinstance(obj, dict) or not set(obj) <= {"attention", "feed_forward"} or not obj:
+        raise InputError(f"{where}: expected an object with 'attention' and/or 'feed_forward'")
+    attention = obj.get("attention")
+    if attention is not None:
+        if not isinstance(attention, dict) or not isinstance(attention.get("heads"), list):
+            raise InputError(f"{where}, attention: expected an object with a list 'heads'")
+        heads = tuple(head_from_json(h, f"{where}, head {i}") for i, h in enumerate(attention["heads"]))
+        attention = Attention(heads, flag(attention, "residual", where + ", attention"))
+    ff = obj.get("feed_forward")
+    if ff is not None:
+        if not isinstance(ff, dict):
+            raise InputError(f"{where}, feed_forward: expected an object with w1, b1, w2, b2")
+        w = f"{where}, feed_forward"
+        ff = FeedForward(matrix_from_json(ff.get("w1"), f"{w}, field 'w1'"),
+                         vector_from_json(ff.get("b1"), f"{w}, field 'b1'"),
+                         matrix_from_json(ff.get("w2"), f"{w}, field 'w2'"),
+                         vector_from_json(ff.get("b2"), f"{w}, field 'b2'"), flag(ff, "residual", w))
+    return Block(attention, ff)
+
+
+def head_from_json(obj: Any, where: str) -> Head:
+    if not isinstance(obj, dict):
+        raise InputError(f"{where}: expected an object with query, key, value, output")
+    matrices = [matrix_from_json(obj.get(name), f"{where}, field '{name}'")
+                for name in ("query", "key", "value", "output")]
+    bias = obj.get("score_bias")
+    bias = None if bias is None else matrix_from_json(bias, f"{where}, field 'score_bias'")
+    mask = obj.get("mask")
+    if mask is not None:
+        if not isinstance(mask, list) or not all(isinstance(row, list) for row in mask):
+            raise InputError(f"{where}, field 'mask': expected a tokens x tokens list of true/false (or 1/0)")
+        for i, row in enumerate(mask):
+            for j, v in enumerate(row):
+                if v not in (True, False, 0, 1) or isinstance(v, Decimal):
+                    raise InputError(f"{where}, field 'mask'[{i}][{j}]: got {v!r}; expected true/false or 1/0")
+        mask = tuple(tuple(bool(v) for v in row) for row in mask)
+    return Head(*matrices, score_bias=bias, mask=mask)
+
+
+def flag(obj: dict, name: str, where: str) -> bool:
+    value = obj.get(name, True)
+    if not isinstance(value, bool):
+        raise InputError(f"{where}, field '{name}': got {value!r}; expected true or false")
+    return value
+
+
+def readout_from_json(obj: Any, tokens: int, where: str) -> tuple[tuple[Mat | None, ...], Vec]:
+    """``{"token": t, "weight": M, "bias": c}`` reads one token; ``{"weights": [M or null per
+    token], "bias": c}`` reads several."""
+    if not isinstance(obj, dict) or "bias" not in obj or ("weight" in obj) == ("weights" in obj):
+        raise InputError(f"{where}: expected {{\"token\": t, \"weight\": ..., \"bias\": ...}} or "
+                         "{\"weights\": [... one per token ...], \"bias\": ...}")
+    bias = vector_from_json(obj["bias"], f"{where}, field 'bias'")
+    if "weight" in obj:
+        token = obj.get("token", 0)
+        if not isinstance(token, int) or isinstance(token, bool) or not 0 <= token < tokens:
+            raise InputError(f"{where}, field 'token': got {token!r}; expected an integer in [0, {tokens})")
+        weights: list[Mat | None] = [None] * tokens
+        weights[token] = matrix_from_json(obj["weight"], f"{where}, field 'weight'")
+        return tuple(weights), bias
+    if not isinstance(obj["weights"], list):
+        raise InputError(f"{where}, field 'weights': expected a list with one matrix (or null) per token")
+    return tuple(None if w is None else matrix_from_json(w, f"{where}, weights[{t}]")
+                 for t, w in enumerate(obj["weights"])), bias
 
 
 def load_domain(path: str | Path) -> Polyhedron:
@@ -112,11 +240,23 @@ def load_domain(path: str | Path) -> Polyhedron:
     raise InputError(f"{path}: field 'format' is {fmt!r}; expected {DOMAIN_FORMAT!r} or {BOX_FORMAT!r}")
 
 
-def network_to_json(net: Mlp) -> dict[str, Any]:
-    """The ``polyreg.network/1`` object of ``net``; integers stay integers, other rationals
-    are written as ``"p/q"`` strings."""
-    def number(q: Any) -> Any:
-        return int(q) if q.denominator == 1 else q_to_str(q)
+def number(q: Fraction) -> int | str:
+    """JSON spelling of a rational: an integer, or a ``"p/q"`` string."""
+    return int(q) if q.denominator == 1 else q_to_str(q)
+
+
+def matrix_to_json(M: Mat) -> Any:
+    """Rows, or the sparse form when at most a third of the entries are nonzero."""
+    nonzeros = [[i, j, number(v)] for i, row in enumerate(M) for j, v in enumerate(row) if v]
+    if 3 * len(nonzeros) > len(M) * len(M[0]):
+        return [[number(v) for v in row] for row in M]
+    return {"shape": [len(M), len(M[0])], "nonzeros": nonzeros}
+
+
+def network_to_json(net: Network) -> dict[str, Any]:
+    """The ``polyreg.network/1`` or ``polyreg.transformer/1`` object of ``net``."""
+    if isinstance(net, Transformer):
+        return transformer_to_json(net)
     layers: list[dict[str, Any]] = []
     for layer in net.layers:
         if isinstance(layer, Dense):
@@ -129,9 +269,47 @@ def network_to_json(net: Mlp) -> dict[str, Any]:
     return {"format": NETWORK_FORMAT, "input_dim": net.input_dim, "layers": layers}
 
 
-def save_network(net: Mlp, path: str | Path) -> None:
-    """Write ``net`` as a ``polyreg.network/1`` file (one layer per line)."""
+def transformer_to_json(t: Transformer) -> dict[str, Any]:
+    def head(h: Head) -> dict[str, Any]:
+        out = {name: matrix_to_json(getattr(h, name)) for name in ("query", "key", "value", "output")}
+        if h.score_bias is not None:
+            out["score_bias"] = matrix_to_json(h.score_bias)
+        if h.mask is not None:
+            out["mask"] = [[int(v) for v in row] for row in h.mask]
+        return out
+
+    def block(b: Block) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if b.attention is not None:
+            out["attention"] = {"residual": b.attention.residual, "heads": [head(h) for h in b.attention.heads]}
+        if b.feed_forward is not None:
+            ff = b.feed_forward
+            out["feed_forward"] = {"w1": matrix_to_json(ff.w1), "b1": [number(v) for v in ff.b1],
+                                   "w2": matrix_to_json(ff.w2), "b2": [number(v) for v in ff.b2],
+                                   "residual": ff.residual}
+        return out
+
+    shared = all(E == t.embed[0] for E in t.embed)
+    embedding = ({"E": matrix_to_json(t.embed[0])} if shared
+                 else {"E_per_token": [matrix_to_json(E) for E in t.embed]})
+    embedding["positions"] = matrix_to_json(t.positions)
+    read = [i for i, R in enumerate(t.readout) if R is not None]
+    bias = [number(v) for v in t.readout_bias]
+    readout = ({"token": read[0], "weight": matrix_to_json(t.readout[read[0]]), "bias": bias} if len(read) == 1
+               else {"weights": [None if R is None else matrix_to_json(R) for R in t.readout], "bias": bias})
+    return {"format": TRANSFORMER_FORMAT, "input_dim": t.input_dim, "tokens": t.tokens, "width": t.width,
+            "embedding": embedding, "blocks": [block(b) for b in t.blocks], "readout": readout}
+
+
+def save_network(net: Network, path: str | Path) -> None:
+    """Write ``net`` as a ``polyreg.network/1`` file (one layer per line) or a
+    ``polyreg.transformer/1`` file (one block per line)."""
     obj = network_to_json(net)
+    if isinstance(net, Transformer):
+        blocks = ",\n    ".join(json.dumps(b) for b in obj.pop("blocks"))
+        head = json.dumps(obj)[:-1]
+        Path(path).write_text(f'{head}, "blocks": [\n    {blocks}\n]}}\n', encoding="utf-8")
+        return
     layers = ",\n    ".join(json.dumps(layer) for layer in obj["layers"])
     Path(path).write_text(f'{{"format": "{NETWORK_FORMAT}", "input_dim": {net.input_dim}, '
                           f'"layers": [\n    {layers}\n]}}\n', encoding="utf-8")

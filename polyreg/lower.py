@@ -1,63 +1,67 @@
-"""Refine a domain into the cells of a network, exactly.
+"""Refine a domain into the cells of one or more networks (their common refinement), exactly.
 
-The domain is refined layer by layer, unit by unit. On entering a nonlinear layer with a cell
-``C`` (and an exact point ``p`` strictly inside it) every unit's pre-activation is an affine
-function on ``C``; each option of each unit is classified once on ``C``: options whose region
-meets the interior of ``C`` stay *live*, the others get a ``Prune`` proof from the oracle.
-Units with a constant pre-activation, and maxout pieces identical to or dominated by another
-piece up to a constant, are decided without geometry. Then the cell is split over the live
-options unit by unit, each child getting its option's rows and an exact interior point, or a
-proof that it has none. Only real splits add rows to a cell.
-
-Maps are carried as ``flint.fmpq_mat`` of shape width x (1 + d), column 0 the constant.
+The networks' stages (``stages.py``) are decided in order, all of the first network's, then
+all of the next one's. On entering a stage with a cell ``C`` (and an exact point strictly
+inside it) every unit's options are classified once on ``C``: options whose region meets the
+interior of ``C`` stay *live*, the others get a ``Prune`` proof from the oracle. Then the cell
+is split over the live options unit by unit, each child getting its option's rows and an exact
+interior point, or a proof that it has none. Only real splits add rows to a cell; an option
+with a row opposite to one the cell already has is thin, and needs no LP.
 """
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd
+from math import lcm
 from typing import Callable, Optional, Sequence
 
 import flint
 
 from .affine import Affine
-from .cpwl import Cell, Cpwl, Leaf, Node, Prune, RowId, Split
+from .cpwl import Cell, Cpwl, Leaf, Node, Prune, Split
 from .errors import DomainError, InputError
-from .exact import Hom, Row, row_at, vec_from_hom
-from .ir import Dense, Maxout, Mlp, Relu
-from .oracle import Interior, interior_point_or_proof, unbounded_direction
+from .exact import Hom, Row, q_to_str, row_at, vec_from_hom
+from .ir import Network
+from .oracle import Interior, bounding_box, interior_point_or_proof, unbounded_direction
 from .polyhedron import Polyhedron
 from .semantics import Pattern
+from .stages import Program, RowId, ScoreNotAffine, Step, Unit, program_of, tie_safe
 
 Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
 
 
-def lower(net: Mlp, domain: Polyhedron, progress: Progress | None = None,
+def lower(net: Network, domain: Polyhedron, progress: Progress | None = None,
           float_guesses: bool = True) -> Cpwl:
     """The exact CPWL object of ``net`` on ``domain`` (bounded and full-dimensional).
 
     ``float_guesses`` lets a floating-point LP suggest each answer before it is confirmed
     exactly; the result is the same with it off, only slower.
     """
-    if domain.dim != net.input_dim:
-        raise InputError(f"the domain has dimension {domain.dim} but the network expects "
-                         f"input_dim = {net.input_dim}")
+    return refine((net,), domain, progress, float_guesses)
+
+
+def refine(networks: Sequence[Network], domain: Polyhedron, progress: Progress | None = None,
+           float_guesses: bool = True) -> Cpwl:
+    """The common refinement of ``networks`` on ``domain``: cells on which every network is affine."""
+    for net in networks:
+        if domain.dim != net.input_dim:
+            raise InputError(f"the domain has dimension {domain.dim} but a network expects "
+                             f"input_dim = {net.input_dim}")
     point = domain_interior_point(domain)
-    enumerator = Enumerator(net, domain, progress, float_guesses)
+    enumerator = Enumerator([program_of(net) for net in networks], domain.dim, progress, float_guesses)
     ids = tuple((-1, j, -1) for j in range(len(domain.rows)))
     start = State(list(domain.rows), list(ids), point)
-    identity = flint.fmpq_mat(net.input_dim, net.input_dim + 1,
-                              [int(j == i + 1) for i in range(net.input_dim)
-                               for j in range(net.input_dim + 1)])
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 4 * sum(net.widths) + 1000))
+    sys.setrecursionlimit(max(limit, 4 * enumerator.depth + 1000))
     try:
-        tree = enumerator.layer_node(0, identity, start, ())
+        tree = enumerator.stage_node(0, enumerator.start, start, ())
     finally:
         sys.setrecursionlimit(limit)
-    return Cpwl(net, domain, tuple(enumerator.cells), tree)
+    return Cpwl(tuple(networks), domain, tuple(enumerator.cells), tree,
+                tuple(name for _, stage in enumerator.stages for name in [stage.name]),
+                tuple(sorted(enumerator.not_tie_safe)))
 
 
 def domain_interior_point(domain: Polyhedron) -> Hom:
@@ -80,59 +84,55 @@ def domain_interior_point(domain: Polyhedron) -> Hom:
 
 @dataclass
 class State:
-    """A cell under construction: its rows, their names and an exact interior point."""
+    """A cell under construction: its rows, their names, an exact interior point and (once
+    computed, for this cell or an ancestor) a certified bounding box."""
     rows: list[Row]
     row_ids: list[RowId]
     point: Hom
-
-
-@dataclass
-class Unit:
-    """One unit's options on the entry cell of its layer."""
-    fixed: Optional[int] = None                      # decided without geometry
-    option_rows: dict[int, list[tuple[RowId, Row]]] = field(default_factory=dict)
-    pruned: dict[int, Prune] = field(default_factory=dict)
-    witnesses: dict[int, Hom] = field(default_factory=dict)  # interior points found on entry
-    num_options: int = 2
-
-    @property
-    def live(self) -> list[int]:
-        return [o for o in self.option_rows if o not in self.pruned]
+    box: Optional["Box"] = None
+    own_box: bool = False
 
 
 class Enumerator:
-    def __init__(self, net: Mlp, domain: Polyhedron, progress: Progress | None, float_guesses: bool) -> None:
-        self.net = net
+    def __init__(self, programs: list[Program], dim: int, progress: Progress | None, float_guesses: bool) -> None:
+        self.programs = programs
+        self.stages = [(p, stage) for p, program in enumerate(programs) for stage in program.stages]
+        self.start = tuple(program.start for program in programs)
+        self.depth = sum(program.tokens * stage.size + 1 for program in programs for stage in program.stages)
         self.float_guesses = float_guesses
-        self.dim = net.input_dim
+        self.dim = dim
         self.cells: list[Cell] = []
+        self.not_tie_safe: set[str] = set()
+        self.own_boxes = self.box_proofs = 0
         self.progress = progress
         self.started = time.perf_counter()
-        self.dense = {i: dense_to_flint(layer, net.input_dim)
-                      for i, layer in enumerate(net.layers) if isinstance(layer, Dense)}
 
-    def layer_node(self, index: int, M: flint.fmpq_mat, state: State, pattern: Pattern) -> Node:
-        """The subtree for ``state`` entering layer ``index`` with map ``M``."""
-        layers = self.net.layers
-        while index < len(layers) and isinstance(layers[index], Dense):
-            W, c = self.dense[index]
-            M = W * M + c
-            index += 1
-        if index == len(layers):
-            return self.leaf(state, pattern, M)
-        units = self.classify(index, M, state)
-        return self.unit_node(index, units, 0, M, state, pattern, [])
+    def stage_node(self, s: int, states: tuple, cell: State, pattern: Pattern) -> Node:
+        """The subtree for ``cell`` entering stage ``s`` with the networks' states ``states``."""
+        if s == len(self.stages):
+            return self.leaf(cell, pattern, states)
+        p, stage = self.stages[s]
+        try:
+            step = stage.at(states[p], s)
+        except ScoreNotAffine as err:
+            x = ", ".join(q_to_str(v) for v in vec_from_hom(cell.point))
+            raise ScoreNotAffine(f"{err}; for example on the cell around x = ({x})") from None
+        for unit in step.units:
+            if unit.fixed is None:
+                self.classify_options(unit, cell)
+        return self.unit_node(s, step, 0, states, cell, pattern, [])
 
-    def unit_node(self, index: int, units: list[Unit], u: int, M: flint.fmpq_mat,
-                  state: State, pattern: Pattern, choices: list[int]) -> Node:
-        """The subtree deciding units ``u, u+1, ...`` of layer ``index`` on ``state``."""
-        if u == len(units):
-            return self.layer_node(index + 1, gate(self.net.layers[index], choices, M),
-                                   state, pattern + (tuple(choices),))
-        unit = units[u]
+    def unit_node(self, s: int, step: Step, u: int, states: tuple, cell: State,
+                  pattern: Pattern, choices: list[int]) -> Node:
+        """The subtree deciding units ``u, u+1, ...`` of stage ``s`` on ``cell``."""
+        if u == len(step.units):
+            p = self.stages[s][0]
+            after = states[:p] + (step.apply(choices),) + states[p + 1:]
+            return self.stage_node(s + 1, after, cell, pattern + (tuple(choices),))
+        unit = step.units[u]
         if unit.fixed is not None:
-            return self.unit_node(index, units, u + 1, M, state, pattern, choices + [unit.fixed])
-        decided = self.options_on(unit, state)
+            return self.unit_node(s, step, u + 1, states, cell, pattern, choices + [unit.fixed])
+        decided = self.options_on(unit, cell)
         live = [o for o, d in decided.items() if isinstance(d, State)]
         children: list[Optional[Node]] = []
         for option in range(unit.num_options):
@@ -140,9 +140,9 @@ class Enumerator:
             if d is None or isinstance(d, Prune):
                 children.append(d)
                 continue
-            child = state if len(live) == 1 else d   # a sole live option needs no new rows
-            children.append(self.unit_node(index, units, u + 1, M, child, pattern, choices + [option]))
-        return Split(index, u, tuple(children))
+            child = cell if len(live) == 1 else d   # a sole live option needs no new rows
+            children.append(self.unit_node(s, step, u + 1, states, child, pattern, choices + [option]))
+        return Split(s, u, tuple(children))
 
     def options_on(self, unit: Unit, state: State) -> dict[int, State | Prune]:
         """Each option of ``unit`` on ``state``: the child cell, or a proof it has no interior."""
@@ -159,109 +159,108 @@ class Enumerator:
             rows = state.rows + [r for _, r in new]
             ids = state.row_ids + [i for i, _ in new]
             if all(row_at(r, state.point) > 0 for _, r in new):
-                decided[option] = State(rows, ids, state.point)
+                decided[option] = State(rows, ids, state.point, state.box)
+                continue
+            proof = thin_by_opposite_row(state, new) or self.box_proof(state, new)
+            if proof is not None:
+                decided[option] = proof
                 continue
             result = interior_point_or_proof(rows, (unit.witnesses.get(option),), self.float_guesses)
             if isinstance(result, Interior):
-                decided[option] = State(rows, ids, result.point)
+                decided[option] = State(rows, ids, result.point, state.box)
             else:
                 decided[option] = Prune(tuple((ids[j], y) for j, y in result.multipliers), result.empty)
         return decided
 
-    def classify(self, index: int, M: flint.fmpq_mat, state: State) -> list[Unit]:
-        """Every unit of nonlinear layer ``index`` classified on the entry cell ``state``."""
-        layer = self.net.layers[index]
-        functions = integer_rows(M)
-        if isinstance(layer, Relu):
-            units = [relu_unit(index, u, h) for u, h in enumerate(functions)]
-        else:
-            assert isinstance(layer, Maxout)
-            k = layer.rank
-            units = [maxout_unit(index, u, functions[u * k:(u + 1) * k])
-                     for u in range(len(functions) // k)]
-        for unit in units:
-            if unit.fixed is None:
-                self.classify_options(unit, state)
-        return units
+    def box_proof(self, state: State, new: list[tuple[RowId, Row]]) -> Prune | None:
+        """A proof that an option has no interior because one of its rows is <= 0 on the
+        cell's bounding box. When an inherited box fails, the cell's own box is computed,
+        as long as own boxes have paid for themselves (``2 d`` LPs each) so far."""
+        if state.box is not None:
+            proof = state.box.prune(new)
+            if proof is not None:
+                if state.own_box:
+                    self.box_proofs += 1
+                return proof
+            if state.own_box:
+                return None
+        if self.own_boxes >= 20 and self.box_proofs < 2 * self.dim * self.own_boxes:
+            return None
+        state.box, state.own_box = Box(state), True
+        self.own_boxes += 1
+        return self.box_proof(state, new)
 
     def classify_options(self, unit: Unit, state: State) -> None:
+        """Decide every option of ``unit`` on the stage's entry cell ``state``; for a hard-max
+        head, check tie-safety between options that can tie on the closed cell."""
         for option, decided in self.decide(unit, state, list(unit.option_rows)).items():
             if isinstance(decided, State):
                 unit.witnesses[option] = decided.point
             else:
                 unit.pruned[option] = decided
+        if unit.values and unit.name not in self.not_tie_safe:
+            touching = [o for o in unit.option_rows if o not in unit.pruned or not unit.pruned[o].empty]
+            if any(not tie_safe(unit, r, t) for i, r in enumerate(touching) for t in touching[i + 1:]):
+                self.not_tie_safe.add(unit.name)
 
-    def leaf(self, state: State, pattern: Pattern, M: flint.fmpq_mat) -> Leaf:
-        entries = [[Fraction(int(v.p), int(v.q)) for v in row] for row in M.tolist()]
-        affine = Affine(tuple(tuple(row[1:]) for row in entries), tuple(row[0] for row in entries))
+    def leaf(self, state: State, pattern: Pattern, states: tuple) -> Leaf:
+        affines = tuple(affine_from_flint(program.output(st)) for program, st in zip(self.programs, states))
         self.cells.append(Cell(Polyhedron(self.dim, tuple(state.rows)), tuple(state.row_ids),
-                               vec_from_hom(state.point), pattern, affine))
+                               vec_from_hom(state.point), pattern, affines))
         if self.progress is not None:
             self.progress(len(self.cells), time.perf_counter() - self.started)
         return Leaf(len(self.cells) - 1)
 
 
-def dense_to_flint(layer: Dense, dim: int) -> tuple[flint.fmpq_mat, flint.fmpq_mat]:
-    """``(W, C)`` such that a map ``M`` (width x (1 + dim)) becomes ``W M + C`` after the layer."""
-    def q(v: Fraction) -> flint.fmpq:
-        return flint.fmpq(v.numerator, v.denominator)
-    W = flint.fmpq_mat(len(layer.weight), len(layer.weight[0]), [q(v) for row in layer.weight for v in row])
-    C = flint.fmpq_mat(len(layer.bias), dim + 1, [q(v) if j == 0 else 0 for v in layer.bias for j in range(dim + 1)])
-    return W, C
+def affine_from_flint(M: flint.fmpq_mat) -> Affine:
+    entries = [[Fraction(int(v.p), int(v.q)) for v in row] for row in M.tolist()]
+    return Affine(tuple(tuple(row[1:]) for row in entries), tuple(row[0] for row in entries))
 
 
-def integer_rows(M: flint.fmpq_mat) -> list[Row]:
-    """The rows of ``M`` times one common positive denominator, as integers."""
-    numer, _ = M.numer_denom()
-    return [tuple(int(v) for v in row) for row in numer.tolist()]
+def thin_by_opposite_row(state: State, new: list[tuple[RowId, Row]]) -> Prune | None:
+    """If a new row is the negation of a row of the cell, the option lies in that hyperplane."""
+    index = {row: i for i, row in enumerate(state.rows)}
+    for rid, row in new:
+        j = index.get(tuple(-v for v in row))
+        if j is not None and any(row[1:]):
+            return Prune(((state.row_ids[j], 1), (rid, 1)), empty=False)
+    return None
 
 
-def primitive(row: Row) -> Row:
-    g = 0
-    for v in row:
-        g = gcd(g, v)
-    return tuple(v // g for v in row) if g > 1 else row
+class Box:
+    """A certified bounding box of a cell: ``-x_i <= low_i`` and ``x_i <= high_i`` from
+    nonnegative combinations of the cell's rows (with nonzero normals). Bounds are kept as integers over one
+    denominator so that testing a row against the box needs no fractions."""
 
+    def __init__(self, state: State) -> None:
+        bounds = bounding_box(state.rows)
+        self.denominator = 1
+        for low, high in bounds:
+            for m in (low, high):
+                self.denominator = lcm(self.denominator, m.value.denominator)
+        self.scaled = [(int(low.value * self.denominator), int(high.value * self.denominator))
+                       for low, high in bounds]
+        scale = 1
+        for pair in bounds:
+            for m in pair:
+                for _, y in m.multipliers:
+                    scale = lcm(scale, y.denominator)
+        self.scale = scale
+        self.proofs = [tuple([(state.row_ids[j], int(y * scale)) for j, y in m.multipliers] for m in pair)
+                       for pair in bounds]
 
-def relu_unit(index: int, u: int, h: Row) -> Unit:
-    """Options of a ReLU unit with pre-activation ``h``: 0 (``-h >= 0``) and 1 (``h >= 0``)."""
-    if not any(h[1:]):
-        return Unit(fixed=int(h[0] > 0))
-    rid, h = (index, u, -1), primitive(h)
-    return Unit(option_rows={0: [(rid, tuple(-v for v in h))], 1: [(rid, h)]})
-
-
-def maxout_unit(index: int, u: int, pieces: Sequence[Row]) -> Unit:
-    """Options of a maxout unit: pieces that are not identical to, or below by a constant,
-    another piece (the smallest index wins ties); each option's rows say it is maximal.
-    ``pieces`` must share one scale (rows of one ``integer_rows`` call)."""
-    best: dict[tuple[int, ...], int] = {}
-    for r, z in enumerate(pieces):
-        key = z[1:]
-        if key not in best or z[0] > pieces[best[key]][0]:
-            best[key] = r
-    survivors = sorted(best.values())
-    unit = Unit(num_options=len(pieces))
-    if len(survivors) == 1:
-        unit.fixed = survivors[0]
-        return unit
-    for r in survivors:
-        unit.option_rows[r] = [((index, u, t), primitive(tuple(a - b for a, b in zip(pieces[r], pieces[t]))))
-                               for t in survivors if t != r]
-    return unit
-
-
-def gate(layer: object, choices: list[int], M: flint.fmpq_mat) -> flint.fmpq_mat:
-    """The map after the nonlinear layer, given every unit's choice."""
-    width = M.nrows()
-    if isinstance(layer, Relu):
-        select = flint.fmpq_mat(width, width)
-        for i, choice in enumerate(choices):
-            if choice:
-                select[i, i] = 1
-    else:
-        assert isinstance(layer, Maxout)
-        select = flint.fmpq_mat(len(choices), width)
-        for i, choice in enumerate(choices):
-            select[i, i * layer.rank + choice] = 1
-    return select * M
+    def prune(self, new: list[tuple[RowId, Row]]) -> Prune | None:
+        """If some row is <= 0 on the box: ``row + sum_i |a_i| (bound_i)`` is the constant
+        ``max of row over the box``, a proof that the option is empty (< 0) or thin (= 0)."""
+        for rid, row in new:
+            total = row[0] * self.denominator
+            for a, (low, high) in zip(row[1:], self.scaled):
+                total += a * high if a > 0 else -a * low
+            if total <= 0:
+                weights: dict[RowId, int] = {rid: self.scale}
+                for i, a in enumerate(row[1:]):
+                    if a:
+                        for r, y in self.proofs[i][a > 0]:
+                            weights[r] = weights.get(r, 0) + abs(a) * y
+                return Prune(tuple(weights.items()), empty=total < 0)
+        return None

@@ -16,6 +16,7 @@ from typing import Sequence
 
 import cdd
 import cdd.gmp
+import flint
 
 from .errors import OracleError
 from .exact import Hom, Row, Vec, hom_from_vec, row_at
@@ -31,10 +32,11 @@ class Interior:
 
 @dataclass(frozen=True, slots=True)
 class NoInterior:
-    """Multipliers ``y >= 0`` (sparse, by row index) with ``sum y_j a_j = 0``, all on rows with
-    ``a_j != 0``: if ``sum y_j b_j < 0`` the polyhedron is empty (Farkas), if it is ``= 0`` every
-    used row is tight on the whole polyhedron, which therefore lies in a hyperplane (Motzkin)."""
-    multipliers: tuple[tuple[int, Fraction], ...]
+    """Multipliers ``y > 0`` (sparse, by row index; integers, as scaling keeps a proof valid)
+    with ``sum y_j a_j = 0``, all on rows with ``a_j != 0``: if ``sum y_j b_j < 0`` the polyhedron
+    is empty (Farkas), if it is ``= 0`` every used row is tight on the whole polyhedron, which
+    therefore lies in a hyperplane (Motzkin)."""
+    multipliers: tuple[tuple[int, int], ...]
     empty: bool
 
 
@@ -62,7 +64,7 @@ def interior_point_or_proof(rows: Sequence[Row], hints: Sequence[Hom | None] = (
     augmented = [lp_row(row) for row in rows]
     for j, row in enumerate(rows):
         if augmented[j] is None and row[0] < 0:
-            return NoInterior(((j, Fraction(1)),), empty=True)
+            return NoInterior(((j, 1),), empty=True)
     live = [j for j, a in enumerate(augmented) if a is not None]
     for hint in hints:
         if hint is not None and all(row_at(rows[j], hint) > 0 for j in live):
@@ -149,12 +151,12 @@ def checked_proof(rows: Sequence[Row], y: dict[int, Fraction]) -> NoInterior:
     scale = 1
     for value in y.values():
         scale = scale * value.denominator // gcd(scale, value.denominator)
-    weights = {j: int(value * scale) for j, value in y.items()}
+    weights = {j: int(value * scale) for j, value in y.items() if value}
     combined = [sum(w * rows[j][i] for j, w in weights.items()) for i in range(len(rows[0]))]
     if not y or any(combined[1:]) or combined[0] > 0 or any(w < 0 for w in weights.values()) \
             or any(not any(rows[j][1:]) for j in y):
         raise OracleError(f"cddlib's dual solution is not a valid certificate (y={y})")
-    return NoInterior(tuple(sorted(y.items())), empty=combined[0] < 0)
+    return NoInterior(tuple(sorted(weights.items())), empty=combined[0] < 0)
 
 
 def unbounded_direction(rows: Sequence[Row]) -> tuple[int, int] | None:
@@ -217,3 +219,85 @@ def irredundant_rows(rows: Sequence[Row]) -> list[int]:
     if linearities:
         raise OracleError("irredundant_rows() needs a full-dimensional polyhedron; cddlib found equalities")
     return [i for i, position in enumerate(positions) if position is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Maximum:
+    """``c0 + c.x <= value`` on the polyhedron, attained at ``point``; the multipliers
+    ``y >= 0`` (by row index) satisfy ``c + sum y_j a_j = 0`` and ``c0 + sum y_j b_j = value``."""
+    value: Fraction
+    point: Vec
+    multipliers: tuple[tuple[int, Fraction], ...]
+
+
+def maximum(rows: Sequence[Row], objective: Sequence[Fraction | int]) -> Maximum:
+    """The exact maximum of ``c0 + c.x`` over the bounded, nonempty polyhedron ``rows``, with a
+    maximiser. Checked by duality: the dual multipliers must combine the rows into the bound."""
+    lp = solve_lp([list(r) for r in rows] + [list(objective)], MAX)
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        raise OracleError(f"maximisation LP ended with status {lp.status!r}")
+    point = tuple(Fraction(v) for v in lp.primal_solution)
+    value = objective[0] + sum((c * xi for c, xi in zip(objective[1:], point)), Fraction(0))
+    y = [(j, Fraction(v)) for j, v in lp.dual_solution]
+    bound = [Fraction(objective[0])] + [Fraction(c) for c in objective[1:]]
+    for j, w in y:
+        bound = [b + w * r for b, r in zip(bound, rows[j])]
+    if (any(w < 0 for _, w in y) or any(bound[1:]) or bound[0] != value
+            or not all(slack(r, point) >= 0 for r in rows)):
+        raise OracleError("cddlib's maximum is not certified by its dual solution")
+    return Maximum(value, point, tuple((j, w) for j, w in y if w))
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """``c0 + c.x <= value`` on the polyhedron, because ``c + sum y_j a_j = 0`` and
+    ``c0 + sum y_j b_j = value`` with ``y >= 0`` (``multipliers``, by row index)."""
+    value: Fraction
+    multipliers: tuple[tuple[int, Fraction], ...]
+
+
+def bounding_box(rows: Sequence[Row]) -> list[tuple[Bound, Bound]]:
+    """For each coordinate, certified upper bounds of ``-x_i`` and of ``x_i`` on a bounded
+    polyhedron (the float LP's optimal basis, solved exactly; an exact LP when that fails)."""
+    dim = len(rows[0]) - 1
+    box = []
+    for i in range(dim):
+        pair = []
+        for sign in (-1, 1):
+            objective = [0] * (dim + 1)
+            objective[i + 1] = sign
+            bound = guessed_bound(rows, objective)
+            if bound is None:   # rows with a zero normal (b >= 0) only loosen the bound: drop them
+                exact = maximum(rows, objective)
+                used = tuple((j, y) for j, y in exact.multipliers if any(rows[j][1:]))
+                bound = Bound(sum((y * rows[j][0] for j, y in used), Fraction(objective[0])), used)
+            pair.append(bound)
+        box.append((pair[0], pair[1]))
+    return box
+
+
+def guessed_bound(rows: Sequence[Row], objective: list[int]) -> Bound | None:
+    """Solve ``sum y_j a_j = -c`` exactly on the rows carrying the float LP's dual; a
+    nonnegative solution is a certified bound (not always the tightest)."""
+    try:
+        lp = cdd.linprog_from_array([list(r) for r in rows] + [objective], MAX)
+        cdd.linprog_solve(lp)
+    except (RuntimeError, ValueError, OverflowError):
+        return None
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        return None
+    support = [j for j, v in lp.dual_solution if v > 1e-12]
+    dim = len(objective) - 1
+    if len(support) != dim:
+        return None
+    A = flint.fmpq_mat(dim, dim, [rows[j][c + 1] for c in range(dim) for j in support])
+    rhs = flint.fmpq_mat(dim, 1, [-v for v in objective[1:]])
+    try:
+        y = A.solve(rhs)
+    except ZeroDivisionError:
+        return None
+    weights = [Fraction(int(y[r, 0].p), int(y[r, 0].q)) for r in range(dim)]
+    if any(w < 0 for w in weights):
+        return None
+    value = objective[0] + sum((w * rows[j][0] for j, w in zip(support, weights)), Fraction(0))
+    return Bound(value, tuple((j, w) for j, w in zip(support, weights) if w))

@@ -1,6 +1,7 @@
 """An independent replay of a CPWL tree's evidence, from the network's own semantics.
 
-For every leaf, walk its path from the root. At each split on (layer, unit), the unit's
+For every leaf, walk its path from the root. At each split on (stage, unit) -- stage ``s`` is
+the network's ``s``-th ReLU or maxout layer -- the unit's
 pre-activations follow from the leaf's choices in earlier layers (``affine_on_path`` on the
 truncated network). Every pruned sibling's multipliers must then combine the named rows (the
 domain's, those of units decided earlier on the path, and the pruned option's own) into a
@@ -15,7 +16,7 @@ from polyreg.exact import primitive_row
 def unit_functions(net, pattern, layer):
     """Pre-activations of nonlinear layer ``layer`` as rows (b, a), given earlier choices."""
     head = Mlp(net.input_dim, net.layers[:layer])
-    earlier = sum(1 for l in net.layers[:layer] if type(l).__name__ in ("Relu", "Maxout"))
+    earlier = sum(1 for x in net.layers[:layer] if type(x).__name__ in ("Relu", "Maxout"))
     f = affine_on_path(head, pattern[:earlier])
     return [(b,) + a for a, b in zip(f.A, f.b)]
 
@@ -29,22 +30,25 @@ def option_row(net, pattern, layer, unit, option, competitor):
     return primitive_row([a - b for a, b in zip(z[unit * k + option], z[unit * k + competitor])])
 
 
-def nonlinear_index(net, layer):
-    return sum(1 for l in net.layers[:layer] if type(l).__name__ in ("Relu", "Maxout"))
+def layer_of_stage(net, stage):
+    return [i for i, l in enumerate(net.layers) if type(l).__name__ in ("Relu", "Maxout")][stage]
 
 
 def check_prune(cpwl, pattern, node, option, prune):
     net = cpwl.network
     total = [Fraction(0)] * (net.input_dim + 1)
-    for (layer, unit, competitor), y in prune.multipliers:
+    for (stage, unit, competitor), y in prune.multipliers:
         assert y > 0
-        if layer == -1:
+        if stage == -1:
             row = cpwl.domain.rows[unit]
-        elif (layer, unit) == (node.layer, node.unit):
+            total = [t + y * r for t, r in zip(total, row)]
+            continue
+        layer = layer_of_stage(net, stage)
+        if (stage, unit) == (node.stage, node.unit):
             row = option_row(net, pattern, layer, unit, option, competitor)
         else:
-            assert (layer, unit) < (node.layer, node.unit), "uses a unit decided later"
-            chosen = pattern[nonlinear_index(net, layer)][unit]
+            assert (stage, unit) < (node.stage, node.unit), "uses a unit decided later"
+            chosen = pattern[stage][unit]
             row = option_row(net, pattern, layer, unit, chosen, competitor)
         assert any(row[1:]), "uses a row with zero normal"
         total = [t + y * r for t, r in zip(total, row)]
@@ -62,6 +66,6 @@ def replay_prunes(cpwl) -> int:
                 if isinstance(child, Prune) and (id(node), option) not in checked:
                     check_prune(cpwl, cell.pattern, node, option, child)
                     checked.add((id(node), option))
-            node = node.children[cell.pattern[nonlinear_index(cpwl.network, node.layer)][node.unit]]
+            node = node.children[cell.pattern[node.stage][node.unit]]
         assert node == Leaf(index)
     return len(checked)

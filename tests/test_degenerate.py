@@ -74,7 +74,7 @@ def test_replay_rejects_a_prune_with_a_changed_multiplier():
     """The replay is a real check: scaling one multiplier of one proof breaks it."""
     from dataclasses import replace
     from polyreg.families import random_relu
-    from replay import check_prune, nonlinear_index
+    from replay import check_prune
     cpwl = lower(random_relu(2, [6, 5], seed=3), box(2, -1, 1))
     cell = cpwl.cells[0]
     node = cpwl.tree
@@ -82,7 +82,7 @@ def test_replay_rejects_a_prune_with_a_changed_multiplier():
         option = next((o for o, c in enumerate(node.children) if isinstance(c, Prune)), None)
         if option is not None and len(node.children[option].multipliers) > 1:
             break
-        node = node.children[cell.pattern[nonlinear_index(cpwl.network, node.layer)][node.unit]]
+        node = node.children[cell.pattern[node.stage][node.unit]]
     prune = node.children[option]
     check_prune(cpwl, cell.pattern, node, option, prune)
     (rid, y), *rest = prune.multipliers

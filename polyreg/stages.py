@@ -1,0 +1,338 @@
+"""Networks as programs of nonlinear stages acting on affine maps of the input.
+
+On a cell every intermediate value of a network is affine in ``x``. A *state* is a tuple of
+``flint.fmpq_mat`` blocks of shape rows x (1 + d), column 0 the constant: one block for an MLP
+(its current vector), one per token for a transformer. A *stage* (a ReLU or maxout layer with
+the linear layers before it, an attention sublayer, a feed-forward sublayer) names, on a given
+state, its units and their options as rows ``0 <= b + a.x``; given one choice per unit it
+returns the next state. The refinement (``lower.py``) decides the units; this module knows the
+networks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import gcd
+from typing import Callable, Optional, Sequence
+
+import flint
+
+from .errors import InputError
+from .exact import Mat, Row, Vec
+from .ir import Attention, Dense, FeedForward, Maxout, Mlp, Network, Relu, Transformer
+
+Maps = tuple[flint.fmpq_mat, ...]
+# A row of a cell is named by (stage, unit, competitor): stage -1 are the domain's rows
+# (unit = row index); a ReLU unit's row is +z (option 1) or -z (option 0) with competitor -1;
+# an argmax unit's row against candidate t is z_option - z_t.
+RowId = tuple[int, int, int]
+
+
+class ScoreNotAffine(InputError):
+    """An attention score difference is quadratic in the input on some cell."""
+
+
+@dataclass
+class Unit:
+    """One unit's options on a cell: rows per option, or an option fixed without geometry.
+
+    ``pieces`` and ``values`` (hard-max heads only) give each option's score row and its
+    output map, for the tie-safety check. The other fields are the refinement's bookkeeping.
+    """
+    fixed: Optional[int] = None
+    option_rows: dict[int, list[tuple[RowId, Row]]] = field(default_factory=dict)
+    num_options: int = 2
+    name: str = ""
+    pieces: Sequence[Optional[Row]] = ()
+    values: dict[int, flint.fmpq_mat] = field(default_factory=dict)
+    pruned: dict = field(default_factory=dict)
+    witnesses: dict = field(default_factory=dict)
+
+    @property
+    def live(self) -> list[int]:
+        return [o for o in self.option_rows if o not in self.pruned]
+
+
+@dataclass
+class Step:
+    """A stage evaluated on one state: its units, and the next state given their choices."""
+    units: list[Unit]
+    apply: Callable[[list[int]], Maps]
+
+
+class Stage:
+    name: str
+    size: int    # the number of units per token
+
+    def at(self, state: Maps, index: int) -> Step:   # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class Program:
+    """A network as ``output(stage_n(... stage_1(start)))``."""
+    input_dim: int
+    start: Maps
+    stages: list[Stage]
+    output: Callable[[Maps], flint.fmpq_mat]
+    tokens: int = 1
+
+
+def program_of(net: Network) -> Program:
+    return transformer_program(net) if isinstance(net, Transformer) else mlp_program(net)
+
+
+# --- shared helpers -------------------------------------------------------------------------
+
+def fq(v: Fraction) -> flint.fmpq:
+    return flint.fmpq(v.numerator, v.denominator)
+
+
+def flint_matrix(M: Mat, transpose: bool = False) -> flint.fmpq_mat:
+    rows, cols = len(M), len(M[0])
+    if transpose:
+        return flint.fmpq_mat(cols, rows, [fq(M[i][j]) for j in range(cols) for i in range(rows)])
+    return flint.fmpq_mat(rows, cols, [fq(v) for row in M for v in row])
+
+
+def constant_column(v: Vec, dim: int) -> flint.fmpq_mat:
+    """The map ``x -> v`` as a len(v) x (1 + dim) matrix."""
+    return flint.fmpq_mat(len(v), dim + 1, [fq(c) if j == 0 else 0 for c in v for j in range(dim + 1)])
+
+
+def integer_rows(M: flint.fmpq_mat) -> list[Row]:
+    """The rows of ``M`` times one common positive denominator, as integers."""
+    numer, _ = M.numer_denom()
+    return [tuple(int(v) for v in row) for row in numer.tolist()]
+
+
+def primitive(row: Row) -> Row:
+    g = 0
+    for v in row:
+        g = gcd(g, v)
+    return tuple(v // g for v in row) if g > 1 else row
+
+
+def relu_unit(index: int, u: int, h: Row) -> Unit:
+    """Options of a ReLU unit with pre-activation ``h``: 0 (``-h >= 0``) and 1 (``h >= 0``);
+    a constant pre-activation is decided at once (active iff > 0)."""
+    if not any(h[1:]):
+        return Unit(fixed=int(h[0] > 0))
+    rid, h = (index, u, -1), primitive(h)
+    return Unit(option_rows={0: [(rid, tuple(-v for v in h))], 1: [(rid, h)]})
+
+
+def argmax_unit(index: int, u: int, pieces: Sequence[Optional[Row]]) -> Unit:
+    """Options of a max over ``pieces`` (None: not a candidate): one representative per piece
+    not identical to, or below by a constant, another (the smallest index among identical
+    pieces); each option's rows say it is maximal. Pieces must share one scale."""
+    best: dict[Row, int] = {}
+    for r, z in enumerate(pieces):
+        if z is not None and (z[1:] not in best or z[0] > pieces[best[z[1:]]][0]):
+            best[z[1:]] = r
+    survivors = sorted(best.values())
+    unit = Unit(num_options=len(pieces), pieces=pieces)
+    if len(survivors) == 1:
+        unit.fixed = survivors[0]
+        return unit
+    for r in survivors:
+        unit.option_rows[r] = [((index, u, t), primitive(tuple(a - b for a, b in zip(pieces[r], pieces[t]))))
+                               for t in survivors if t != r]
+    return unit
+
+
+# --- MLPs -----------------------------------------------------------------------------------
+
+class LayerStage(Stage):
+    """A ReLU or maxout layer, with the linear layers before it."""
+
+    def __init__(self, name: str, linear: list[tuple[flint.fmpq_mat, flint.fmpq_mat]], layer: Relu | Maxout,
+                 size: int):
+        self.name, self.linear, self.layer, self.size = name, linear, layer, size
+
+    def at(self, state: Maps, index: int) -> Step:
+        z = apply_linear(self.linear, state[0])
+        functions = integer_rows(z)
+        if isinstance(self.layer, Relu):
+            units = [relu_unit(index, u, h) for u, h in enumerate(functions)]
+        else:
+            k = self.layer.rank
+            units = [argmax_unit(index, u, functions[u * k:(u + 1) * k]) for u in range(len(functions) // k)]
+        return Step(units, lambda choices: (gate(self.layer, choices, z),))
+
+
+def apply_linear(linear: list[tuple[flint.fmpq_mat, flint.fmpq_mat]], M: flint.fmpq_mat) -> flint.fmpq_mat:
+    for W, C in linear:
+        M = W * M + C
+    return M
+
+
+def gate(layer: Relu | Maxout, choices: list[int], M: flint.fmpq_mat) -> flint.fmpq_mat:
+    """The map after the nonlinear layer, given every unit's choice."""
+    width = M.nrows()
+    if isinstance(layer, Relu):
+        select = flint.fmpq_mat(width, width)
+        for i, choice in enumerate(choices):
+            if choice:
+                select[i, i] = 1
+    else:
+        select = flint.fmpq_mat(len(choices), width)
+        for i, choice in enumerate(choices):
+            select[i, i * layer.rank + choice] = 1
+    return select * M
+
+
+def mlp_program(net: Mlp) -> Program:
+    d = net.input_dim
+    stages: list[Stage] = []
+    pending: list[tuple[flint.fmpq_mat, flint.fmpq_mat]] = []
+    for i, (layer, width) in enumerate(zip(net.layers, net.widths)):
+        if isinstance(layer, Dense):
+            pending.append((flint_matrix(layer.weight), constant_column(layer.bias, d)))
+        else:
+            kind = "relu" if isinstance(layer, Relu) else f"maxout rank {layer.rank}"
+            stages.append(LayerStage(f"layer {i} ({kind})", pending, layer, width))
+            pending = []
+    identity = flint.fmpq_mat(d, d + 1, [int(j == i + 1) for i in range(d) for j in range(d + 1)])
+    return Program(d, (identity,), stages, lambda state: apply_linear(pending, state[0]))
+
+
+# --- transformers ---------------------------------------------------------------------------
+
+def transformer_program(t: Transformer) -> Program:
+    d = t.input_dim
+    start = tuple(constant_column(p, d) + embed_map(E, d) for E, p in zip(t.embed, t.positions))
+    stages: list[Stage] = []
+    for b, block in enumerate(t.blocks):
+        if block.attention is not None:
+            stages.append(AttentionStage(b, block.attention, d))
+        if block.feed_forward is not None:
+            stages.append(FeedForwardStage(b, block.feed_forward, d))
+    readout = [(flint_matrix(R, transpose=True), i) for i, R in enumerate(t.readout) if R is not None]
+    bias = constant_column(t.readout_bias, d)
+
+    def output(state: Maps) -> flint.fmpq_mat:
+        total = bias
+        for R, i in readout:
+            total = total + R * state[i]
+        return total
+    return Program(d, start, stages, output, t.tokens)
+
+
+def embed_map(E: Mat, d: int) -> flint.fmpq_mat:
+    """``x -> x E`` as a width x (1 + d) matrix."""
+    width = len(E[0])
+    return flint.fmpq_mat(width, d + 1, [fq(E[j - 1][c]) if j else 0 for c in range(width) for j in range(d + 1)])
+
+
+class AttentionStage(Stage):
+    """A hard-max attention sublayer: one argmax unit per (head, query token)."""
+
+    def __init__(self, block: int, attention: Attention, d: int):
+        self.name, self.block, self.attention, self.d = f"block {block} attention", block, attention, d
+        self.size = len(attention.heads)
+        self.heads = [(flint_matrix(h.query, True), flint_matrix(h.key, True), flint_matrix(h.value, True),
+                       flint_matrix(h.output, True), h) for h in attention.heads]
+
+    def at(self, state: Maps, index: int) -> Step:
+        N = len(state)
+        units: list[Unit] = []
+        contributions: list[Callable[[int], flint.fmpq_mat]] = []   # per unit: choice -> output map
+        for h, (Q, K, V, O, head) in enumerate(self.heads):
+            queries = [Q * X for X in state]
+            keys = [K * X for X in state]
+            values = [O * (V * X) for X in state]
+            for i in range(N):
+                allowed = [j for j in range(N) if head.mask is None or head.mask[i][j]]
+                scores = self.score_rows(queries[i], [keys[j] for j in allowed], head, i, allowed, h)
+                pieces: list[Optional[Row]] = [None] * N
+                for j, row in zip(allowed, integer_rows(scores)):
+                    pieces[j] = row
+                unit = argmax_unit(index, len(units), pieces)
+                unit.name = f"block {self.block}, head {h}, query token {i}"
+                average = averaging(pieces, values)
+                if unit.fixed is None:
+                    unit.values = {r: average(r) for r in unit.option_rows}
+                units.append(unit)
+                contributions.append(average)
+
+        def apply(choices: list[int]) -> Maps:
+            out = [X if self.attention.residual else flint.fmpq_mat(X.nrows(), X.ncols()) for X in state]
+            for u, choice in enumerate(choices):
+                i = u % N
+                out[i] = out[i] + contributions[u](choice)
+            return tuple(out)
+        return Step(units, apply)
+
+    def score_rows(self, q: flint.fmpq_mat, keys: list[flint.fmpq_mat], head, i: int,
+                   allowed: list[int], h: int) -> flint.fmpq_mat:
+        """Each allowed key's score as an affine row in x; raises if the differences are not affine."""
+        d = self.d
+        qt = q.transpose()
+        rows, quadratic = [], None
+        for j, k in zip(allowed, keys):
+            G = qt * k    # score(x) = (1, x) G (1, x)^T
+            quad = [[G[a, b] + G[b, a] for b in range(1, d + 1)] for a in range(1, d + 1)]
+            if quadratic is None:
+                quadratic, first = quad, j
+            elif quad != quadratic:
+                raise ScoreNotAffine(
+                    f"block {self.block}, head {h}, query token {i}: the score difference between keys "
+                    f"{first} and {j} is quadratic in the input (query and key both depend on x); "
+                    "polyreg certifies hard-max attention only where score differences are affine")
+            bias = fq(head.score_bias[i][j]) if head.score_bias is not None else 0
+            rows.append([G[0, 0] + bias] + [G[0, a] + G[a, 0] for a in range(1, d + 1)])
+        return flint.fmpq_mat(rows)
+
+
+def averaging(pieces: Sequence[Optional[Row]], values: list[flint.fmpq_mat]) -> Callable[[int], flint.fmpq_mat]:
+    """For a chosen key ``r``: the average output over the keys whose score equals ``r``'s."""
+    def average(r: int) -> flint.fmpq_mat:
+        tied = [j for j, z in enumerate(pieces) if z is not None and z == pieces[r]]
+        total = values[tied[0]]
+        for j in tied[1:]:
+            total = total + values[j]
+        return total * flint.fmpq(1, len(tied)) if len(tied) > 1 else total
+    return average
+
+
+def tie_safe(unit: Unit, r: int, t: int) -> bool:
+    """Whether, wherever options ``r`` and ``t`` tie, their outputs agree: every row of the
+    output difference is a multiple of the score difference."""
+    diff = unit.values[r] - unit.values[t]
+    score = [a - b for a, b in zip(unit.pieces[r], unit.pieces[t])]
+    pivot = next(c for c, s in enumerate(score) if s)
+    for row in diff.tolist():
+        factor = row[pivot] / score[pivot]
+        if any(v != factor * s for v, s in zip(row, score)):
+            return False
+    return True
+
+
+class FeedForwardStage(Stage):
+    """A token-wise ReLU feed-forward sublayer: one ReLU unit per (token, hidden unit)."""
+
+    def __init__(self, block: int, ff: FeedForward, d: int):
+        self.name, self.ff, self.size = f"block {block} feed-forward", ff, len(ff.b1)
+        self.w1 = flint_matrix(ff.w1, True)
+        self.b1 = constant_column(ff.b1, d)
+        self.w2 = flint_matrix(ff.w2, True)
+        self.b2 = constant_column(ff.b2, d)
+
+    def at(self, state: Maps, index: int) -> Step:
+        hidden = [self.w1 * X + self.b1 for X in state]
+        r = hidden[0].nrows()
+        units = [relu_unit(index, t * r + u, h) for t, H in enumerate(hidden) for u, h in enumerate(integer_rows(H))]
+
+        def apply(choices: list[int]) -> Maps:
+            out = []
+            for t, (X, H) in enumerate(zip(state, hidden)):
+                select = flint.fmpq_mat(r, r)
+                for u in range(r):
+                    if choices[t * r + u]:
+                        select[u, u] = 1
+                update = self.w2 * (select * H) + self.b2
+                out.append(X + update if self.ff.residual else update)
+            return tuple(out)
+        return Step(units, apply)
+
