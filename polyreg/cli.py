@@ -1,21 +1,32 @@
-"""Command line: ``polyreg count NETWORK (--box LO HI | --box-file F | --domain F) [--json]``.
+"""Command line: ``polyreg count | compile | certify | distance | eval``.
 
-Exit codes: 0 success, 2 bad input (the message names the file, layer and field), 1 internal error.
+Exit codes: 0 success (``certify``: equivalent), 10 ``certify`` found the networks different,
+11 ``certify`` proved equality almost everywhere only (a hard-max head is not tie-safe),
+2 bad input (the message names the file, layer and field), 1 internal error.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from typing import Sequence
 
+from pathlib import Path
+
+from .certify import Counterexample, certify, distance
+from .compiler import compile_transformer, parameter_counts, size_of
 from .errors import InputError, PolyregError
-from .exact import q_to_str, to_q
-from .io import load_domain, load_network
+from .exact import Vec, q_to_str, to_q
+from .io import load_domain, load_network, save_network
+from .ir import Mlp, Network, Transformer
 from .lower import lower
 from .polyhedron import Polyhedron, box
 from .regions import region_counts
+from .semantics import evaluate, evaluate_softmax
+
+EXIT_DIFFERENT, EXIT_ALMOST_EVERYWHERE = 10, 11
 
 DEFINITIONS = {
     "activation_regions": "full-dimensional cells with distinct activation patterns",
@@ -57,12 +68,17 @@ def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedr
     raise InputError("no domain given: add --box LO HI, --box-file FILE or --domain FILE")
 
 
-def run_count(args: argparse.Namespace) -> int:
-    net = load_network(args.network)
+def domain_for(args: argparse.Namespace, net: Network, name: str) -> tuple[Polyhedron, str]:
     domain, described = domain_from_args(args, net.input_dim)
     if domain.dim != net.input_dim:
-        raise InputError(f"{described}: the domain has dimension {domain.dim} but {args.network} "
+        raise InputError(f"{described}: the domain has dimension {domain.dim} but {name} "
                          f"has input_dim {net.input_dim}")
+    return domain, described
+
+
+def run_count(args: argparse.Namespace) -> int:
+    net = load_network(args.network)
+    domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
     progress = ProgressLine()
     try:
@@ -75,6 +91,7 @@ def run_count(args: argparse.Namespace) -> int:
         "network": args.network, "domain": described, "input_dim": net.input_dim,
         "activation_regions": counts.activation_regions, "linear_regions": counts.linear_regions,
         "affine_maps": counts.affine_maps, "cells": counts.cells, "seconds": round(seconds, 3),
+        "not_tie_safe": list(cpwl.not_tie_safe),
     }
     if args.json:
         print(json.dumps(result, indent=2))
@@ -83,6 +100,163 @@ def run_count(args: argparse.Namespace) -> int:
     for key, meaning in DEFINITIONS.items():
         print(f"  {key.replace('_', ' '):<20}{result[key]:>10}   {meaning}")
     print(f"  {len(cpwl.cells)} cells in {seconds:.2f} s")
+    if cpwl.not_tie_safe:
+        print(f"  note: the output may jump where keys tie at {'; '.join(cpwl.not_tie_safe)} "
+              "(not tie-safe); regions are counted on cell interiors")
+    return 0
+
+
+def load_mlp(path: str) -> Mlp:
+    net = load_network(path)
+    if not isinstance(net, Mlp):
+        raise InputError(f"{path}: compile takes a polyreg.network/1 file (ReLU or maxout layers), "
+                         "not a transformer")
+    return net
+
+
+def size_table(net: Mlp, t: Transformer) -> dict:
+    size = size_of(t)
+    nonzero, dense = parameter_counts(net)
+    ranks = [layer.rank for layer in net.layers if hasattr(layer, "rank")]
+    return {
+        "network": {"nonlinear_layers": sum(1 for x in net.layers if type(x).__name__ in ("Relu", "Maxout")),
+                    "rank": max(ranks + [2]) if len(ranks) or any(type(x).__name__ == "Relu" for x in net.layers) else 1,
+                    "widths": list(net.widths), "nonzero_parameters": nonzero, "dense_parameters": dense},
+        "transformer": {"blocks": size.blocks, "attention_blocks": size.attention_blocks, "heads": size.heads,
+                        "width": size.width, "feed_forward_width": size.feed_forward_width, "tokens": size.tokens,
+                        "nonzero_parameters": size.nonzero_parameters, "dense_parameters": size.dense_parameters},
+        "ratio_nonzero": round(size.nonzero_parameters / max(dense, 1), 3),
+        "ratio_dense": round(size.dense_parameters / max(dense, 1), 3),
+    }
+
+
+def run_compile(args: argparse.Namespace) -> int:
+    net = load_mlp(args.network)
+    domain, described = domain_for(args, net, args.network)
+    t = compile_transformer(net, domain)
+    table = size_table(net, t)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        save_network(t, args.output)
+    if args.json:
+        print(json.dumps({"network": args.network, "domain": described, "output": args.output, **table}, indent=2))
+        return 0
+    n, tr = table["network"], table["transformer"]
+    print(f"{args.network} compiled for {described}" + (f" -> {args.output}" if args.output else
+                                                        " (not written: add -o FILE)"))
+    print(f"  {'':<22}{'network':>12}{'transformer':>14}")
+    print(f"  {'depth':<22}{n['nonlinear_layers']:>12}{tr['blocks']:>14}   (layers / blocks)")
+    print(f"  {'max terms / tokens':<22}{n['rank']:>12}{tr['tokens']:>14}")
+    print(f"  {'heads':<22}{'':>12}{tr['heads']:>14}")
+    print(f"  {'model width':<22}{'':>12}{tr['width']:>14}")
+    print(f"  {'feed-forward width':<22}{'':>12}{tr['feed_forward_width']:>14}")
+    print(f"  {'nonzero parameters':<22}{n['nonzero_parameters']:>12}{tr['nonzero_parameters']:>14}"
+          f"   ratio {table['ratio_nonzero']}")
+    print(f"  {'dense parameters':<22}{n['dense_parameters']:>12}{tr['dense_parameters']:>14}"
+          f"   ratio {table['ratio_dense']}")
+    return 0
+
+
+def vector_text(v: Vec) -> str:
+    return "(" + ", ".join(q_to_str(c) for c in v) + ")"
+
+
+def witness_json(w: Counterexample) -> dict:
+    return {"x": [q_to_str(c) for c in w.x], "outputs": {"A": [q_to_str(c) for c in w.outputs[0]],
+                                                        "B": [q_to_str(c) for c in w.outputs[1]]},
+            "difference": q_to_str(w.difference)}
+
+
+def networks_for(args: argparse.Namespace) -> tuple[Network, Network, str, str, Polyhedron, str]:
+    a = load_network(args.networks[0])
+    domain, described = domain_for(args, a, args.networks[0])
+    if len(args.networks) == 2:
+        return a, load_network(args.networks[1]), args.networks[0], args.networks[1], domain, described
+    if len(args.networks) != 1:
+        raise InputError(f"give one network (compiled, then certified) or two networks, not {len(args.networks)}")
+    if not isinstance(a, Mlp):
+        raise InputError(f"{args.networks[0]}: with one network, certify compiles it; give a "
+                         "polyreg.network/1 file, or two networks to compare")
+    return a, compile_transformer(a, domain), args.networks[0], "its compiled transformer", domain, described
+
+
+def run_certify(args: argparse.Namespace) -> int:
+    try:
+        a, b, name_a, name_b, domain, described = networks_for(args)
+        progress = ProgressLine()
+        try:
+            verdict = certify(a, b, domain, progress)
+        finally:
+            progress.close()
+    except PolyregError as err:
+        print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
+        raise
+    cpwl = verdict.refinement
+    result = {"verdict": verdict.word.replace(" ", "_"), "everywhere": verdict.everywhere,
+              "not_tie_safe": list(cpwl.not_tie_safe), "networks": {"A": name_a, "B": name_b},
+              "domain": described, "cells": len(cpwl.cells), "differing_cells": verdict.differing_cells,
+              "seconds": round(verdict.seconds, 3)}
+    if verdict.counterexample is not None:
+        result["counterexample"] = witness_json(verdict.counterexample)
+        result["distance"] = q_to_str(verdict.distance)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(verdict.word)
+        print(f"  A: {name_a}\n  B: {name_b}\n  domain: {described}")
+        print(f"  common refinement: {len(cpwl.cells)} cells, {verdict.seconds:.2f} s")
+        if verdict.counterexample is not None:
+            w = verdict.counterexample
+            print(f"  the maps differ on {verdict.differing_cells} of {len(cpwl.cells)} cells")
+            print(f"  counterexample x = {vector_text(w.x)}")
+            print(f"    A(x) = {vector_text(w.outputs[0])}\n    B(x) = {vector_text(w.outputs[1])}"
+                  "   (direct exact evaluation)")
+            print(f"  sup-norm distance on the domain: {q_to_str(verdict.distance)}"
+                  f" (about {float(verdict.distance):.6g})")
+        if cpwl.not_tie_safe:
+            print(f"  not tie-safe: {'; '.join(cpwl.not_tie_safe)}: equality is proved on the interior of "
+                  "every cell, not on the ties between them")
+    if not verdict.equivalent:
+        return EXIT_DIFFERENT
+    return 0 if verdict.everywhere else EXIT_ALMOST_EVERYWHERE
+
+
+def run_distance(args: argparse.Namespace) -> int:
+    if len(args.networks) != 2:
+        raise InputError("distance takes two networks")
+    a, b, name_a, name_b, domain, described = networks_for(args)
+    progress = ProgressLine()
+    try:
+        result = distance(a, b, domain, progress)
+    finally:
+        progress.close()
+    if args.json:
+        print(json.dumps({"distance": q_to_str(result.value), "maximiser": witness_json(result.maximiser),
+                          "cells": len(result.refinement.cells), "seconds": round(result.seconds, 3)}, indent=2))
+        return 0
+    print(f"{q_to_str(result.value)}")
+    print(f"  max over {described} of |A(x) - B(x)|_inf (about {float(result.value):.6g}), "
+          f"A = {name_a}, B = {name_b}")
+    w = result.maximiser
+    print(f"  attained at x = {vector_text(w.x)}: A(x) = {vector_text(w.outputs[0])}, "
+          f"B(x) = {vector_text(w.outputs[1])}")
+    print(f"  {len(result.refinement.cells)} cells, {result.seconds:.2f} s")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    net = load_network(args.network)
+    x = [to_q(v, where=f"coordinate {i}") for i, v in enumerate(args.point)]
+    if len(x) != net.input_dim:
+        raise InputError(f"{args.network} takes {net.input_dim} inputs; got {len(x)} coordinates")
+    if args.softmax is None:
+        print(vector_text(evaluate(net, x)))
+        return 0
+    if not isinstance(net, Transformer):
+        raise InputError("--softmax applies to transformers only")
+    scale = float(to_q(args.softmax, where="--softmax"))
+    values = evaluate_softmax(net, [float(v) for v in x], scale)
+    print("(" + ", ".join(f"{v:.12g}" for v in values) + ")   NUMERIC (float64 softmax), NOT CERTIFIED")
     return 0
 
 
@@ -90,19 +264,58 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="polyreg", description="Exact linear regions of piecewise-linear networks.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     count = commands.add_parser("count", help="exact region counts of a network on a domain",
-                                description="Count the exact regions of a network on a bounded, "
-                                            "full-dimensional domain.")
-    count.add_argument("network", help="a polyreg.network/1 JSON file")
-    where = count.add_mutually_exclusive_group()
-    where.add_argument("--box", nargs=2, metavar=("LO", "HI"), help="the box [LO, HI]^d (exact: -1, 1/2, 0.25)")
-    where.add_argument("--box-file", metavar="FILE", help="a polyreg.box/1 file with per-coordinate bounds")
-    where.add_argument("--domain", metavar="FILE", help="a polyreg.domain/1 file: {A, b} meaning A x <= b")
-    count.add_argument("--json", action="store_true", help="print one JSON object")
+                                description="Count the exact regions of a network (MLP or hard-max "
+                                            "transformer) on a bounded, full-dimensional domain.")
+    count.add_argument("network", help="a polyreg.network/1 or polyreg.transformer/1 JSON file")
+    add_domain_and_json(count)
     count.set_defaults(run=run_count)
+
+    comp = commands.add_parser("compile", help="compile a maxout/ReLU network into a hard-max transformer",
+                               description="Compile a maxout or ReLU network into a hard-max transformer "
+                                           "that equals it on the domain, and compare their sizes.")
+    comp.add_argument("network", help="a polyreg.network/1 JSON file")
+    comp.add_argument("-o", "--output", metavar="FILE", help="write the polyreg.transformer/1 file here")
+    add_domain_and_json(comp)
+    comp.set_defaults(run=run_compile)
+
+    cert = commands.add_parser("certify", help="prove two networks equal on a domain, or find where they differ",
+                               description="EQUIVALENT, DIFFERENT (with an exact counterexample and the "
+                                           "exact sup-norm distance) or ERROR, on the first line. With one "
+                                           "network, it is compiled to a transformer first. Exit codes: 0 "
+                                           "equivalent, 10 different, 11 equivalent almost everywhere (not "
+                                           "tie-safe), 2 bad input, 1 internal error.")
+    cert.add_argument("networks", nargs="+", metavar="NETWORK", help="one network (compiled), or two")
+    add_domain_and_json(cert)
+    cert.set_defaults(run=run_certify)
+
+    dist = commands.add_parser("distance", help="exact sup-norm distance between two networks on a domain")
+    dist.add_argument("networks", nargs="+", metavar="NETWORK", help="two networks")
+    add_domain_and_json(dist)
+    dist.set_defaults(run=run_distance)
+
+    ev = commands.add_parser("eval", help="evaluate a network exactly at one point")
+    ev.add_argument("network", help="a polyreg.network/1 or polyreg.transformer/1 JSON file")
+    ev.add_argument("point", nargs="+", help="the input coordinates (exact: -1, 1/3, 0.25)")
+    ev.add_argument("--softmax", metavar="LAMBDA", help="use softmax(LAMBDA * score) attention in floating "
+                                                        "point instead (numeric, not certified)")
+    ev.set_defaults(run=run_eval)
     return top
 
 
+def add_domain_and_json(command: argparse.ArgumentParser) -> None:
+    where = command.add_mutually_exclusive_group()
+    where.add_argument("--box", nargs=2, metavar=("LO", "HI"), help="the box [LO, HI]^d (exact: -1, 1/2, 0.25)")
+    where.add_argument("--box-file", metavar="FILE", help="a polyreg.box/1 file with per-coordinate bounds")
+    where.add_argument("--domain", metavar="FILE", help="a polyreg.domain/1 file: {A, b} meaning A x <= b")
+    command.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+NEGATIVE_NUMBER = re.compile(r"^-[0-9][0-9./]*$")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # argparse would read "-1/3" as an option; a leading space keeps it a value (to_q strips it)
+    argv = [" " + a if NEGATIVE_NUMBER.match(a) else a for a in (sys.argv[1:] if argv is None else argv)]
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))

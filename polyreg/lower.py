@@ -91,6 +91,17 @@ class State:
     point: Hom
     box: Optional["Box"] = None
     own_box: bool = False
+    index: Optional[dict[Row, int]] = None   # row -> position, built on first use
+
+    def opposite_proof(self, new: list[tuple[RowId, Row]]) -> Prune | None:
+        """If a new row is the negation of a row of the cell, the option lies in that hyperplane."""
+        if self.index is None:
+            self.index = {row: i for i, row in enumerate(self.rows)}
+        for rid, row in new:
+            j = self.index.get(tuple(-v for v in row))
+            if j is not None and any(row[1:]):
+                return Prune(((self.row_ids[j], 1), (rid, 1)), empty=False)
+        return None
 
 
 class Enumerator:
@@ -133,7 +144,7 @@ class Enumerator:
         if unit.fixed is not None:
             return self.unit_node(s, step, u + 1, states, cell, pattern, choices + [unit.fixed])
         decided = self.options_on(unit, cell)
-        live = [o for o, d in decided.items() if isinstance(d, State)]
+        live = [o for o, d in decided.items() if not isinstance(d, Prune)]
         children: list[Optional[Node]] = []
         for option in range(unit.num_options):
             d = decided.get(option)
@@ -144,33 +155,39 @@ class Enumerator:
             children.append(self.unit_node(s, step, u + 1, states, child, pattern, choices + [option]))
         return Split(s, u, tuple(children))
 
-    def options_on(self, unit: Unit, state: State) -> dict[int, State | Prune]:
-        """Each option of ``unit`` on ``state``: the child cell, or a proof it has no interior."""
+    def options_on(self, unit: Unit, cell: State) -> dict[int, State | Prune]:
+        """Each option of ``unit`` on ``cell``: its child cell, or a proof it has no interior.
+        An option alone live on the stage's entry cell is live on every sub-cell (the options
+        cover it), so it needs no geometry."""
         decided: dict[int, State | Prune] = dict(unit.pruned)
-        decided.update(self.decide(unit, state, unit.live))
+        live = unit.live
+        if len(live) == 1:
+            decided[live[0]] = cell
+            return decided
+        for option in live:
+            new = unit.option_rows[option]
+            result = self.decide(cell, new, unit.witnesses.get(option))
+            decided[option] = result if isinstance(result, Prune) else State(
+                cell.rows + [r for _, r in new], cell.row_ids + [i for i, _ in new], result, cell.box)
         return decided
 
-    def decide(self, unit: Unit, state: State, options: list[int]) -> dict[int, State | Prune]:
-        """For each option: ``state`` cut by its rows with an exact interior point, or a proof.
-        No LP runs when ``state``'s point, or the option's entry witness, is strictly inside."""
-        decided: dict[int, State | Prune] = {}
-        for option in options:
-            new = unit.option_rows[option]
-            rows = state.rows + [r for _, r in new]
-            ids = state.row_ids + [i for i, _ in new]
-            if all(row_at(r, state.point) > 0 for _, r in new):
-                decided[option] = State(rows, ids, state.point, state.box)
-                continue
-            proof = thin_by_opposite_row(state, new) or self.box_proof(state, new)
-            if proof is not None:
-                decided[option] = proof
-                continue
-            result = interior_point_or_proof(rows, (unit.witnesses.get(option),), self.float_guesses)
-            if isinstance(result, Interior):
-                decided[option] = State(rows, ids, result.point, state.box)
-            else:
-                decided[option] = Prune(tuple((ids[j], y) for j, y in result.multipliers), result.empty)
-        return decided
+    def decide(self, cell: State, new: list[tuple[RowId, Row]], hint: Hom | None) -> Hom | Prune:
+        """An exact point strictly inside ``cell`` cut by the rows ``new``, or a proof that there
+        is none. No LP runs when the cell's point or ``hint`` is strictly inside, or when a
+        row opposite to a new one, or the cell's bounding box, gives the proof."""
+        if all(row_at(r, cell.point) > 0 for _, r in new):
+            return cell.point
+        if hint is not None and all(row_at(r, hint) > 0 for _, r in new) \
+                and all(row_at(r, hint) > 0 for r in cell.rows):
+            return hint
+        proof = cell.opposite_proof(new) or self.box_proof(cell, new)
+        if proof is not None:
+            return proof
+        result = interior_point_or_proof(cell.rows + [r for _, r in new], (), self.float_guesses)
+        if isinstance(result, Interior):
+            return result.point
+        ids = cell.row_ids + [i for i, _ in new]
+        return Prune(tuple((ids[j], y) for j, y in result.multipliers), result.empty)
 
     def box_proof(self, state: State, new: list[tuple[RowId, Row]]) -> Prune | None:
         """A proof that an option has no interior because one of its rows is <= 0 on the
@@ -190,14 +207,15 @@ class Enumerator:
         self.own_boxes += 1
         return self.box_proof(state, new)
 
-    def classify_options(self, unit: Unit, state: State) -> None:
-        """Decide every option of ``unit`` on the stage's entry cell ``state``; for a hard-max
-        head, check tie-safety between options that can tie on the closed cell."""
-        for option, decided in self.decide(unit, state, list(unit.option_rows)).items():
-            if isinstance(decided, State):
-                unit.witnesses[option] = decided.point
+    def classify_options(self, unit: Unit, cell: State) -> None:
+        """Decide every option of ``unit`` on the stage's entry cell; for a hard-max head,
+        check tie-safety between options that can tie on the closed cell."""
+        for option, new in unit.option_rows.items():
+            result = self.decide(cell, new, None)
+            if isinstance(result, Prune):
+                unit.pruned[option] = result
             else:
-                unit.pruned[option] = decided
+                unit.witnesses[option] = result
         if unit.values and unit.name not in self.not_tie_safe:
             touching = [o for o in unit.option_rows if o not in unit.pruned or not unit.pruned[o].empty]
             if any(not tie_safe(unit, r, t) for i, r in enumerate(touching) for t in touching[i + 1:]):
@@ -215,16 +233,6 @@ class Enumerator:
 def affine_from_flint(M: flint.fmpq_mat) -> Affine:
     entries = [[Fraction(int(v.p), int(v.q)) for v in row] for row in M.tolist()]
     return Affine(tuple(tuple(row[1:]) for row in entries), tuple(row[0] for row in entries))
-
-
-def thin_by_opposite_row(state: State, new: list[tuple[RowId, Row]]) -> Prune | None:
-    """If a new row is the negation of a row of the cell, the option lies in that hyperplane."""
-    index = {row: i for i, row in enumerate(state.rows)}
-    for rid, row in new:
-        j = index.get(tuple(-v for v in row))
-        if j is not None and any(row[1:]):
-            return Prune(((state.row_ids[j], 1), (rid, 1)), empty=False)
-    return None
 
 
 class Box:

@@ -242,9 +242,16 @@ class AttentionStage(Stage):
             queries = [Q * X for X in state]
             keys = [K * X for X in state]
             values = [O * (V * X) for X in state]
+            constant = constant_queries(queries)
             for i in range(N):
                 allowed = [j for j in range(N) if head.mask is None or head.mask[i][j]]
-                scores = self.score_rows(queries[i], [keys[j] for j in allowed], head, i, allowed, h)
+                if constant is not None:
+                    scores = flint.fmpq_mat([list((constant[i] * keys[j]).entries()) for j in allowed])
+                    if head.score_bias is not None:
+                        for row, j in enumerate(allowed):
+                            scores[row, 0] += fq(head.score_bias[i][j])
+                else:
+                    scores = self.score_rows(queries[i], [keys[j] for j in allowed], head, i, allowed, h)
                 pieces: list[Optional[Row]] = [None] * N
                 for j, row in zip(allowed, integer_rows(scores)):
                     pieces[j] = row
@@ -285,6 +292,16 @@ class AttentionStage(Stage):
         return flint.fmpq_mat(rows)
 
 
+def constant_queries(queries: list[flint.fmpq_mat]) -> Optional[list[flint.fmpq_mat]]:
+    """Each query as a 1 x m row when no query depends on x, else None."""
+    rows = []
+    for q in queries:
+        if any(q[a, c] for a in range(q.nrows()) for c in range(1, q.ncols())):
+            return None
+        rows.append(flint.fmpq_mat(1, q.nrows(), [q[a, 0] for a in range(q.nrows())]))
+    return rows
+
+
 def averaging(pieces: Sequence[Optional[Row]], values: list[flint.fmpq_mat]) -> Callable[[int], flint.fmpq_mat]:
     """For a chosen key ``r``: the average output over the keys whose score equals ``r``'s."""
     def average(r: int) -> flint.fmpq_mat:
@@ -299,12 +316,11 @@ def averaging(pieces: Sequence[Optional[Row]], values: list[flint.fmpq_mat]) -> 
 def tie_safe(unit: Unit, r: int, t: int) -> bool:
     """Whether, wherever options ``r`` and ``t`` tie, their outputs agree: every row of the
     output difference is a multiple of the score difference."""
-    diff = unit.values[r] - unit.values[t]
+    diff, _ = (unit.values[r] - unit.values[t]).numer_denom()
     score = [a - b for a, b in zip(unit.pieces[r], unit.pieces[t])]
     pivot = next(c for c, s in enumerate(score) if s)
     for row in diff.tolist():
-        factor = row[pivot] / score[pivot]
-        if any(v != factor * s for v, s in zip(row, score)):
+        if any(row) and any(v * score[pivot] != row[pivot] * s for v, s in zip(row, score)):
             return False
     return True
 
