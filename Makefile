@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml .ci/system-packages
 
 demo: setup
 	$(VENV)/bin/polyreg count examples/relu_2x8x8.json --box -1 1
+	$(VENV)/bin/polyreg compile examples/maxout_2x3x3.json --box -1 1 -o build/transformer.json
+	$(VENV)/bin/polyreg certify examples/maxout_2x3x3.json build/transformer.json --box -1 1 --json > build/certify.json
+	cat build/certify.json
 
 test: setup
 	$(PY) -m pytest -q

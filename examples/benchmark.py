@@ -1,8 +1,10 @@
 """Benchmark: enumerate a fixed suite of networks and report cells, time, cells/s and peak memory.
 
 Run with ``make bench`` (or ``python examples/benchmark.py [--quick] [NAME ...]``). Each case runs
-in a fresh process, so its peak resident memory is its own. Counts include all three region
-definitions (the linear-region merge is part of the time).
+in a fresh process, so its peak resident memory is its own. ``count`` cases include all three
+region definitions (the linear-region merge is part of the time); ``certify`` cases compile a
+network into a transformer and certify the pair (cells of the common refinement; the time
+includes compiling).
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import sys
 import time
 
 from polyreg import box, lower, region_counts
+from polyreg.certify import certify
+from polyreg.compiler import compile_transformer
 from polyreg.families import random_maxout, random_relu, sawtooth
 
 
@@ -25,19 +29,28 @@ def suite() -> dict[str, tuple]:
     cases["maxout 2->8->8 rank 3"] = (lambda: random_maxout(2, [8, 8], 3, seed=0), 2, -1, 1)
     cases["maxout 3->6->6 rank 4"] = (lambda: random_maxout(3, [6, 6], 4, seed=0), 3, -1, 1)
     cases["sawtooth depth 10"] = (lambda: sawtooth(10), 1, 0, 1)
+    cases["certify maxout 2->4->4 rank 3"] = (lambda: random_maxout(2, [4, 4], 3, seed=0), 2, -1, 1)
+    cases["certify maxout 3->4->4 rank 3"] = (lambda: random_maxout(3, [4, 4], 3, seed=0), 3, -1, 1)
+    cases["certify relu 2->16->16->1"] = (lambda: random_relu(2, [16, 16], seed=0), 2, -1, 1)
+    cases["certify relu 2->32->32->1"] = (lambda: random_relu(2, [32, 32], seed=0), 2, -1, 1)
     return cases
 
 
 def run_case(name: str) -> dict:
     build, d, lo, hi = suite()[name]
-    net = build()
+    net, domain = build(), box(d, lo, hi)
     started = time.perf_counter()
-    cpwl = lower(net, box(d, lo, hi))
-    counts = region_counts(cpwl)
+    if name.startswith("certify"):
+        verdict = certify(net, compile_transformer(net, domain), domain)
+        assert verdict.word == "EQUIVALENT"
+        cells, linear = len(verdict.refinement.cells), "-"
+    else:
+        counts = region_counts(lower(net, domain))
+        cells, linear = counts.cells, counts.linear_regions
     seconds = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"name": name, "cells": counts.cells, "linear_regions": counts.linear_regions,
-            "seconds": round(seconds, 2), "cells_per_s": round(counts.cells / seconds),
+    return {"name": name, "cells": cells, "linear_regions": linear,
+            "seconds": round(seconds, 2), "cells_per_s": round(cells / seconds),
             "peak_mib": round(peak_mib)}
 
 
@@ -47,7 +60,7 @@ def main(argv: list[str]) -> None:
         return
     names = [a for a in argv if not a.startswith("--")] or list(suite())
     if "--quick" in argv:
-        names = [n for n in names if "32->32" not in n and "4->16->16" not in n]
+        names = [n for n in names if "32->32" not in n and "4->16->16" not in n and "3->4->4" not in n]
     print("| network | cells | linear regions | seconds | cells/s | peak MiB |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in names:

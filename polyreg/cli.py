@@ -16,7 +16,7 @@ from typing import Sequence
 from pathlib import Path
 
 from .certify import Counterexample, certify, distance
-from .compiler import compile_transformer, parameter_counts, size_of
+from .compiler import compile_transformer, maxout_form, parameter_counts, size_of
 from .errors import InputError, PolyregError
 from .exact import Vec, q_to_str, to_q
 from .io import load_domain, load_network, save_network
@@ -117,10 +117,9 @@ def load_mlp(path: str) -> Mlp:
 def size_table(net: Mlp, t: Transformer) -> dict:
     size = size_of(t)
     nonzero, dense = parameter_counts(net)
-    ranks = [layer.rank for layer in net.layers if hasattr(layer, "rank")]
+    layers = maxout_form(net).layers
     return {
-        "network": {"nonlinear_layers": sum(1 for x in net.layers if type(x).__name__ in ("Relu", "Maxout")),
-                    "rank": max(ranks + [2]) if len(ranks) or any(type(x).__name__ == "Relu" for x in net.layers) else 1,
+        "network": {"nonlinear_layers": len(layers), "rank": len(layers[0].weights) if layers else 1,
                     "widths": list(net.widths), "nonzero_parameters": nonzero, "dense_parameters": dense},
         "transformer": {"blocks": size.blocks, "attention_blocks": size.attention_blocks, "heads": size.heads,
                         "width": size.width, "feed_forward_width": size.feed_forward_width, "tokens": size.tokens,

@@ -94,7 +94,8 @@ def matrix_from_json(obj: Any, where: str) -> Mat:
     if isinstance(obj, dict):
         return sparse_from_json(obj, where)
     if not isinstance(obj, list) or not obj:
-        raise InputError(f"{where}: expected a non-empty list of rows, or {{\"shape\": [rows, cols], \"nonzeros\": [...]}}")
+        raise InputError(f"{where}: expected a non-empty list of rows, "
+                         "or {\"shape\": [rows, cols], \"nonzeros\": [...]}")
     return tuple(vector_from_json(row, f"{where}[{i}]") for i, row in enumerate(obj))
 
 

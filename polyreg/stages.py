@@ -238,10 +238,10 @@ class AttentionStage(Stage):
         N = len(state)
         units: list[Unit] = []
         contributions: list[Callable[[int], flint.fmpq_mat]] = []   # per unit: choice -> output map
-        for h, (Q, K, V, O, head) in enumerate(self.heads):
+        for h, (Q, K, V, Wo, head) in enumerate(self.heads):
             queries = [Q * X for X in state]
             keys = [K * X for X in state]
-            values = [O * (V * X) for X in state]
+            values = [Wo * (V * X) for X in state]
             constant = constant_queries(queries)
             for i in range(N):
                 allowed = [j for j in range(N) if head.mask is None or head.mask[i][j]]

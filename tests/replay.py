@@ -31,7 +31,7 @@ def option_row(net, pattern, layer, unit, option, competitor):
 
 
 def layer_of_stage(net, stage):
-    return [i for i, l in enumerate(net.layers) if type(l).__name__ in ("Relu", "Maxout")][stage]
+    return [i for i, x in enumerate(net.layers) if type(x).__name__ in ("Relu", "Maxout")][stage]
 
 
 def check_prune(cpwl, pattern, node, option, prune):

@@ -35,7 +35,8 @@ def test_python_dash_m_and_the_console_script_agree():
     script = Path(sys.executable).with_name("polyreg")
     as_script = subprocess.run([str(script), *args], capture_output=True, text=True)
     assert as_module.returncode == as_script.returncode == 0
-    strip = lambda s: {k: v for k, v in json.loads(s).items() if k != "seconds"}
+    def strip(text):
+        return {k: v for k, v in json.loads(text).items() if k != "seconds"}
     assert strip(as_module.stdout) == strip(as_script.stdout)
 
 

@@ -170,3 +170,22 @@ def test_mask_and_score_bias_change_the_winner():
     assert evaluate(t, [F(1)]) == (F(0),)
     assert evaluate(t, [F(6)]) == (F(6),)
     assert choices_at(t, [F(1)]) == ((1, 1),)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda o: o["blocks"][0]["attention"]["heads"][0].update(key=[["x"], [0]]),
+     r"block 0, head 0, field 'key'\[0\]\[0\]"),
+    (lambda o: o["blocks"][0]["attention"]["heads"][0].update(mask=[[1, 2], [1, 1]]),
+     r"field 'mask'\[0\]\[1\]"),
+    (lambda o: o["blocks"][0]["feed_forward"].update(b1=[0, 1]), r"block 0, feed_forward, b1: expected 1 entries, got 2"),
+    (lambda o: o.update(readout={"token": 5, "weight": [[1], [0]], "bias": [0]}), r"readout, field 'token'"),
+    (lambda o: o["embedding"].update(positions=[[0, 1]]), r"positions: expected 2 rows"),
+    (lambda o: o["blocks"][0]["attention"].update(residual="yes"), r"field 'residual'"),
+])
+def test_malformed_transformer_files_name_the_place(change, message):
+    import json
+    from pathlib import Path
+    obj = json.loads((Path(__file__).parent.parent / "examples" / "transformer_1d.json").read_text())
+    change(obj)
+    with pytest.raises(InputError, match=message):
+        network_from_json(obj, source="t.json")
