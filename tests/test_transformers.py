@@ -177,7 +177,7 @@ def test_mask_and_score_bias_change_the_winner():
      r"block 0, head 0, field 'key'\[0\]\[0\]"),
     (lambda o: o["blocks"][0]["attention"]["heads"][0].update(mask=[[1, 2], [1, 1]]),
      r"field 'mask'\[0\]\[1\]"),
-    (lambda o: o["blocks"][0]["feed_forward"].update(b1=[0, 1]), r"block 0, feed_forward, b1: expected 1 entries, got 2"),
+    (lambda o: o["blocks"][0]["feed_forward"].update(b1=[0, 1]), r"feed_forward, b1: expected 1 entries, got 2"),
     (lambda o: o.update(readout={"token": 5, "weight": [[1], [0]], "bias": [0]}), r"readout, field 'token'"),
     (lambda o: o["embedding"].update(positions=[[0, 1]]), r"positions: expected 2 rows"),
     (lambda o: o["blocks"][0]["attention"].update(residual="yes"), r"field 'residual'"),
