@@ -143,6 +143,10 @@ class Enumerator:
         unit = step.units[u]
         if unit.fixed is not None:
             return self.unit_node(s, step, u + 1, states, cell, pattern, choices + [unit.fixed])
+        if unit.sole is not None:   # alone live on the entry cell, so on every sub-cell (options cover it)
+            children = [unit.pruned.get(o) for o in range(unit.num_options)]
+            children[unit.sole] = self.unit_node(s, step, u + 1, states, cell, pattern, choices + [unit.sole])
+            return Split(s, u, tuple(children))
         decided = self.options_on(unit, cell)
         live = [o for o, d in decided.items() if not isinstance(d, Prune)]
         children: list[Optional[Node]] = []
@@ -156,15 +160,9 @@ class Enumerator:
         return Split(s, u, tuple(children))
 
     def options_on(self, unit: Unit, cell: State) -> dict[int, State | Prune]:
-        """Each option of ``unit`` on ``cell``: its child cell, or a proof it has no interior.
-        An option alone live on the stage's entry cell is live on every sub-cell (the options
-        cover it), so it needs no geometry."""
+        """Each option of ``unit`` on ``cell``: its child cell, or a proof it has no interior."""
         decided: dict[int, State | Prune] = dict(unit.pruned)
-        live = unit.live
-        if len(live) == 1:
-            decided[live[0]] = cell
-            return decided
-        for option in live:
+        for option in unit.live:
             new = unit.option_rows[option]
             result = self.decide(cell, new, unit.witnesses.get(option))
             decided[option] = result if isinstance(result, Prune) else State(
@@ -216,7 +214,9 @@ class Enumerator:
                 unit.pruned[option] = result
             else:
                 unit.witnesses[option] = result
-        if unit.values and unit.name not in self.not_tie_safe:
+        if len(unit.witnesses) == 1:
+            unit.sole = next(iter(unit.witnesses))
+        if unit.value_of is not None and unit.name not in self.not_tie_safe:
             touching = [o for o in unit.option_rows if o not in unit.pruned or not unit.pruned[o].empty]
             if any(not tie_safe(unit, r, t) for i, r in enumerate(touching) for t in touching[i + 1:]):
                 self.not_tie_safe.add(unit.name)

@@ -10,7 +10,8 @@ networks.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from fractions import Fraction
 from math import gcd
 from typing import Callable, Optional, Sequence
@@ -32,21 +33,25 @@ class ScoreNotAffine(InputError):
     """An attention score difference is quadratic in the input on some cell."""
 
 
-@dataclass
 class Unit:
     """One unit's options on a cell: rows per option, or an option fixed without geometry.
 
-    ``pieces`` and ``values`` (hard-max heads only) give each option's score row and its
-    output map, for the tie-safety check. The other fields are the refinement's bookkeeping.
+    ``pieces`` and ``value_of`` (hard-max heads only) give each option's score row and its
+    output map, for the tie-safety check. ``pruned`` and ``witnesses`` are the refinement's
+    bookkeeping.
     """
-    fixed: Optional[int] = None
-    option_rows: dict[int, list[tuple[RowId, Row]]] = field(default_factory=dict)
-    num_options: int = 2
-    name: str = ""
-    pieces: Sequence[Optional[Row]] = ()
-    values: dict[int, flint.fmpq_mat] = field(default_factory=dict)
-    pruned: dict = field(default_factory=dict)
-    witnesses: dict = field(default_factory=dict)
+    __slots__ = ("fixed", "option_rows", "num_options", "name", "pieces", "value_of", "pruned", "witnesses",
+                 "sole")
+
+    def __init__(self, fixed: Optional[int] = None, option_rows: Optional[dict[int, list[tuple[RowId, Row]]]] = None,
+                 num_options: int = 2, pieces: Sequence[Optional[Row]] = ()) -> None:
+        self.fixed, self.num_options, self.pieces = fixed, num_options, pieces
+        self.option_rows = {} if option_rows is None else option_rows
+        self.name = ""
+        self.value_of: Optional[Callable[[int], flint.fmpq_mat]] = None
+        self.pruned: dict = {}
+        self.witnesses: dict = {}
+        self.sole: Optional[int] = None    # the only live option on the stage's entry cell
 
     @property
     def live(self) -> list[int]:
@@ -103,13 +108,11 @@ def constant_column(v: Vec, dim: int) -> flint.fmpq_mat:
 def integer_rows(M: flint.fmpq_mat) -> list[Row]:
     """The rows of ``M`` times one common positive denominator, as integers."""
     numer, _ = M.numer_denom()
-    return [tuple(int(v) for v in row) for row in numer.tolist()]
+    return [tuple(map(int, row)) for row in numer.tolist()]
 
 
 def primitive(row: Row) -> Row:
-    g = 0
-    for v in row:
-        g = gcd(g, v)
+    g = gcd(*row)
     return tuple(v // g for v in row) if g > 1 else row
 
 
@@ -243,25 +246,32 @@ class AttentionStage(Stage):
             keys = [K * X for X in state]
             values = [Wo * (V * X) for X in state]
             constant = constant_queries(queries)
+            seen: dict[tuple, Unit] = {}    # a unit of an earlier query token that scores the keys alike
             for i in range(N):
                 allowed = [j for j in range(N) if head.mask is None or head.mask[i][j]]
-                if constant is not None:
-                    scores = flint.fmpq_mat([list((constant[i] * keys[j]).entries()) for j in allowed])
-                    if head.score_bias is not None:
-                        for row, j in enumerate(allowed):
-                            scores[row, 0] += fq(head.score_bias[i][j])
+                bias = None if head.score_bias is None else head.score_bias[i]
+                key = None if constant is None else (tuple(constant[i].entries()), tuple(allowed), bias)
+                twin = seen.get(key) if key is not None else None
+                if twin is not None:
+                    unit = renamed(twin, index, len(units))
                 else:
-                    scores = self.score_rows(queries[i], [keys[j] for j in allowed], head, i, allowed, h)
-                pieces: list[Optional[Row]] = [None] * N
-                for j, row in zip(allowed, integer_rows(scores)):
-                    pieces[j] = row
-                unit = argmax_unit(index, len(units), pieces)
+                    if constant is not None:
+                        scores = flint.fmpq_mat([list((constant[i] * keys[j]).entries()) for j in allowed])
+                        if bias is not None:
+                            for row, j in enumerate(allowed):
+                                scores[row, 0] += fq(bias[j])
+                    else:
+                        scores = self.score_rows(queries[i], [keys[j] for j in allowed], head, i, allowed, h)
+                    pieces: list[Optional[Row]] = [None] * N
+                    for j, row in zip(allowed, integer_rows(scores)):
+                        pieces[j] = row
+                    unit = argmax_unit(index, len(units), pieces)
+                    unit.value_of = averaging(pieces, values)
+                    if key is not None:
+                        seen[key] = unit
                 unit.name = f"block {self.block}, head {h}, query token {i}"
-                average = averaging(pieces, values)
-                if unit.fixed is None:
-                    unit.values = {r: average(r) for r in unit.option_rows}
                 units.append(unit)
-                contributions.append(average)
+                contributions.append(unit.value_of)
 
         def apply(choices: list[int]) -> Maps:
             out = [X if self.attention.residual else flint.fmpq_mat(X.nrows(), X.ncols()) for X in state]
@@ -296,27 +306,45 @@ def constant_queries(queries: list[flint.fmpq_mat]) -> Optional[list[flint.fmpq_
     """Each query as a 1 x m row when no query depends on x, else None."""
     rows = []
     for q in queries:
-        if any(q[a, c] for a in range(q.nrows()) for c in range(1, q.ncols())):
+        entries = q.tolist()
+        if any(any(row[1:]) for row in entries):
             return None
-        rows.append(flint.fmpq_mat(1, q.nrows(), [q[a, 0] for a in range(q.nrows())]))
+        rows.append(flint.fmpq_mat(1, len(entries), [row[0] for row in entries]))
     return rows
+
+
+def renamed(unit: Unit, index: int, u: int) -> Unit:
+    """A fresh unit with the options of ``unit``, its rows named as unit ``u``."""
+    twin = Unit(unit.fixed, {r: [((index, u, rid[2]), row) for rid, row in rows]
+                             for r, rows in unit.option_rows.items()}, unit.num_options, unit.pieces)
+    twin.value_of = unit.value_of
+    return twin
 
 
 def averaging(pieces: Sequence[Optional[Row]], values: list[flint.fmpq_mat]) -> Callable[[int], flint.fmpq_mat]:
     """For a chosen key ``r``: the average output over the keys whose score equals ``r``'s."""
+    @lru_cache(maxsize=None)   # heads shared by several query tokens check tie-safety once
     def average(r: int) -> flint.fmpq_mat:
         tied = [j for j, z in enumerate(pieces) if z is not None and z == pieces[r]]
         total = values[tied[0]]
         for j in tied[1:]:
             total = total + values[j]
         return total * flint.fmpq(1, len(tied)) if len(tied) > 1 else total
+    average.tie_safe = {}    # type: ignore[attr-defined]
     return average
 
 
 def tie_safe(unit: Unit, r: int, t: int) -> bool:
     """Whether, wherever options ``r`` and ``t`` tie, their outputs agree: every row of the
     output difference is a multiple of the score difference."""
-    diff, _ = (unit.values[r] - unit.values[t]).numer_denom()
+    known = unit.value_of.tie_safe    # type: ignore[union-attr]
+    if (r, t) not in known:
+        known[r, t] = proportional_rows(unit, r, t)
+    return known[r, t]
+
+
+def proportional_rows(unit: Unit, r: int, t: int) -> bool:
+    diff, _ = (unit.value_of(r) - unit.value_of(t)).numer_denom()
     score = [a - b for a, b in zip(unit.pieces[r], unit.pieces[t])]
     pivot = next(c for c, s in enumerate(score) if s)
     for row in diff.tolist():
