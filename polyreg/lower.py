@@ -1,7 +1,7 @@
 """Refine a domain into the cells of one or more networks (their common refinement), exactly.
 
-The networks' stages (``stages.py``) are decided in order, all of the first network's, then
-all of the next one's. On entering a stage with a cell ``C`` (and an exact point strictly
+The networks' stages (``stages.py``) are decided in one merged order that keeps each network's
+own order (``interleaved``). On entering a stage with a cell ``C`` (and an exact point strictly
 inside it) every unit's options are classified once on ``C``: options whose region meets the
 interior of ``C`` stay *live*, the others get a ``Prune`` proof from the oracle. Then the cell
 is split over the live options unit by unit, each child getting its option's rows and an exact
@@ -27,7 +27,7 @@ from .ir import Network
 from .oracle import Interior, bounding_box, interior_point_or_proof, unbounded_direction
 from .polyhedron import Polyhedron
 from .semantics import Pattern
-from .stages import Program, RowId, ScoreNotAffine, Step, Unit, program_of, tie_safe
+from .stages import Program, RowId, ScoreNotAffine, Stage, Step, Unit, program_of, tie_safe
 
 Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
 
@@ -60,7 +60,8 @@ def refine(networks: Sequence[Network], domain: Polyhedron, progress: Progress |
     finally:
         sys.setrecursionlimit(limit)
     return Cpwl(tuple(networks), domain, tuple(enumerator.cells), tree,
-                tuple(name for _, stage in enumerator.stages for name in [stage.name]),
+                tuple(stage.name if len(networks) == 1 else f"network {p}: {stage.name}"
+                      for p, stage in enumerator.stages),
                 tuple(sorted(enumerator.not_tie_safe)))
 
 
@@ -107,7 +108,7 @@ class State:
 class Enumerator:
     def __init__(self, programs: list[Program], dim: int, progress: Progress | None, float_guesses: bool) -> None:
         self.programs = programs
-        self.stages = [(p, stage) for p, program in enumerate(programs) for stage in program.stages]
+        self.stages = interleaved(programs)
         self.start = tuple(program.start for program in programs)
         self.depth = sum(program.tokens * stage.size + 1 for program in programs for stage in program.stages)
         self.float_guesses = float_guesses
@@ -228,6 +229,15 @@ class Enumerator:
         if self.progress is not None:
             self.progress(len(self.cells), time.perf_counter() - self.started)
         return Leaf(len(self.cells) - 1)
+
+
+def interleaved(programs: list[Program]) -> list[tuple[int, Stage]]:
+    """All stages as (program, stage), each program's in its order, merged by relative depth:
+    stage ``i`` of ``n`` goes at ``(i + 1) / n``, earlier programs first on ties. A stage that
+    comes early in its network is then decided on larger cells, once for many later splits."""
+    keyed = [(Fraction(i + 1, len(program.stages)), p, i, stage)
+             for p, program in enumerate(programs) for i, stage in enumerate(program.stages)]
+    return [(p, stage) for _, p, _, stage in sorted(keyed, key=lambda k: k[:3])]
 
 
 def affine_from_flint(M: flint.fmpq_mat) -> Affine:

@@ -235,7 +235,7 @@ class AttentionStage(Stage):
         self.name, self.block, self.attention, self.d = f"block {block} attention", block, attention, d
         self.size = len(attention.heads)
         self.heads = [(flint_matrix(h.query, True), flint_matrix(h.key, True), flint_matrix(h.value, True),
-                       flint_matrix(h.output, True), h) for h in attention.heads]
+                       flint_matrix(h.output, True), h) for h in attention.heads]   # all transposed
 
     def at(self, state: Maps, index: int) -> Step:
         N = len(state)
@@ -243,9 +243,8 @@ class AttentionStage(Stage):
         contributions: list[Callable[[int], flint.fmpq_mat]] = []   # per unit: choice -> output map
         for h, (Q, K, V, Wo, head) in enumerate(self.heads):
             queries = [Q * X for X in state]
-            keys = [K * X for X in state]
-            values = [Wo * (V * X) for X in state]
             constant = constant_queries(queries)
+            value = token_values(Wo, V, state)
             seen: dict[tuple, Unit] = {}    # a unit of an earlier query token that scores the keys alike
             for i in range(N):
                 allowed = [j for j in range(N) if head.mask is None or head.mask[i][j]]
@@ -256,17 +255,19 @@ class AttentionStage(Stage):
                     unit = renamed(twin, index, len(units))
                 else:
                     if constant is not None:
-                        scores = flint.fmpq_mat([list((constant[i] * keys[j]).entries()) for j in allowed])
+                        w = constant[i] * K       # score_j = q_i . (K X_j) = (q_i K) X_j
+                        scores = flint.fmpq_mat([list((w * state[j]).entries()) for j in allowed])
                         if bias is not None:
                             for row, j in enumerate(allowed):
                                 scores[row, 0] += fq(bias[j])
                     else:
-                        scores = self.score_rows(queries[i], [keys[j] for j in allowed], head, i, allowed, h)
+                        keys = [K * state[j] for j in allowed]
+                        scores = self.score_rows(queries[i], keys, head, i, allowed, h)
                     pieces: list[Optional[Row]] = [None] * N
                     for j, row in zip(allowed, integer_rows(scores)):
                         pieces[j] = row
                     unit = argmax_unit(index, len(units), pieces)
-                    unit.value_of = averaging(pieces, values)
+                    unit.value_of = averaging(pieces, value)
                     if key is not None:
                         seen[key] = unit
                 unit.name = f"block {self.block}, head {h}, query token {i}"
@@ -321,14 +322,20 @@ def renamed(unit: Unit, index: int, u: int) -> Unit:
     return twin
 
 
-def averaging(pieces: Sequence[Optional[Row]], values: list[flint.fmpq_mat]) -> Callable[[int], flint.fmpq_mat]:
+def token_values(Wo: flint.fmpq_mat, V: flint.fmpq_mat, state: Maps) -> Callable[[int], flint.fmpq_mat]:
+    """Key ``j``'s contribution ``(X_j Wv) Wo`` as a map of x, computed when first needed."""
+    return lru_cache(maxsize=None)(lambda j: Wo * (V * state[j]))
+
+
+def averaging(pieces: Sequence[Optional[Row]],
+              value: Callable[[int], flint.fmpq_mat]) -> Callable[[int], flint.fmpq_mat]:
     """For a chosen key ``r``: the average output over the keys whose score equals ``r``'s."""
     @lru_cache(maxsize=None)   # heads shared by several query tokens check tie-safety once
     def average(r: int) -> flint.fmpq_mat:
         tied = [j for j, z in enumerate(pieces) if z is not None and z == pieces[r]]
-        total = values[tied[0]]
+        total = value(tied[0])
         for j in tied[1:]:
-            total = total + values[j]
+            total = total + value(j)
         return total * flint.fmpq(1, len(tied)) if len(tied) > 1 else total
     average.tie_safe = {}    # type: ignore[attr-defined]
     return average
