@@ -5,8 +5,9 @@ own order (``interleaved``). On entering a stage with a cell ``C`` (and an exact
 inside it) every unit's options are classified once on ``C``: options whose region meets the
 interior of ``C`` stay *live*, the others get a ``Prune`` proof from the oracle. Then the cell
 is split over the live options unit by unit, each child getting its option's rows and an exact
-interior point, or a proof that it has none. Only real splits add rows to a cell; an option
-with a row opposite to one the cell already has is thin, and needs no LP.
+interior point, or a proof that it has none. Only real splits add rows to a cell. Proofs
+come from a row opposite to one the cell already has (thin), from the cell's certified
+bounding box, or from an exact LP, in that order.
 """
 from __future__ import annotations
 
@@ -247,8 +248,8 @@ def affine_from_flint(M: flint.fmpq_mat) -> Affine:
 
 class Box:
     """A certified bounding box of a cell: ``-x_i <= low_i`` and ``x_i <= high_i`` from
-    nonnegative combinations of the cell's rows (with nonzero normals). Bounds are kept as integers over one
-    denominator so that testing a row against the box needs no fractions."""
+    nonnegative combinations of the cell's rows (with nonzero normals). Bounds are kept as
+    integers over one denominator, so testing a row against the box needs no fractions."""
 
     def __init__(self, state: State) -> None:
         bounds = bounding_box(state.rows)
