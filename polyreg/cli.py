@@ -11,7 +11,7 @@ import json
 import re
 import sys
 import time
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from pathlib import Path
 
@@ -56,6 +56,15 @@ class ProgressLine:
             print(" " * 70, end="\r", file=sys.stderr, flush=True)
 
 
+def with_progress(work: Callable, *args: object) -> Any:
+    """``work(*args, progress)`` with a progress line on stderr for long runs."""
+    progress = ProgressLine()
+    try:
+        return work(*args, progress)
+    finally:
+        progress.close()
+
+
 def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedron, str]:
     if args.box is not None:
         lo = to_q(args.box[0], where="--box LO")
@@ -80,12 +89,8 @@ def run_count(args: argparse.Namespace) -> int:
     net = load_network(args.network)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
-    progress = ProgressLine()
-    try:
-        cpwl = lower(net, domain, progress)
-        counts = region_counts(cpwl)
-    finally:
-        progress.close()
+    cpwl = with_progress(lower, net, domain)
+    counts = region_counts(cpwl)
     seconds = time.perf_counter() - started
     result = {
         "network": args.network, "domain": described, "input_dim": net.input_dim,
@@ -182,11 +187,7 @@ def networks_for(args: argparse.Namespace) -> tuple[Network, Network, str, str, 
 def run_certify(args: argparse.Namespace) -> int:
     try:
         a, b, name_a, name_b, domain, described = networks_for(args)
-        progress = ProgressLine()
-        try:
-            verdict = certify(a, b, domain, progress)
-        finally:
-            progress.close()
+        verdict = with_progress(certify, a, b, domain)
     except PolyregError as err:
         print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
         raise
@@ -224,11 +225,7 @@ def run_distance(args: argparse.Namespace) -> int:
     if len(args.networks) != 2:
         raise InputError("distance takes two networks")
     a, b, name_a, name_b, domain, described = networks_for(args)
-    progress = ProgressLine()
-    try:
-        result = distance(a, b, domain, progress)
-    finally:
-        progress.close()
+    result = with_progress(distance, a, b, domain)
     if args.json:
         print(json.dumps({"distance": q_to_str(result.value), "maximiser": witness_json(result.maximiser),
                           "cells": len(result.refinement.cells), "seconds": round(result.seconds, 3)}, indent=2))

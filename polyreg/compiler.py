@@ -213,8 +213,8 @@ def matrices(net: Network) -> list[Mat | Vec]:
     """Every weight matrix and bias vector of ``net``."""
     if isinstance(net, Mlp):
         return [m for layer in net.layers if isinstance(layer, Dense) for m in (layer.weight, layer.bias)]
-    out: list[Mat | Vec] = [*net.embed[:1 if all(E == net.embed[0] for E in net.embed) else None],
-                            net.positions, net.readout_bias]
+    shared = all(E == net.embed[0] for E in net.embed)
+    out: list[Mat | Vec] = [*(net.embed[:1] if shared else net.embed), net.positions, net.readout_bias]
     out += [R for R in net.readout if R is not None]
     for block in net.blocks:
         if block.attention is not None:
