@@ -70,6 +70,7 @@ class Cpwl:
     tree: Node
     stage_names: tuple[str, ...]
     not_tie_safe: tuple[str, ...] = ()   # hard-max heads whose ties may make the output jump
+    order: tuple[tuple[int, int], ...] = ()   # stage s is stage order[s][1] of network order[s][0]
 
     @property
     def network(self) -> Network:

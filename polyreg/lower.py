@@ -28,7 +28,7 @@ from .ir import Network
 from .oracle import Interior, bounding_box, interior_point_or_proof, unbounded_direction
 from .polyhedron import Polyhedron
 from .semantics import Pattern
-from .stages import Program, RowId, ScoreNotAffine, Stage, Step, Unit, program_of, tie_safe
+from .stages import Program, RowId, ScoreNotAffine, Step, Unit, program_of, tie_safe
 
 Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
 
@@ -63,7 +63,7 @@ def refine(networks: Sequence[Network], domain: Polyhedron, progress: Progress |
     return Cpwl(tuple(networks), domain, tuple(enumerator.cells), tree,
                 tuple(stage.name if len(networks) == 1 else f"network {p}: {stage.name}"
                       for p, stage in enumerator.stages),
-                tuple(sorted(enumerator.not_tie_safe)))
+                tuple(sorted(enumerator.not_tie_safe)), tuple(enumerator.order))
 
 
 def domain_interior_point(domain: Polyhedron) -> Hom:
@@ -109,7 +109,8 @@ class State:
 class Enumerator:
     def __init__(self, programs: list[Program], dim: int, progress: Progress | None, float_guesses: bool) -> None:
         self.programs = programs
-        self.stages = interleaved(programs)
+        self.order = interleaved(programs)
+        self.stages = [(p, programs[p].stages[i]) for p, i in self.order]
         self.start = tuple(program.start for program in programs)
         self.depth = sum(program.tokens * stage.size + 1 for program in programs for stage in program.stages)
         self.float_guesses = float_guesses
@@ -232,13 +233,13 @@ class Enumerator:
         return Leaf(len(self.cells) - 1)
 
 
-def interleaved(programs: list[Program]) -> list[tuple[int, Stage]]:
-    """All stages as (program, stage), each program's in its order, merged by relative depth:
+def interleaved(programs: list[Program]) -> list[tuple[int, int]]:
+    """All stages as (program, index), each program's in its order, merged by relative depth:
     stage ``i`` of ``n`` goes at ``(i + 1) / n``, earlier programs first on ties. A stage that
     comes early in its network is then decided on larger cells, once for many later splits."""
-    keyed = [(Fraction(i + 1, len(program.stages)), p, i, stage)
-             for p, program in enumerate(programs) for i, stage in enumerate(program.stages)]
-    return [(p, stage) for _, p, _, stage in sorted(keyed, key=lambda k: k[:3])]
+    keyed = [(Fraction(i + 1, len(program.stages)), p, i)
+             for p, program in enumerate(programs) for i in range(len(program.stages))]
+    return [(p, i) for _, p, i in sorted(keyed)]
 
 
 def affine_from_flint(M: flint.fmpq_mat) -> Affine:
