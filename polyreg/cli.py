@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 from pathlib import Path
 
+from .certificate import certificate, count_claim, equivalence_claim, write_certificate
 from .certify import Counterexample, certify, distance
 from .compiler import compile_transformer, maxout_form, parameter_counts, size_of
 from .errors import InputError, PolyregError
@@ -92,6 +93,10 @@ def run_count(args: argparse.Namespace) -> int:
     cpwl = with_progress(lower, net, domain)
     counts = region_counts(cpwl)
     seconds = time.perf_counter() - started
+    if args.certificate:
+        size = write_certificate(certificate(cpwl, count_claim(cpwl)), args.certificate)
+        print(f"certificate: {args.certificate} ({size} bytes; check it with: polyreg check "
+              f"{args.certificate})", file=sys.stderr)
     result = {
         "network": args.network, "domain": described, "input_dim": net.input_dim,
         "activation_regions": counts.activation_regions, "linear_regions": counts.linear_regions,
@@ -192,6 +197,12 @@ def run_certify(args: argparse.Namespace) -> int:
         print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
         raise
     cpwl = verdict.refinement
+    if args.certificate and verdict.equivalent:
+        size = write_certificate(certificate(cpwl, equivalence_claim(cpwl)), args.certificate)
+        print(f"certificate: {args.certificate} ({size} bytes; check it with: polyreg check "
+              f"{args.certificate})", file=sys.stderr)
+    elif args.certificate:
+        print("no certificate written: the networks differ (the counterexample is the evidence)", file=sys.stderr)
     result = {"verdict": verdict.word.replace(" ", "_"), "everywhere": verdict.everywhere,
               "not_tie_safe": list(cpwl.not_tie_safe), "networks": {"A": name_a, "B": name_b},
               "domain": described, "cells": len(cpwl.cells), "differing_cells": verdict.differing_cells,
@@ -240,6 +251,11 @@ def run_distance(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_check(args: argparse.Namespace) -> int:
+    from . import check
+    return check.main([args.certificate])
+
+
 def run_eval(args: argparse.Namespace) -> int:
     net = load_network(args.network)
     x = [to_q(v, where=f"coordinate {i}") for i, v in enumerate(args.point)]
@@ -264,6 +280,7 @@ def parser() -> argparse.ArgumentParser:
                                             "transformer) on a bounded, full-dimensional domain.")
     count.add_argument("network", help="a polyreg.network/1 or polyreg.transformer/1 JSON file")
     add_domain_and_json(count)
+    add_certificate(count)
     count.set_defaults(run=run_count)
 
     comp = commands.add_parser("compile", help="compile a maxout/ReLU network into a hard-max transformer",
@@ -282,7 +299,14 @@ def parser() -> argparse.ArgumentParser:
                                            "tie-safe), 2 bad input, 1 internal error.")
     cert.add_argument("networks", nargs="+", metavar="NETWORK", help="one network (compiled), or two")
     add_domain_and_json(cert)
+    add_certificate(cert)
     cert.set_defaults(run=run_certify)
+
+    chk = commands.add_parser("check", help="re-verify a certificate (standard library only, no LP)",
+                              description="Prints VERIFIED or NOT VERIFIED: reason. Exit codes: 0 verified, "
+                                          "1 rejected, 2 malformed.")
+    chk.add_argument("certificate", help="a certificate written with --certificate (.json or .json.gz)")
+    chk.set_defaults(run=run_check)
 
     dist = commands.add_parser("distance", help="exact sup-norm distance between two networks on a domain")
     dist.add_argument("networks", nargs="+", metavar="NETWORK", help="two networks")
@@ -296,6 +320,11 @@ def parser() -> argparse.ArgumentParser:
                                                         "point instead (numeric, not certified)")
     ev.set_defaults(run=run_eval)
     return top
+
+
+def add_certificate(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--certificate", metavar="FILE", help="write a certificate that `polyreg check` "
+                                                               "re-verifies (gzip-compressed if FILE ends in .gz)")
 
 
 def add_domain_and_json(command: argparse.ArgumentParser) -> None:

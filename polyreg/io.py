@@ -246,18 +246,19 @@ def number(q: Fraction) -> int | str:
     return int(q) if q.denominator == 1 else q_to_str(q)
 
 
-def matrix_to_json(M: Mat) -> Any:
-    """Rows, or the sparse form when at most a third of the entries are nonzero."""
+def dense_or_sparse(M: Mat, dense: bool = False) -> Any:
+    """Rows, or the sparse form when at most a third of the entries are nonzero (unless ``dense``)."""
     nonzeros = [[i, j, number(v)] for i, row in enumerate(M) for j, v in enumerate(row) if v]
-    if 3 * len(nonzeros) > len(M) * len(M[0]):
+    if dense or 3 * len(nonzeros) > len(M) * len(M[0]):
         return [[number(v) for v in row] for row in M]
     return {"shape": [len(M), len(M[0])], "nonzeros": nonzeros}
 
 
-def network_to_json(net: Network) -> dict[str, Any]:
-    """The ``polyreg.network/1`` or ``polyreg.transformer/1`` object of ``net``."""
+def network_to_json(net: Network, dense: bool = False) -> dict[str, Any]:
+    """The ``polyreg.network/1`` or ``polyreg.transformer/1`` object of ``net`` (transformer
+    matrices as rows when ``dense``, else sparse where that is shorter)."""
     if isinstance(net, Transformer):
-        return transformer_to_json(net)
+        return transformer_to_json(net, dense)
     layers: list[dict[str, Any]] = []
     for layer in net.layers:
         if isinstance(layer, Dense):
@@ -270,7 +271,10 @@ def network_to_json(net: Network) -> dict[str, Any]:
     return {"format": NETWORK_FORMAT, "input_dim": net.input_dim, "layers": layers}
 
 
-def transformer_to_json(t: Transformer) -> dict[str, Any]:
+def transformer_to_json(t: Transformer, dense: bool = False) -> dict[str, Any]:
+    def matrix_to_json(M: Mat) -> Any:
+        return dense_or_sparse(M, dense)
+
     def head(h: Head) -> dict[str, Any]:
         out = {name: matrix_to_json(getattr(h, name)) for name in ("query", "key", "value", "output")}
         if h.score_bias is not None:

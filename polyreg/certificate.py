@@ -1,0 +1,78 @@
+"""Write a refinement's evidence as a certificate that ``polyreg check`` (``check.py``) re-verifies.
+
+The certificate holds the networks (canonical JSON, dense matrices, with their SHA-256), the
+domain's rows and an exact interior point, the stage order, the claim, and the tree: a split
+per undecided unit (one child per candidate: null, a subtree or a prune with integer
+multipliers over named rows) and a leaf with an exact interior point per cell. Cells, maps and
+patterns are not written: the checker recomputes them.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from .cpwl import Cpwl, Leaf, Node, Prune, Split
+from .exact import q_to_str
+from .io import network_to_json
+from .regions import count_activation_regions, count_affine_maps
+
+FORMAT = "polyreg.certificate/1"
+
+
+def canonical_hash(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def tree_to_json(node: Optional[Node], cpwl: Cpwl) -> Any:
+    if node is None:
+        return None
+    if isinstance(node, Prune):
+        return {"prune": [[list(rid), y] for rid, y in node.multipliers], "empty": node.empty}
+    if isinstance(node, Leaf):
+        return {"leaf": [q_to_str(v) for v in cpwl.cells[node.cell].point]}
+    assert isinstance(node, Split)
+    return {"split": [tree_to_json(child, cpwl) for child in node.children]}
+
+
+def certificate(cpwl: Cpwl, claim: dict[str, Any]) -> dict[str, Any]:
+    """The certificate of ``claim`` about ``cpwl``'s networks on its domain."""
+    networks = [network_to_json(net, dense=True) for net in cpwl.networks]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 100000))
+    try:
+        tree = tree_to_json(cpwl.tree, cpwl)
+    finally:
+        sys.setrecursionlimit(limit)
+    return {"format": FORMAT, "claim": claim,
+            "networks": [{"network": n, "sha256": canonical_hash(n)} for n in networks],
+            "domain": {"rows": [list(r) for r in cpwl.domain.rows],
+                       "point": [q_to_str(v) for v in cpwl.cells[0].point]},
+            "order": [list(o) for o in cpwl.order], "tree": tree}
+
+
+def equivalence_claim(cpwl: Cpwl) -> dict[str, Any]:
+    return {"kind": "equivalent", "everywhere": not cpwl.not_tie_safe, "cells": len(cpwl.cells)}
+
+
+def count_claim(cpwl: Cpwl) -> dict[str, Any]:
+    return {"kind": "counts", "cells": len(cpwl.cells), "activation_regions": count_activation_regions(cpwl),
+            "affine_maps": count_affine_maps(cpwl)}
+
+
+def write_certificate(cert: dict[str, Any], path: str | Path) -> int:
+    """Write ``cert`` (gzip-compressed when ``path`` ends in ``.gz``); return its size in bytes."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 100000))
+    try:
+        data = json.dumps(cert, separators=(",", ":")).encode()
+    finally:
+        sys.setrecursionlimit(limit)
+    if str(path).endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(data)
+    return len(data)

@@ -1,0 +1,169 @@
+"""The certificate checker: valid certificates verify with the closed-form counts, and tampered
+ones are rejected."""
+import ast
+import copy
+import json
+import random
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+
+from polyreg import box, lower
+from polyreg.certificate import canonical_hash, certificate, count_claim, equivalence_claim, write_certificate
+from polyreg.certify import certify
+from polyreg.check import Reject, check
+from polyreg.cli import main
+from polyreg.compiler import compile_transformer
+from polyreg.families import random_maxout, random_relu, sawtooth, zigzag
+from oracles import zaslavsky
+from test_closed_forms import general_position_inside_box, one_layer_net
+
+STDLIB = {"__future__", "fractions", "gzip", "hashlib", "json", "math", "sys"}
+
+
+def test_the_checker_imports_only_the_standard_library():
+    tree = ast.parse((Path(__file__).parent.parent / "polyreg" / "check.py").read_text())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported <= STDLIB
+
+
+def count_certificate(net, domain):
+    cpwl = lower(net, domain)
+    return certificate(cpwl, count_claim(cpwl))
+
+
+@pytest.mark.parametrize("L", [1, 4, 7])
+def test_sawtooth_count_certificate_verifies_with_2_to_the_L_cells(L):
+    assert check(count_certificate(sawtooth(L), box(1, 0, 1))).startswith(f"cells {2 ** L},")
+
+
+def test_zigzag_and_arrangement_certificates_verify_the_closed_forms():
+    assert check(count_certificate(zigzag([3, 2, 4]), box(1, 0, 1))).startswith("cells 24,")
+    rng = random.Random(1)    # 9 lines on the moment curve, in general position in the box (as in test_closed_forms)
+    normals = [(F(1), F(t)) for t in range(-4, 5)]
+    offsets = [F(rng.randint(-1000, 1000), 10 ** 6) for _ in range(9)]
+    assert general_position_inside_box(normals, offsets, 2)
+    cert = count_certificate(one_layer_net(normals, offsets), box(2, -1, 1))
+    assert check(cert).startswith(f"cells {zaslavsky(9, 2)}, activation_regions {zaslavsky(9, 2)},")
+
+
+def equivalence_certificate(net, lo=-1, hi=1):
+    domain = box(net.input_dim, lo, hi)
+    verdict = certify(net, compile_transformer(net, domain), domain)
+    return certificate(verdict.refinement, equivalence_claim(verdict.refinement))
+
+
+@pytest.fixture(scope="module")
+def valid():
+    return equivalence_certificate(random_maxout(2, [3, 2], 3, seed=1))
+
+
+def test_compiled_transformer_certificates_verify(valid):
+    assert check(valid).startswith("the networks are equal everywhere")
+    assert check(equivalence_certificate(random_relu(2, [4, 3], seed=2))).startswith("the networks are equal")
+
+
+def nodes(tree, kind):
+    """Every node of ``kind`` ("split", "prune", "leaf") in preorder."""
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if kind in node:
+                found.append(node)
+            stack.extend(reversed(node.get("split", [])))
+    return found
+
+
+def rejected(cert):
+    with pytest.raises((Reject, KeyError, TypeError, ValueError, IndexError)):
+        check(cert)
+    return True
+
+
+def test_every_changed_multiplier_is_rejected(valid):
+    count = 0
+    for i, prune in enumerate(nodes(valid["tree"], "prune")[:40]):
+        for k in range(len(prune["prune"])):
+            cert = copy.deepcopy(valid)
+            nodes(cert["tree"], "prune")[i]["prune"][k][1] += 1
+            assert rejected(cert)
+            count += 1
+    assert count >= 40
+
+
+def test_leaf_points_of_other_cells_and_non_canonical_numbers_are_rejected(valid):
+    leaves = nodes(valid["tree"], "leaf")
+    for i in range(len(leaves)):
+        cert = copy.deepcopy(valid)
+        nodes(cert["tree"], "leaf")[i]["leaf"] = leaves[(i + 1) % len(leaves)]["leaf"]
+        assert rejected(cert)
+    for spelling in ("2/4", "+1", "1.0", "0x1", 0.5, True):
+        cert = copy.deepcopy(valid)
+        nodes(cert["tree"], "leaf")[0]["leaf"][0] = spelling
+        assert rejected(cert)
+
+
+def test_dropped_and_reordered_children_are_rejected(valid):
+    for i, split in enumerate(nodes(valid["tree"], "split")[:30]):
+        present = [k for k, child in enumerate(split["split"]) if child is not None]
+        cert = copy.deepcopy(valid)
+        nodes(cert["tree"], "split")[i]["split"][present[0]] = None
+        assert rejected(cert)
+        cert = copy.deepcopy(valid)
+        children = nodes(cert["tree"], "split")[i]["split"]
+        children[present[0]], children[present[1]] = children[present[1]], children[present[0]]
+        assert rejected(cert)
+        cert = copy.deepcopy(valid)
+        del nodes(cert["tree"], "split")[i]["split"][present[0]]
+        assert rejected(cert)
+
+
+def test_changed_weights_domains_and_claims_are_rejected(valid):
+    cert = copy.deepcopy(valid)
+    readout = cert["networks"][0]["network"]["layers"][-1]
+    readout["bias"][0] = "7/3"
+    assert rejected(cert)                                      # the hash no longer matches
+    cert["networks"][0]["sha256"] = canonical_hash(cert["networks"][0]["network"])
+    assert rejected(cert)                                      # hash fixed: the maps differ
+    cert = copy.deepcopy(valid)
+    cert["domain"]["rows"][1][0] = 3                           # x_0 <= 3: the gate is too small there
+    assert rejected(cert)
+    for key, value in (("cells", valid["claim"]["cells"] + 1), ("kind", "counts"), ("everywhere", False)):
+        cert = copy.deepcopy(valid)
+        cert["claim"][key] = value
+        if key == "everywhere":      # claiming less than was proved is allowed
+            assert check(cert).startswith("the networks are equal almost everywhere")
+        else:
+            assert rejected(cert)
+    cert = copy.deepcopy(valid)
+    cert["order"] = cert["order"][1:] + cert["order"][:1]
+    assert rejected(cert)
+
+
+def test_a_thin_prune_may_not_use_a_row_with_zero_normal():
+    cert = count_certificate(random_relu(2, [3], seed=0), box(2, -1, 1))
+    cert["domain"]["rows"].append([0, 0, 0])                   # 0 >= 0: true everywhere
+    j = len(cert["domain"]["rows"]) - 1
+    split = nodes(cert["tree"], "split")[0]
+    split["split"][0] = {"prune": [[[-1, j, -1], 1]], "empty": False}
+    with pytest.raises(Reject, match="zero normal"):
+        check(cert)
+
+
+def test_cli_check_exit_codes(tmp_path, capsys):
+    good = tmp_path / "c.json.gz"
+    write_certificate(count_certificate(sawtooth(3), box(1, 0, 1)), good)
+    assert main(["check", str(good)]) == 0
+    assert capsys.readouterr().out.startswith("VERIFIED: cells 8,")
+    bad = copy.deepcopy(count_certificate(sawtooth(3), box(1, 0, 1)))
+    bad["claim"]["cells"] = 9
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    assert main(["check", str(path)]) == 1
+    assert capsys.readouterr().out.startswith("NOT VERIFIED: the claimed counts are wrong")
+    path.write_text("{not json")
+    assert main(["check", str(path)]) == 2
