@@ -68,23 +68,32 @@ def columns(m, where):
     return [[(a, M[a][c]) for a in range(len(M)) if M[a][c]] for c in range(len(M[0]))]
 
 
-def canonical(row):
-    """The coprime integer row that is a positive multiple of ``row``."""
-    scale = 1
-    for v in row:
-        scale = lcm(scale, v.denominator)
-    ints = [int(v * scale) for v in row]
-    g = gcd(*ints) or 1
-    return tuple(v // g for v in ints)
+# An affine map of x in Q^d is a row (den, (n_0, ..., n_d)) meaning (n_0 + n.x) / den, in lowest
+# terms with den > 0, so equal maps have equal rows; a vector of maps is a list of rows.
+def make(values):
+    """The row of the affine map with coefficients ``values`` (Fractions, constant first)."""
+    den = 1
+    for v in values:
+        den = lcm(den, v.denominator)
+    return reduced(den, [int(v * den) for v in values])
 
 
-# Affine maps of x in Q^d are lists of 1 + d Fractions (constant first); a vector of them is a list.
+def reduced(den, nums):
+    g = gcd(den, *nums)
+    return (den // g, tuple(n // g for n in nums)) if g > 1 else (den, tuple(nums))
+
+
 def combine(terms, width):
-    out = [Fraction(0)] * width
-    for c, row in terms:
-        if c:
-            out = [o + c * r for o, r in zip(out, row)]
-    return out
+    """``sum w * row`` over ``terms`` of (Fraction w, row)."""
+    terms = [(w, row) for w, row in terms if w and any(row[1])]
+    den = 1
+    for w, (d, _) in terms:
+        den = lcm(den, w.denominator * d)
+    out = [0] * width
+    for w, (d, nums) in terms:
+        f = w.numerator * (den // (w.denominator * d))
+        out = [o + f * n for o, n in zip(out, nums)]
+    return reduced(den, out)
 
 
 def times(X, W, d):
@@ -94,35 +103,56 @@ def times(X, W, d):
 
 
 def const(v, d):
-    return [v] + [Fraction(0)] * d
+    return make([v] + [Fraction(0)] * d)
+
+
+def zero(d):
+    return (1, (0,) * (d + 1))
+
+
+def canonical(nums):
+    """The coprime integer row that is a positive multiple of ``nums``."""
+    g = gcd(*nums) or 1
+    return tuple(n // g for n in nums)
+
+
+def difference(r, t):
+    """The numerators of ``r - t`` over a positive common denominator."""
+    return [a * t[0] - b * r[0] for a, b in zip(r[1], t[1])]
+
+
+def coefficient(row, c):
+    return Fraction(row[1][c], row[0])
 
 
 def is_constant(row):
-    return not any(row[1:])
+    return not any(row[1][1:])
 
 
 class Unit:
     def __init__(self, pieces, value=None, name=""):
-        """``pieces``: the rows to maximise (None: not a candidate); a ReLU is ``[-h? ...]``."""
-        self.value, self.name, self.n = value, name, len(pieces)
+        """A max over ``pieces`` (rows; None: not a candidate)."""
+        self.value, self.name, self.n, self.pieces = value, name, len(pieces), pieces
         best = {}
         for r, z in enumerate(pieces):
-            if z is not None and (tuple(z[1:]) not in best or z[0] > pieces[best[tuple(z[1:])]][0]):
-                best[tuple(z[1:])] = r
+            if z is None:
+                continue
+            normal = tuple(coefficient(z, c) for c in range(1, len(z[1])))
+            if normal not in best or coefficient(z, 0) > coefficient(pieces[best[normal]], 0):
+                best[normal] = r
         self.survivors = sorted(best.values())
-        self.pieces = pieces
         self.fixed = self.survivors[0] if len(self.survivors) == 1 else None
-        self.options = {r: [(t, canonical([a - b for a, b in zip(pieces[r], pieces[t])]))
-                            for t in self.survivors if t != r] for r in self.survivors}
+        self.options = {r: [(t, canonical(difference(pieces[r], pieces[t]))) for t in self.survivors if t != r]
+                        for r in self.survivors}
 
 
 def relu_unit(h):
     """ReLU as options 0 (``-h >= 0``) and 1 (``h >= 0``); a constant is active iff > 0."""
-    unit = Unit([[Fraction(0)] * len(h), h])
+    unit = Unit([zero(len(h[1]) - 1), h])
     if is_constant(h):
-        unit.fixed = int(h[0] > 0)
+        unit.fixed = int(h[1][0] > 0)
     else:
-        unit.options = {0: [(-1, canonical([-v for v in h]))], 1: [(-1, canonical(h))]}
+        unit.options = {0: [(-1, canonical([-v for v in h[1]]))], 1: [(-1, canonical(h[1]))]}
     return unit
 
 
@@ -140,20 +170,20 @@ class Mlp:
         self.tail = pending
 
     def start(self):
-        return [[Fraction(int(j == i + 1)) for j in range(self.d + 1)] for i in range(self.d)]
+        return [(1, tuple(int(j == i + 1) for j in range(self.d + 1))) for i in range(self.d)]
 
     def linear(self, pending, x):
+        one = const(Fraction(1), self.d)
         for W, b in pending:
             require(all(len(r) == len(x) for r in W) and len(b) == len(W), "linear layer shape")
-            x = [combine([(1, const(c, self.d))] + [(w, v) for w, v in zip(row, x) if w], self.d + 1)
-                 for row, c in zip(W, b)]
+            x = [combine([(c, one)] + list(zip(row, x)), self.d + 1) for row, c in zip(W, b)]
         return x
 
     def stage(self, i, x):
         pending, kind, k = self.stages[i]
         z = self.linear(pending, x)
         if kind == "relu":
-            return [relu_unit(h) for h in z], lambda ch: [h if c else [Fraction(0)] * len(h) for h, c in zip(z, ch)]
+            return [relu_unit(h) for h in z], lambda ch: [h if c else zero(self.d) for h, c in zip(z, ch)]
         require(isinstance(k, int) and k > 0 and len(z) % k == 0, "maxout rank")
         groups = [z[u:u + k] for u in range(0, len(z), k)]
         return [Unit(g) for g in groups], lambda ch: [g[c] for g, c in zip(groups, ch)]
@@ -191,7 +221,7 @@ class Transformer:
 
     def start(self):
         d = self.d
-        return [[[p] + [E[i][c] for i in range(d)] for c, p in enumerate(pos)]
+        return [[make([p] + [E[i][c] for i in range(d)]) for c, p in enumerate(pos)]
                 for E, pos in zip(self.embed, self.positions)]
 
     def stage(self, i, X):
@@ -210,43 +240,48 @@ class Transformer:
                 for j in range(N):
                     if mask is not None and not mask[i][j]:
                         continue
-                    qq = [[sum((qm[a] * km[c] + qm[c] * km[a] for qm, km in zip(q[i], k[j])), Fraction(0))
+                    # score(x) = sum_m q_m(x) k_m(x): its quadratic part must be the same for every key
+                    pairs = [(Fraction(1, qd * kd), qn, kn) for (qd, qn), (kd, kn) in zip(q[i], k[j])]
+                    qq = [[sum((f * (qn[a] * kn[c] + qn[c] * kn[a]) for f, qn, kn in pairs), Fraction(0))
                            for c in range(1, d + 1)] for a in range(1, d + 1)]
                     require(quad is None or qq == quad, f"block {b}, head {h}, query {i}: score not affine")
                     quad = qq
-                    row = [sum((qm[0] * km[c] + (qm[c] * km[0] if c else 0) for qm, km in zip(q[i], k[j])),
+                    row = [sum((f * (qn[0] * kn[c] + (qn[c] * kn[0] if c else 0)) for f, qn, kn in pairs),
                                Fraction(0)) for c in range(d + 1)]
                     row[0] += bias[i][j] if bias is not None else 0
-                    pieces[j] = row
+                    pieces[j] = make(row)
                 require(any(p is not None for p in pieces), "a query attends to no key")
 
                 def value(r, pieces=pieces, values=values):
-                    tied = [j for j, z in enumerate(pieces) if z is not None and z == pieces[r]]
+                    tied = [j for j, z in enumerate(pieces) if z == pieces[r]]
                     return [combine([(Fraction(1, len(tied)), values[j][c]) for j in tied], d + 1)
                             for c in range(len(values[0]))]
                 units.append(Unit(pieces, value, f"block {b}, head {h}, query token {i}"))
                 outputs.append(i)
 
         def apply(choices):
-            out = [[row[:] if residual else [Fraction(0)] * (d + 1) for row in x] for x in X]
+            out = [[row if residual else zero(d) for row in x] for x in X]
             for unit, i, c in zip(units, outputs, choices):
-                out[i] = [[a + v for a, v in zip(row, add)] for row, add in zip(out[i], unit.value(c))]
+                out[i] = [combine([(1, row), (1, add)], d + 1) if any(add[1]) else row
+                          for row, add in zip(out[i], unit.value(c))]
             return out
         return units, apply
 
     def ffn(self, data, residual, X):
         w1, b1, w2, b2 = data
         d, r = self.d, len(b1)
-        hidden = [[[h[0] + c] + h[1:] for h, c in zip(times(x, w1, d), b1)] for x in X]
+        one = const(Fraction(1), d)
+        hidden = [[combine([(1, h), (c, one)], d + 1) for h, c in zip(times(x, w1, d), b1)] for x in X]
         units = [relu_unit(h) for H in hidden for h in H]
 
         def apply(choices):
             out = []
             for t, (x, H) in enumerate(zip(X, hidden)):
-                active = [h if choices[t * r + u] else [Fraction(0)] * (d + 1) for u, h in enumerate(H)]
+                active = [h if choices[t * r + u] else zero(d) for u, h in enumerate(H)]
                 add = times(active, w2, d)
-                out.append([[(a if residual else 0) + v + (c if j == 0 else 0) for j, (a, v) in
-                             enumerate(zip(row, new))] for row, new, c in zip(x, add, b2)])
+                out.append([(row if residual else zero(d)) if not c and not any(new[1]) else
+                            combine([(Fraction(int(residual)), row), (1, new), (c, one)], d + 1)
+                            for row, new, c in zip(x, add, b2)])
             return out
         return units, apply
 
@@ -254,7 +289,7 @@ class Transformer:
         total = [const(c, self.d) for c in self.bias]
         for x, R in zip(X, self.readout):
             if R is not None:
-                total = [[a + v for a, v in zip(t, n)] for t, n in zip(total, times(x, R, self.d))]
+                total = [combine([(1, t), (1, n)], self.d + 1) for t, n in zip(total, times(x, R, self.d))]
         return total
 
 
@@ -351,7 +386,7 @@ class Checker:
         require(len(x) == self.d, "leaf point has the wrong dimension")
         for row in rows.values():
             require(self.slack(row, x) > 0 if any(row[1:]) else row[0] >= 0, "a leaf point is not strictly inside")
-        maps = [tuple(map(tuple, net.output(st))) for net, st in zip(self.nets, states)]
+        maps = [tuple(net.output(st)) for net, st in zip(self.nets, states)]
         self.leaves += 1
         self.patterns.add(pattern)
         self.maps.add(maps[0])
@@ -375,11 +410,11 @@ class Checker:
 
 
 def tie_safe(unit, r, t):
-    score = [a - b for a, b in zip(unit.pieces[r], unit.pieces[t])]
+    """Each row of the value difference of options ``r`` and ``t`` is a multiple of their score difference."""
+    score = difference(unit.pieces[r], unit.pieces[t])
     pivot = next(c for c, v in enumerate(score) if v)
     return all(v * score[pivot] == row[pivot] * s for row in
-               ([a - b for a, b in zip(x, y)] for x, y in zip(unit.value(r), unit.value(t)))
-               for v, s in zip(row, score))
+               (difference(x, y) for x, y in zip(unit.value(r), unit.value(t))) for v, s in zip(row, score))
 
 
 def load(path):
