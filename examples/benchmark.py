@@ -4,7 +4,7 @@ Run with ``make bench`` (or ``python examples/benchmark.py [--quick] [NAME ...]`
 in a fresh process, so its peak resident memory is its own. ``count`` cases include all three
 region definitions (the linear-region merge is part of the time); ``certify`` cases compile a
 network into a transformer and certify the pair (cells of the common refinement; the time
-includes compiling).
+includes compiling), then write the certificate and time the standalone checker on it.
 """
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ import sys
 import time
 
 from polyreg import box, lower, region_counts
+from polyreg.certificate import certificate, equivalence_claim, write_certificate
 from polyreg.certify import certify
+from polyreg.check import check
 from polyreg.compiler import compile_transformer
 from polyreg.families import random_maxout, random_relu, sawtooth
 
@@ -40,16 +42,23 @@ def run_case(name: str) -> dict:
     build, d, lo, hi = suite()[name]
     net, domain = build(), box(d, lo, hi)
     started = time.perf_counter()
+    check_s = per_cell = "-"
     if name.startswith("certify"):
         verdict = certify(net, compile_transformer(net, domain), domain)
         assert verdict.word == "EQUIVALENT"
         cells, linear = len(verdict.refinement.cells), "-"
+        seconds = time.perf_counter() - started
+        cert = certificate(verdict.refinement, equivalence_claim(verdict.refinement))
+        per_cell = round(write_certificate(cert, "/tmp/polyreg-bench-cert.json.gz") / cells)
+        started = time.perf_counter()
+        check(cert)
+        check_s = round(time.perf_counter() - started, 2)
     else:
         counts = region_counts(lower(net, domain))
         cells, linear = counts.cells, counts.linear_regions
-    seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"name": name, "cells": cells, "linear_regions": linear,
+    return {"name": name, "cells": cells, "linear_regions": linear, "check_s": check_s, "bytes_per_cell": per_cell,
             "seconds": round(seconds, 2), "cells_per_s": round(cells / seconds),
             "peak_mib": round(peak_mib)}
 
@@ -61,16 +70,17 @@ def main(argv: list[str]) -> None:
     names = [a for a in argv if not a.startswith("--")] or list(suite())
     if "--quick" in argv:
         names = [n for n in names if "32->32" not in n and "4->16->16" not in n and "3->4->4" not in n]
-    print("| network | cells | linear regions | seconds | cells/s | peak MiB |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| network | cells | linear regions | seconds | cells/s | peak MiB | check s "
+          "| certificate bytes/cell (gzip) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
         out = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True)
         if out.returncode:
-            print(f"| {name} | failed: {out.stderr.strip().splitlines()[-1]} |||||", flush=True)
+            print(f"| {name} | failed: {out.stderr.strip().splitlines()[-1]} |||||||", flush=True)
             continue
         r = json.loads(out.stdout)
         print(f"| {r['name']} | {r['cells']} | {r['linear_regions']} | {r['seconds']} | "
-              f"{r['cells_per_s']} | {r['peak_mib']} |", flush=True)
+              f"{r['cells_per_s']} | {r['peak_mib']} | {r['check_s']} | {r['bytes_per_cell']} |", flush=True)
 
 
 if __name__ == "__main__":
