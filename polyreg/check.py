@@ -137,7 +137,7 @@ class Unit:
         for r, z in enumerate(pieces):
             if z is None:
                 continue
-            normal = tuple(coefficient(z, c) for c in range(1, len(z[1])))
+            normal = reduced(z[0], z[1][1:])      # the exact normal vector, uniquely spelled
             if normal not in best or coefficient(z, 0) > coefficient(pieces[best[normal]], 0):
                 best[normal] = r
         self.survivors = sorted(best.values())
@@ -234,7 +234,8 @@ class Transformer:
         for h, (W, bias, mask) in enumerate(heads):
             q = [times(x, W["query"], d) for x in X]
             k = [times(x, W["key"], d) for x in X]
-            values = [times(times(x, W["value"], d), W["output"], d) for x in X]
+            values = {}      # key j -> (X_j Wv) Wo, computed when first needed
+            averages = {}    # tied keys -> their average value
             for i in range(N):
                 pieces, quad = [None] * N, None
                 for j in range(N):
@@ -252,10 +253,15 @@ class Transformer:
                     pieces[j] = make(row)
                 require(any(p is not None for p in pieces), "a query attends to no key")
 
-                def value(r, pieces=pieces, values=values):
-                    tied = [j for j, z in enumerate(pieces) if z == pieces[r]]
-                    return [combine([(Fraction(1, len(tied)), values[j][c]) for j in tied], d + 1)
-                            for c in range(len(values[0]))]
+                def value(r, pieces=pieces, W=W, values=values, averages=averages):
+                    tied = tuple(j for j, z in enumerate(pieces) if z == pieces[r])
+                    if tied not in averages:
+                        for j in tied:
+                            if j not in values:
+                                values[j] = times(times(X[j], W["value"], d), W["output"], d)
+                        averages[tied] = [combine([(Fraction(1, len(tied)), values[j][c]) for j in tied], d + 1)
+                                          for c in range(len(values[tied[0]]))] if len(tied) > 1 else values[tied[0]]
+                    return averages[tied]
                 units.append(Unit(pieces, value, f"block {b}, head {h}, query token {i}"))
                 outputs.append(i)
 
@@ -384,8 +390,13 @@ class Checker:
         require(isinstance(node, dict) and list(node) == ["leaf"], "expected a leaf")
         x = [num(v) for v in node["leaf"]]
         require(len(x) == self.d, "leaf point has the wrong dimension")
+        den = 1
+        for v in x:
+            den = lcm(den, v.denominator)
+        point = [den] + [int(v * den) for v in x]      # den * slack is an integer inner product
         for row in rows.values():
-            require(self.slack(row, x) > 0 if any(row[1:]) else row[0] >= 0, "a leaf point is not strictly inside")
+            require(sum(a * v for a, v in zip(row, point)) > 0 if any(row[1:]) else row[0] >= 0,
+                    "a leaf point is not strictly inside")
         maps = [tuple(net.output(st)) for net, st in zip(self.nets, states)]
         self.leaves += 1
         self.patterns.add(pattern)
