@@ -10,9 +10,10 @@ from polyreg.certify import certify, distance
 from polyreg.cli import main
 from polyreg.compiler import compile_transformer
 from polyreg.families import random_maxout, random_relu
-from polyreg.io import save_network
+from polyreg.io import network_to_json, save_network
 from polyreg.ir import Dense, Maxout, Mlp
 from polyreg.oracle import vertices
+from evaluator import run
 from test_transformers import max_head_transformer
 
 MAXOUT_CASES = [  # (d, widths, rank, seed): d <= 3, rank <= 4, depth <= 3, widths <= 4
@@ -78,6 +79,8 @@ def test_one_weight_changed_by_a_thousandth_is_different_with_a_confirmed_counte
     assert domain.contains(w.x)
     assert w.outputs == (evaluate(net, w.x), evaluate(verdict.refinement.networks[1], w.x))
     assert w.outputs[0] != w.outputs[1]
+    separate = [run(network_to_json(n), w.x) for n in verdict.refinement.networks]   # tests/evaluator.py
+    assert separate == [list(o) for o in w.outputs]
     assert 0 < w.difference <= verdict.distance
 
 
@@ -89,6 +92,8 @@ def test_gate_constant_too_small_outside_the_compiled_domain():
     x = verdict.counterexample.x
     assert any(abs(v) > 1 for v in x)
     assert evaluate(net, x) != evaluate(t, x)
+    assert run(network_to_json(net), x) != run(network_to_json(t), x)
+    assert [run(network_to_json(n), x) for n in (net, t)] == [list(o) for o in verdict.counterexample.outputs]
 
 
 def test_head_that_is_not_tie_safe_is_reported():
