@@ -167,3 +167,12 @@ def test_cli_check_exit_codes(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("NOT VERIFIED: the claimed counts are wrong")
     path.write_text("{not json")
     assert main(["check", str(path)]) == 2
+
+
+def test_single_mutations_are_rejected_unless_the_claim_still_holds():
+    from mutations import example_certificate, outcomes
+    table = outcomes(example_certificate(), per_kind=6)
+    assert len(table) == 11
+    for kind, (total, rejected_count, justified, unjustified) in table.items():
+        assert total > 0 and unjustified == 0, kind
+        assert rejected_count + justified == total

@@ -1,0 +1,144 @@
+"""Single-change mutations of a valid certificate, by kind, each with an independent verdict on
+whether the changed claim is still justified (then the checker may accept it).
+
+Run ``python tests/mutations.py`` for the table in the README.
+"""
+import copy
+import sys
+from fractions import Fraction as F
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from polyreg import box                                                    # noqa: E402
+from polyreg.certificate import canonical_hash, certificate, equivalence_claim   # noqa: E402
+from polyreg.certify import certify                                        # noqa: E402
+from polyreg.check import Reject, check                                    # noqa: E402
+from polyreg.compiler import compile_transformer                           # noqa: E402
+from polyreg.io import network_from_json                                   # noqa: E402
+
+MALFORMED = (Reject, KeyError, TypeError, ValueError, IndexError, AttributeError)
+
+
+def preorder(tree, kind):
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if kind in node:
+                found.append(node)
+            stack.extend(reversed(node.get("split", [])))
+    return found
+
+
+def spelled(q):
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def still_equal(cert):
+    """Independently of the checker: does the producer still find the two networks equal?"""
+    a, b = (network_from_json(entry["network"]) for entry in cert["networks"])
+    d = a.input_dim
+    lo, hi = [None] * d, [None] * d
+    for b0, *normal in cert["domain"]["rows"]:        # box rows: b0 + a_i x_i >= 0
+        i = next(k for k, v in enumerate(normal) if v)
+        if normal[i] > 0:
+            lo[i] = F(-b0, normal[i])
+        else:
+            hi[i] = F(b0, -normal[i])
+    return certify(a, b, box(d, lo, hi)).word == "EQUIVALENT"
+
+
+def mutants(cert, per_kind=25):
+    """Yield (kind, mutated certificate, justified) with ``justified`` a zero-argument check."""
+    never = lambda: False                                                   # noqa: E731
+    prunes = preorder(cert["tree"], "prune")
+    for i, prune in enumerate(prunes[:per_kind]):
+        m = copy.deepcopy(cert)
+        preorder(m["tree"], "prune")[i]["prune"][0][1] += 1
+        yield "multiplier", m, never
+    leaves = preorder(cert["tree"], "leaf")
+    for i in range(min(per_kind, len(leaves))):
+        m = copy.deepcopy(cert)
+        preorder(m["tree"], "leaf")[i]["leaf"] = leaves[(i + 1) % len(leaves)]["leaf"]
+        yield "leaf point (another cell's)", m, never
+        m = copy.deepcopy(cert)
+        point = preorder(m["tree"], "leaf")[i]["leaf"]
+        point[0] = spelled(F(point[0]) + F(1, 100))
+        yield "leaf point (moved by 1/100)", m, lambda m=m: still_equal(m) and inside_own_cell(m, i)
+        m = copy.deepcopy(cert)
+        value = F(preorder(m["tree"], "leaf")[i]["leaf"][0])
+        preorder(m["tree"], "leaf")[i]["leaf"][0] = f"{2 * value.numerator}/{2 * value.denominator}"
+        yield "non-canonical number", m, never
+    splits = preorder(cert["tree"], "split")
+    for i, split in enumerate(splits[:per_kind]):
+        present = [k for k, child in enumerate(split["split"]) if child is not None]
+        for kind in ("dropped child", "removed child", "swapped children"):
+            m = copy.deepcopy(cert)
+            children = preorder(m["tree"], "split")[i]["split"]
+            if kind == "dropped child":
+                children[present[0]] = None
+            elif kind == "removed child":
+                del children[present[0]]
+            else:
+                children[present[0]], children[present[1]] = children[present[1]], children[present[0]]
+            yield kind, m, never
+    weights = [(li, r, c) for li, layer in enumerate(cert["networks"][0]["network"]["layers"])
+               if layer["type"] == "linear" for r, row in enumerate(layer["weight"]) for c in range(len(row))]
+    for li, r, c in weights[:per_kind]:
+        for fix_hash in (False, True):
+            m = copy.deepcopy(cert)
+            entry = m["networks"][0]
+            row = entry["network"]["layers"][li]["weight"][r]
+            row[c] = spelled(F(row[c]) + F(1, 1000))
+            if fix_hash:
+                entry["sha256"] = canonical_hash(entry["network"])
+            yield ("weight, hash fixed" if fix_hash else "weight, hash not fixed"), m, \
+                (lambda m=m: still_equal(m)) if fix_hash else never
+    for j in range(len(cert["domain"]["rows"])):
+        m = copy.deepcopy(cert)
+        m["domain"]["rows"][j][0] *= 3
+        yield "domain row", m, lambda m=m: still_equal(m)
+    for key, value in (("cells", cert["claim"]["cells"] + 1), ("cells", cert["claim"]["cells"] - 1),
+                       ("kind", "counts")):
+        m = copy.deepcopy(cert)
+        m["claim"][key] = value
+        yield "claim", m, never
+
+
+def inside_own_cell(cert, i):
+    """The moved point of leaf ``i`` is exactly inside the cell the producer made for it."""
+    a, b = (network_from_json(entry["network"]) for entry in cert["networks"])
+    verdict = certify(a, b, box(a.input_dim, -1, 1))
+    x = [F(v) for v in preorder(cert["tree"], "leaf")[i]["leaf"]]
+    return verdict.refinement.cells[i].polyhedron.interior_contains(x)
+
+
+def outcomes(cert, per_kind=25):
+    """Per kind: [mutants, rejected, accepted and justified, accepted without justification]."""
+    table = {}
+    for kind, m, justified in mutants(cert, per_kind):
+        row = table.setdefault(kind, [0, 0, 0, 0])
+        row[0] += 1
+        try:
+            check(m)
+        except MALFORMED:
+            row[1] += 1
+            continue
+        row[2 if justified() else 3] += 1
+    return table
+
+
+def example_certificate():
+    from polyreg.families import random_maxout
+    net = random_maxout(2, [3, 2], 3, seed=1)
+    domain = box(2, -1, 1)
+    verdict = certify(net, compile_transformer(net, domain), domain)
+    return certificate(verdict.refinement, equivalence_claim(verdict.refinement))
+
+
+if __name__ == "__main__":
+    print("| mutation | mutants | rejected | accepted, still true | accepted, unjustified |")
+    print("|---|---:|---:|---:|---:|")
+    for kind, row in outcomes(example_certificate(), per_kind=int(sys.argv[1]) if len(sys.argv) > 1 else 60).items():
+        print(f"| {kind} | " + " | ".join(map(str, row)) + " |")
