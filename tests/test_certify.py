@@ -96,10 +96,15 @@ def test_gate_constant_too_small_outside_the_compiled_domain():
     assert [run(network_to_json(n), x) for n in (net, t)] == [list(o) for o in verdict.counterexample.outputs]
 
 
-def test_head_that_is_not_tie_safe_is_reported():
+def not_tie_safe_transformer():
+    """max_head_transformer with value = the constant slot, 1 in token 0 and 0 in token 1: a step."""
     t = replace(max_head_transformer(0), positions=((F(0), F(1)), (F(0), F(0))))
-    step = replace(t, blocks=(replace(t.blocks[0], attention=replace(
+    return replace(t, blocks=(replace(t.blocks[0], attention=replace(
         t.blocks[0].attention, heads=(replace(t.blocks[0].attention.heads[0], value=((F(0),), (F(1),))),))),))
+
+
+def test_head_that_is_not_tie_safe_is_reported():
+    step = not_tie_safe_transformer()
     assert evaluate(step, [F(0)]) == (F(1, 2),)       # the jump at the tie
     verdict = certify(step, step, box(1, -1, 1))
     assert verdict.word == "EQUIVALENT ALMOST EVERYWHERE"

@@ -176,3 +176,38 @@ def test_single_mutations_are_rejected_unless_the_claim_still_holds():
     for kind, (total, rejected_count, justified, unjustified) in table.items():
         assert total > 0 and unjustified == 0, kind
         assert rejected_count + justified == total
+
+
+def test_semantic_rejections_of_transformer_certificates():
+    from polyreg.io import network_to_json
+    from test_certify import duplicated_and_dominated
+    from test_transformers import max_head_transformer, quadratic_transformer
+    # a child where the checker finds no candidate (a dominated maxout piece)
+    cert = count_certificate(duplicated_and_dominated(), box(2, -1, 1))
+    split = next(s for s in nodes(cert["tree"], "split") if None in s["split"])
+    split["split"][split["split"].index(None)] = {"prune": [], "empty": True}
+    with pytest.raises(Reject, match="is not a candidate"):
+        check(cert)
+    # scores that are not affine, and a query that may attend to no key
+    cert = count_certificate(max_head_transformer(0), box(1, -1, 1))
+    for change in ("quadratic", "mask"):
+        bad = copy.deepcopy(cert)
+        if change == "quadratic":
+            net = network_to_json(quadratic_transformer(), dense=True)
+        else:
+            net = bad["networks"][0]["network"]
+            net["blocks"][0]["attention"]["heads"][0]["mask"] = [[0, 0], [1, 1]]
+        bad["networks"][0] = {"network": net, "sha256": canonical_hash(net)}
+        with pytest.raises(Reject, match="score not affine" if change == "quadratic" else "attends to no key"):
+            check(bad)
+
+
+def test_a_head_that_is_not_tie_safe_cannot_be_claimed_equal_everywhere():
+    from test_certify import not_tie_safe_transformer
+    step = not_tie_safe_transformer()
+    verdict = certify(step, step, box(1, -1, 1))
+    cert = certificate(verdict.refinement, equivalence_claim(verdict.refinement))
+    assert check(cert).startswith("the networks are equal almost everywhere")
+    cert["claim"]["everywhere"] = True
+    with pytest.raises(Reject, match="not tie-safe"):
+        check(cert)
