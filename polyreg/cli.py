@@ -94,9 +94,7 @@ def run_count(args: argparse.Namespace) -> int:
     counts = region_counts(cpwl)
     seconds = time.perf_counter() - started
     if args.certificate:
-        size = write_certificate(certificate(cpwl, count_claim(cpwl)), args.certificate)
-        print(f"certificate: {args.certificate} ({size} bytes; check it with: polyreg check "
-              f"{args.certificate})", file=sys.stderr)
+        save_certificate(certificate(cpwl, count_claim(cpwl)), args.certificate)
     result = {
         "network": args.network, "domain": described, "input_dim": net.input_dim,
         "activation_regions": counts.activation_regions, "linear_regions": counts.linear_regions,
@@ -114,6 +112,11 @@ def run_count(args: argparse.Namespace) -> int:
         print(f"  note: the output may jump where keys tie at {'; '.join(cpwl.not_tie_safe)} "
               "(not tie-safe); regions are counted on cell interiors")
     return 0
+
+
+def save_certificate(cert: dict, path: str) -> None:
+    size = write_certificate(cert, path)
+    print(f"certificate: {path} ({size} bytes; check it with: polyreg check {path})", file=sys.stderr)
 
 
 def load_mlp(path: str) -> Mlp:
@@ -198,9 +201,7 @@ def run_certify(args: argparse.Namespace) -> int:
         raise
     cpwl = verdict.refinement
     if args.certificate and verdict.equivalent:
-        size = write_certificate(certificate(cpwl, equivalence_claim(cpwl)), args.certificate)
-        print(f"certificate: {args.certificate} ({size} bytes; check it with: polyreg check "
-              f"{args.certificate})", file=sys.stderr)
+        save_certificate(certificate(cpwl, equivalence_claim(cpwl)), args.certificate)
     elif args.certificate:
         print("no certificate written: the networks differ (the counterexample is the evidence)", file=sys.stderr)
     result = {"verdict": verdict.word.replace(" ", "_"), "everywhere": verdict.everywhere,

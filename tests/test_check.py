@@ -16,6 +16,7 @@ from polyreg.check import Reject, check
 from polyreg.cli import main
 from polyreg.compiler import compile_transformer
 from polyreg.families import random_maxout, random_relu, sawtooth, zigzag
+from mutations import preorder as nodes
 from oracles import zaslavsky
 from test_closed_forms import general_position_inside_box, one_layer_net
 
@@ -64,18 +65,6 @@ def valid():
 def test_compiled_transformer_certificates_verify(valid):
     assert check(valid).startswith("the networks are equal everywhere")
     assert check(equivalence_certificate(random_relu(2, [4, 3], seed=2))).startswith("the networks are equal")
-
-
-def nodes(tree, kind):
-    """Every node of ``kind`` ("split", "prune", "leaf") in preorder."""
-    found, stack = [], [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if kind in node:
-                found.append(node)
-            stack.extend(reversed(node.get("split", [])))
-    return found
 
 
 def rejected(cert):
