@@ -236,10 +236,17 @@ class Transformer:
             k = [times(x, W["key"], d) for x in X]
             values = {}      # key j -> (X_j Wv) Wo, computed when first needed
             averages = {}    # tied keys -> their average value
+            one = const(Fraction(1), d)
             for i in range(N):
                 pieces, quad = [None] * N, None
+                constant = all(not any(qn[1:]) for _, qn in q[i])
                 for j in range(N):
                     if mask is not None and not mask[i][j]:
+                        continue
+                    extra = bias[i][j] if bias is not None else Fraction(0)
+                    if constant:   # score = sum_m q_m k_m(x) is affine
+                        terms = [(Fraction(qn[0], qd), km) for (qd, qn), km in zip(q[i], k[j])]
+                        pieces[j] = combine(terms + [(extra, one)], d + 1)
                         continue
                     # score(x) = sum_m q_m(x) k_m(x): its quadratic part must be the same for every key
                     pairs = [(Fraction(1, qd * kd), qn, kn) for (qd, qn), (kd, kn) in zip(q[i], k[j])]
@@ -249,8 +256,7 @@ class Transformer:
                     quad = qq
                     row = [sum((f * (qn[0] * kn[c] + (qn[c] * kn[0] if c else 0)) for f, qn, kn in pairs),
                                Fraction(0)) for c in range(d + 1)]
-                    row[0] += bias[i][j] if bias is not None else 0
-                    pieces[j] = make(row)
+                    pieces[j] = make([row[0] + extra] + row[1:])
                 require(any(p is not None for p in pieces), "a query attends to no key")
 
                 def value(r, pieces=pieces, W=W, values=values, averages=averages):
