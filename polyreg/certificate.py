@@ -12,6 +12,9 @@ import gzip
 import hashlib
 import json
 import sys
+import uuid
+from datetime import datetime, timezone
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Optional
 
@@ -38,8 +41,9 @@ def tree_to_json(node: Optional[Node], cpwl: Cpwl) -> Any:
     return {"split": [tree_to_json(child, cpwl) for child in node.children]}
 
 
-def certificate(cpwl: Cpwl, claim: dict[str, Any]) -> dict[str, Any]:
-    """The certificate of ``claim`` about ``cpwl``'s networks on its domain."""
+def certificate(cpwl: Cpwl, claim: dict[str, Any], producer: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """The certificate of ``claim`` about ``cpwl``'s networks on its domain; ``producer`` is
+    unchecked information (see ``provenance``)."""
     networks = [network_to_json(net, dense=True) for net in cpwl.networks]
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 100000))
@@ -51,11 +55,25 @@ def certificate(cpwl: Cpwl, claim: dict[str, Any]) -> dict[str, Any]:
             "networks": [{"network": n, "sha256": canonical_hash(n)} for n in networks],
             "domain": {"rows": [list(r) for r in cpwl.domain.rows],
                        "point": [q_to_str(v) for v in cpwl.cells[0].point]},
-            "order": [list(o) for o in cpwl.order], "tree": tree}
+            "order": [list(o) for o in cpwl.order], "tree": tree, **({"producer": producer} if producer else {})}
+
+
+def provenance(command: list[str], inputs: list[str], seconds: float, **facts: Any) -> dict[str, Any]:
+    """Who made a certificate, when, from which files (with their SHA-256), and how long it took."""
+    return {"polyreg": version("polyreg"), "id": str(uuid.uuid4()),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command": " ".join(command),
+            "inputs": [{"path": p, "sha256": hashlib.sha256(Path(p).read_bytes()).hexdigest()} for p in inputs],
+            "seconds": round(seconds, 3), **facts}
 
 
 def equivalence_claim(cpwl: Cpwl) -> dict[str, Any]:
     return {"kind": "equivalent", "everywhere": not cpwl.not_tie_safe, "cells": len(cpwl.cells)}
+
+
+def different_claim(cpwl: Cpwl) -> dict[str, Any]:
+    differing = sum(cell.affines[0] != cell.affines[1] for cell in cpwl.cells)
+    return {"kind": "different", "cells": len(cpwl.cells), "differing": differing}
 
 
 def count_claim(cpwl: Cpwl) -> dict[str, Any]:

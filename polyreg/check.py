@@ -20,8 +20,10 @@ Rules (a row ``(b, a)`` means ``b + a.x >= 0``; rows are coprime integer vectors
 6. Hard-max scores must have affine differences; for each head the checker tests tie-safety
    between options that can tie (live or thin): each row of the value difference must be a
    multiple of the score difference.
-7. The claim is recomputed: equal maps on every leaf (``equivalent``), or the number of leaves,
-   distinct patterns and distinct maps (``counts``). Anything else is rejected.
+7. The claim is recomputed: equal maps on every leaf (``equivalent``); different maps on the
+   claimed number of leaves, at least one (``different``: the networks differ on an open set); or
+   the number of leaves, distinct patterns and distinct maps (``counts``). Anything else is
+   rejected. The ``producer`` section (who made it, when, times) is information and not checked.
 """
 from __future__ import annotations
 
@@ -58,24 +60,30 @@ def num(v, where="number"):
 
 def matrix(m, where):
     require(isinstance(m, list) and m and all(isinstance(r, list) and r for r in m), f"{where}: not a matrix")
-    return [[num(v, where) for v in r] for r in m]
-
-
-def columns(m, where):
-    """A matrix (in x out) as its columns' nonzero entries: ``[[(row, value), ...] per column]``."""
-    M = matrix(m, where)
+    M = [[num(v, where) for v in r] for r in m]
     require(len({len(r) for r in M}) == 1, f"{where}: rows of different lengths")
-    return [[(a, M[a][c]) for a in range(len(M)) if M[a][c]] for c in range(len(M[0]))]
+    return M
 
 
-# An affine map of x in Q^d is a row (den, (n_0, ..., n_d)) meaning (n_0 + n.x) / den, in lowest
-# terms with den > 0, so equal maps have equal rows; a vector of maps is a list of rows.
-def make(values):
-    """The row of the affine map with coefficients ``values`` (Fractions, constant first)."""
-    den = 1
-    for v in values:
-        den = lcm(den, v.denominator)
-    return reduced(den, [int(v * den) for v in values])
+# A vector of affine maps of x in Q^d is (den, rows): rows maps an index to an integer row
+# (n_0, ..., n_d), meaning the entry (n_0 + n.x) / den; entries not listed are 0. A single map is a
+# row (den, nums) in lowest terms, so equal maps have equal rows.
+def vector(den, rows):
+    """``(den, rows)`` without zero rows and with the common factor of all its numbers divided out."""
+    rows = {i: r for i, r in rows.items() if any(r)}
+    g = gcd(den, *[n for r in rows.values() for n in r])
+    return (den // g, {i: [n // g for n in r] for i, r in rows.items()}) if g > 1 else (den, rows)
+
+
+def fractions_vector(values):
+    """The vector whose entry i has coefficients ``values[i]`` (Fractions, constant first)."""
+    den = lcm(1, *(v.denominator for r in values for v in r))
+    return vector(den, {i: [int(v * den) for v in r] for i, r in enumerate(values)})
+
+
+def entry(v, i, d):
+    """Entry ``i`` of vector ``v`` as a row in lowest terms."""
+    return reduced(v[0], v[1].get(i, [0] * (d + 1)))
 
 
 def reduced(den, nums):
@@ -83,31 +91,40 @@ def reduced(den, nums):
     return (den // g, tuple(n // g for n in nums)) if g > 1 else (den, tuple(nums))
 
 
-def combine(terms, width):
-    """``sum w * row`` over ``terms`` of (Fraction w, row)."""
-    terms = [(w, row) for w, row in terms if w and any(row[1])]
-    den = 1
-    for w, (d, _) in terms:
-        den = lcm(den, w.denominator * d)
-    out = [0] * width
-    for w, (d, nums) in terms:
-        f = w.numerator * (den // (w.denominator * d))
-        out = [o + f * n for o, n in zip(out, nums)]
-    return reduced(den, out)
+class Layer:
+    """``v -> v W + bias`` (``W`` is inputs x outputs, rational) in integers: ``W = D^-1 (nonzero entries
+    (output, D w) of each input's row)``, ``bias = D^-1 self.bias``."""
+
+    def __init__(self, W, d, bias=None):
+        self.inputs, self.outputs = len(W), len(W[0])
+        bias = bias if bias is not None else [Fraction(0)] * self.outputs
+        require(len(bias) == self.outputs, "bias length differs from the matrix's outputs")
+        self.D = lcm(1, *(w.denominator for r in W for w in r), *(b.denominator for b in bias))
+        self.rows = [[(c, int(w * self.D)) for c, w in enumerate(r) if w] for r in W]
+        self.used = [a for a, r in enumerate(self.rows) if r]
+        self.bias = {c: [int(b * self.D)] + [0] * d for c, b in enumerate(bias) if b}
+
+    def __call__(self, v):
+        den, rows = v
+        out = {c: [n * den for n in r] for c, r in self.bias.items()}
+        inputs = rows.items() if len(rows) < len(self.used) else [(a, rows[a]) for a in self.used if a in rows]
+        for a, r in inputs:
+            for c, w in self.rows[a]:
+                o = out.get(c)
+                out[c] = [s + w * n for s, n in zip(o, r)] if o else [w * n for n in r]
+        return vector(den * self.D, out)
 
 
-def times(X, W, d):
-    """The row vector ``X W`` of affine maps (``W`` given by ``columns``)."""
-    require(all(a < len(X) for col in W for a, _ in col), "matrix shape does not fit")
-    return [combine([(w, X[a]) for a, w in col], d + 1) for col in W]
-
-
-def const(v, d):
-    return make([v] + [Fraction(0)] * d)
-
-
-def zero(d):
-    return (1, (0,) * (d + 1))
+def total(vectors):
+    """The sum of ``vectors``."""
+    den = lcm(*(v[0] for v in vectors))
+    out = {}
+    for vd, rows in vectors:
+        f = den // vd
+        for i, r in rows.items():
+            o = out.get(i)
+            out[i] = [s + f * n for s, n in zip(o, r)] if o else [f * n for n in r]
+    return vector(den, out)
 
 
 def canonical(nums):
@@ -121,108 +138,125 @@ def difference(r, t):
     return [a * t[0] - b * r[0] for a, b in zip(r[1], t[1])]
 
 
-def coefficient(row, c):
-    return Fraction(row[1][c], row[0])
-
-
-def is_constant(row):
-    return not any(row[1][1:])
+def constant(row):
+    return Fraction(row[1][0], row[0])
 
 
 class Unit:
-    def __init__(self, pieces, value=None, name=""):
-        """A max over ``pieces`` (rows; None: not a candidate)."""
-        self.value, self.name, self.n, self.pieces = value, name, len(pieces), pieces
-        best = {}
-        for r, z in enumerate(pieces):
-            if z is None:
-                continue
-            normal = reduced(z[0], z[1][1:])      # the exact normal vector, uniquely spelled
-            if normal not in best or coefficient(z, 0) > coefficient(pieces[best[normal]], 0):
-                best[normal] = r
-        self.survivors = sorted(best.values())
-        self.fixed = self.survivors[0] if len(self.survivors) == 1 else None
-        self.options = {r: [(t, canonical(difference(pieces[r], pieces[t]))) for t in self.survivors if t != r]
-                        for r in self.survivors}
+    """A unit to decide: ``n`` candidates; ``options`` maps each surviving candidate to its rows
+    ``(competitor, row)``; ``fixed`` is the choice when only one survives. Hard-max units keep their
+    score ``pieces`` and ``value`` (option -> vector) for the tie-safety test."""
+
+    def __init__(self, n, options, fixed, pieces=None, value=None, name=""):
+        self.n, self.options, self.fixed = n, options, fixed
+        self.pieces, self.value, self.name = pieces, value, name
+
+
+def max_unit(pieces, value=None, name=""):
+    """A max over ``pieces`` (rows; None: not a candidate). Of pieces with equal normals only the one
+    with the largest constant (the first among equals) survives."""
+    best = {}
+    for r, z in enumerate(pieces):
+        if z is None:
+            continue
+        normal = reduced(z[0], z[1][1:])      # the exact normal vector, uniquely spelled
+        if normal not in best or constant(z) > constant(pieces[best[normal]]):
+            best[normal] = r
+    survivors = sorted(best.values())
+    options = {r: [(t, canonical(difference(pieces[r], pieces[t]))) for t in survivors if t != r] for r in survivors}
+    return Unit(len(pieces), options, survivors[0] if len(survivors) == 1 else None, pieces, value, name)
 
 
 def relu_unit(h):
-    """ReLU as options 0 (``-h >= 0``) and 1 (``h >= 0``); a constant is active iff > 0."""
-    unit = Unit([zero(len(h[1]) - 1), h])
-    if is_constant(h):
-        unit.fixed = int(h[1][0] > 0)
-    else:
-        unit.options = {0: [(-1, canonical([-v for v in h[1]]))], 1: [(-1, canonical(h[1]))]}
-    return unit
+    """ReLU of ``h`` (numerators of a map) as options 0 (``-h >= 0``) and 1 (``h >= 0``); a constant
+    is active iff > 0."""
+    if not any(h[1:]):
+        return Unit(2, {}, int(h[0] > 0))
+    return Unit(2, {0: [(-1, canonical([-v for v in h]))], 1: [(-1, canonical(h))]}, None)
 
 
 class Mlp:
     def __init__(self, obj, d):
-        self.d, self.stages, pending = d, [], []
-        for layer in obj["layers"]:
-            kind = layer["type"]
+        self.d, self.stages, pending, width = d, [], [], d
+        for spec in obj["layers"]:
+            kind = spec["type"]
             if kind == "linear":
-                pending.append((matrix(layer["weight"], "weight"), [num(v) for v in layer["bias"]]))
+                W = matrix(spec["weight"], "weight")   # outputs x inputs
+                require(len(W[0]) == width, "linear layer shape")
+                pending.append(Layer([list(c) for c in zip(*W)], d, [num(v) for v in spec["bias"]]))
+                width = len(W)
             else:
                 require(kind in ("relu", "maxout"), f"unknown layer type {kind!r}")
-                self.stages.append((pending, kind, layer.get("rank")))
-                pending = []
-        self.tail = pending
+                k = spec.get("rank", 1)
+                require(kind == "relu" or (isinstance(k, int) and k > 0 and width % k == 0), "maxout rank")
+                self.stages.append((pending, kind, k, width))
+                pending, width = [], width if kind == "relu" else width // k
+        self.tail, self.width = pending, width
 
     def start(self):
-        return [(1, tuple(int(j == i + 1) for j in range(self.d + 1))) for i in range(self.d)]
+        return (1, {i: [int(j == i + 1) for j in range(self.d + 1)] for i in range(self.d)})
 
-    def linear(self, pending, x):
-        one = const(Fraction(1), self.d)
-        for W, b in pending:
-            require(all(len(r) == len(x) for r in W) and len(b) == len(W), "linear layer shape")
-            x = [combine([(c, one)] + list(zip(row, x)), self.d + 1) for row, c in zip(W, b)]
-        return x
+    @staticmethod
+    def linear(pending, v):
+        for lay in pending:
+            v = lay(v)
+        return v
 
-    def stage(self, i, x):
-        pending, kind, k = self.stages[i]
-        z = self.linear(pending, x)
+    def stage(self, i, v):
+        pending, kind, k, width = self.stages[i]
+        den, z = self.linear(pending, v)
+        off = [0] * (self.d + 1)
         if kind == "relu":
-            return [relu_unit(h) for h in z], lambda ch: [h if c else zero(self.d) for h, c in zip(z, ch)]
-        require(isinstance(k, int) and k > 0 and len(z) % k == 0, "maxout rank")
-        groups = [z[u:u + k] for u in range(0, len(z), k)]
-        return [Unit(g) for g in groups], lambda ch: [g[c] for g, c in zip(groups, ch)]
+            units = [relu_unit(z.get(u, off)) for u in range(width)]
+            return units, lambda ch: vector(den, {u: z[u] for u, c in enumerate(ch) if c and u in z})
+        groups = [[reduced(den, z.get(u + c, off)) for c in range(k)] for u in range(0, width, k)]
+        return [max_unit(g) for g in groups], lambda ch: vector(den, {u: z.get(u * k + c, off)
+                                                                      for u, c in enumerate(ch)})
 
-    def output(self, x):
-        return self.linear(self.tail, x)
+    def output(self, v):
+        return self.linear(self.tail, v)
 
 
 class Transformer:
     def __init__(self, obj, d):
         self.d, N, D = d, obj["tokens"], obj["width"]
         emb = obj["embedding"]
-        self.embed = ([matrix(E, "E") for E in emb["E_per_token"]] if "E_per_token" in emb
-                      else [matrix(emb["E"], "E")] * N)
-        self.positions = matrix(emb["positions"], "positions")
-        require(len(self.embed) == N == len(self.positions), "embedding shape")
-        require(all(len(E) == d and all(len(r) == D for r in E) for E in self.embed)
-                and all(len(r) == D for r in self.positions), "embedding shape")
+        embed = [matrix(E, "E") for E in emb["E_per_token"]] if "E_per_token" in emb else [matrix(emb["E"], "E")] * N
+        positions = matrix(emb["positions"], "positions")
+        require(len(embed) == N == len(positions), "embedding shape")
+        require(all(len(E) == d and len(E[0]) == D for E in embed) and len(positions[0]) == D, "embedding shape")
+        self.first = [fractions_vector([[p] + [E[i][c] for i in range(d)] for c, p in enumerate(pos)])
+                      for E, pos in zip(embed, positions)]
         self.stages = []
         for b, block in enumerate(obj["blocks"]):
             if block.get("attention") is not None:
-                heads = [({k: columns(h[k], k) for k in ("query", "key", "value", "output")},
+                heads = [({k: Layer(matrix(h[k], k), d) for k in ("query", "key", "value", "output")},
                           matrix(h["score_bias"], "score_bias") if h.get("score_bias") is not None else None,
                           h.get("mask")) for h in block["attention"]["heads"]]
+                for W, bias, mask in heads:
+                    q, k, v, o = (W[n] for n in ("query", "key", "value", "output"))
+                    require(q.inputs == k.inputs == v.inputs == D == o.outputs and q.outputs == k.outputs
+                            and o.inputs == v.outputs, f"block {b}: attention matrix shapes")
+                    require(all(m is None or (len(m) == N and all(len(r) == N for r in m)) for m in (bias, mask)),
+                            f"block {b}: score_bias and mask must be tokens x tokens")
                 self.stages.append(("attention", b, heads, block["attention"].get("residual", True)))
             if block.get("feed_forward") is not None:
                 f = block["feed_forward"]
-                self.stages.append(("ffn", b, (columns(f["w1"], "w1"), [num(v) for v in f["b1"]],
-                                               columns(f["w2"], "w2"), [num(v) for v in f["b2"]]),
-                                    f.get("residual", True)))
+                w1 = Layer(matrix(f["w1"], "w1"), d, [num(v) for v in f["b1"]])
+                w2 = Layer(matrix(f["w2"], "w2"), d, [num(v) for v in f["b2"]])
+                require(w1.inputs == D == w2.outputs and w2.inputs == w1.outputs, f"block {b}: feed-forward shapes")
+                self.stages.append(("ffn", b, (w1, w2), f.get("residual", True)))
         r = obj["readout"]
         self.bias = [num(v) for v in r["bias"]]
-        self.readout = ([columns(r["weight"], "readout") if t == r.get("token", 0) else None for t in range(N)]
-                        if "weight" in r else [None if w is None else columns(w, "readout") for w in r["weights"]])
+        self.readout = ([Layer(matrix(r["weight"], "readout"), d) if t == r.get("token", 0) else None
+                         for t in range(N)] if "weight" in r else
+                        [None if w is None else Layer(matrix(w, "readout"), d) for w in r["weights"]])
+        require(len(self.readout) == N and all(R is None or (R.inputs, R.outputs) == (D, len(self.bias))
+                                               for R in self.readout), "readout shapes")
+        self.width = len(self.bias)
 
     def start(self):
-        d = self.d
-        return [[make([p] + [E[i][c] for i in range(d)]) for c, p in enumerate(pos)]
-                for E, pos in zip(self.embed, self.positions)]
+        return self.first
 
     def stage(self, i, X):
         kind, b, data, residual = self.stages[i]
@@ -232,31 +266,33 @@ class Transformer:
         d, N = self.d, len(X)
         units, outputs = [], []
         for h, (W, bias, mask) in enumerate(heads):
-            q = [times(x, W["query"], d) for x in X]
-            k = [times(x, W["key"], d) for x in X]
-            values = {}      # key j -> (X_j Wv) Wo, computed when first needed
+            q = [W["query"](x) for x in X]
+            k = [W["key"](x) for x in X]
+            values = {}      # key j -> X_j Wv Wo, computed when first needed
             averages = {}    # tied keys -> their average value
-            one = const(Fraction(1), d)
             for i in range(N):
                 pieces, quad = [None] * N, None
-                constant = all(not any(qn[1:]) for _, qn in q[i])
+                qd, qrows = q[i]
                 for j in range(N):
                     if mask is not None and not mask[i][j]:
                         continue
                     extra = bias[i][j] if bias is not None else Fraction(0)
-                    if constant:   # score = sum_m q_m k_m(x) is affine
-                        terms = [(Fraction(qn[0], qd), km) for (qd, qn), km in zip(q[i], k[j])]
-                        pieces[j] = combine(terms + [(extra, one)], d + 1)
+                    kd, krows = k[j]
+                    pairs = [(qrows[m], krows[m]) for m in qrows if m in krows]
+                    if not any(qn[1:] != [0] * d for qn, _ in pairs):   # constant query: the score is affine
+                        row = [sum(qn[0] * kn[c] for qn, kn in pairs) * extra.denominator for c in range(d + 1)]
+                        row[0] += extra.numerator * qd * kd
+                        pieces[j] = reduced(qd * kd * extra.denominator, row)
                         continue
-                    # score(x) = sum_m q_m(x) k_m(x): its quadratic part must be the same for every key
-                    pairs = [(Fraction(1, qd * kd), qn, kn) for (qd, qn), (kd, kn) in zip(q[i], k[j])]
-                    qq = [[sum((f * (qn[a] * kn[c] + qn[c] * kn[a]) for f, qn, kn in pairs), Fraction(0))
-                           for c in range(1, d + 1)] for a in range(1, d + 1)]
+                    # score(x) = q(x).k(x): its quadratic part must be the same for every key
+                    f = Fraction(1, qd * kd)
+                    qq = [[f * sum(qn[a] * kn[c] + qn[c] * kn[a] for qn, kn in pairs) for c in range(1, d + 1)]
+                          for a in range(1, d + 1)]
                     require(quad is None or qq == quad, f"block {b}, head {h}, query {i}: score not affine")
                     quad = qq
-                    row = [sum((f * (qn[0] * kn[c] + (qn[c] * kn[0] if c else 0)) for f, qn, kn in pairs),
-                               Fraction(0)) for c in range(d + 1)]
-                    pieces[j] = make([row[0] + extra] + row[1:])
+                    row = [f * sum(qn[0] * kn[c] + (qn[c] * kn[0] if c else 0) for qn, kn in pairs)
+                           for c in range(d + 1)]
+                    pieces[j] = entry(fractions_vector([[row[0] + extra] + row[1:]]), 0, d)
                 require(any(p is not None for p in pieces), "a query attends to no key")
 
                 def value(r, pieces=pieces, W=W, values=values, averages=averages):
@@ -264,61 +300,67 @@ class Transformer:
                     if tied not in averages:
                         for j in tied:
                             if j not in values:
-                                values[j] = times(times(X[j], W["value"], d), W["output"], d)
-                        averages[tied] = [combine([(Fraction(1, len(tied)), values[j][c]) for j in tied], d + 1)
-                                          for c in range(len(values[tied[0]]))] if len(tied) > 1 else values[tied[0]]
+                                values[j] = W["output"](W["value"](X[j]))
+                        den, rows = total([values[j] for j in tied])
+                        averages[tied] = vector(den * len(tied), rows)
                     return averages[tied]
-                units.append(Unit(pieces, value, f"block {b}, head {h}, query token {i}"))
+                units.append(max_unit(pieces, value, f"block {b}, head {h}, query token {i}"))
                 outputs.append(i)
 
         def apply(choices):
-            out = [[row if residual else zero(d) for row in x] for x in X]
+            added = [[x] if residual else [] for x in X]
             for unit, i, c in zip(units, outputs, choices):
-                out[i] = [combine([(1, row), (1, add)], d + 1) if any(add[1]) else row
-                          for row, add in zip(out[i], unit.value(c))]
-            return out
+                added[i].append(unit.value(c))
+            return [total(terms) if terms else (1, {}) for terms in added]
         return units, apply
 
     def ffn(self, data, residual, X):
-        w1, b1, w2, b2 = data
-        d, r = self.d, len(b1)
-        one = const(Fraction(1), d)
-        hidden = [[combine([(1, h), (c, one)], d + 1) for h, c in zip(times(x, w1, d), b1)] for x in X]
-        units = [relu_unit(h) for H in hidden for h in H]
+        w1, w2 = data
+        off, r = [0] * (self.d + 1), w1.outputs
+        hidden = [w1(x) for x in X]
+        units = [relu_unit(H.get(u, off)) for _, H in hidden for u in range(r)]
 
         def apply(choices):
             out = []
-            for t, (x, H) in enumerate(zip(X, hidden)):
-                active = [h if choices[t * r + u] else zero(d) for u, h in enumerate(H)]
-                add = times(active, w2, d)
-                out.append([(row if residual else zero(d)) if not c and not any(new[1]) else
-                            combine([(Fraction(int(residual)), row), (1, new), (c, one)], d + 1)
-                            for row, new, c in zip(x, add, b2)])
+            for t, (x, (den, H)) in enumerate(zip(X, hidden)):
+                add = w2((den, {u: h for u, h in H.items() if choices[t * r + u]}))
+                out.append(total([x, add]) if residual else add)
             return out
         return units, apply
 
     def output(self, X):
-        total = [const(c, self.d) for c in self.bias]
-        for x, R in zip(X, self.readout):
-            if R is not None:
-                total = [combine([(1, t), (1, n)], self.d + 1) for t, n in zip(total, times(x, R, self.d))]
-        return total
+        bias = fractions_vector([[c] + [Fraction(0)] * self.d for c in self.bias])
+        return total([bias] + [R(x) for x, R in zip(X, self.readout) if R is not None])
+
+
+def memoized(f):
+    memo = {}
+
+    def cached(arg):
+        if arg not in memo:
+            memo[arg] = f(arg)
+        return memo[arg]
+    return cached
 
 
 def network_hash(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+FIELDS = {"format", "claim", "networks", "domain", "order", "tree", "producer"}
+
+
 class Checker:
-    def __init__(self, cert):
+    def __init__(self, cert, record=None):
         require(cert.get("format") == "polyreg.certificate/1", "unknown certificate format")
+        require(set(cert) <= FIELDS, f"unknown certificate fields {sorted(set(cert) - FIELDS)}")
         self.claim = cert["claim"]
         dom = cert["domain"]
         self.d = len(dom["point"])
         self.nets = []
-        for entry in cert["networks"]:
-            require(network_hash(entry["network"]) == entry["sha256"], "a network's SHA-256 does not match")
-            net = entry["network"]
+        for item in cert["networks"]:
+            require(network_hash(item["network"]) == item["sha256"], "a network's SHA-256 does not match")
+            net = item["network"]
             require(net.get("input_dim") == self.d, "input dimension differs from the domain's")
             kind = {"polyreg.network/1": Mlp, "polyreg.transformer/1": Transformer}.get(net.get("format"))
             require(kind is not None, "unknown network format")
@@ -334,6 +376,7 @@ class Checker:
         require(all(self.slack(r, point) > 0 if any(r[1:]) else r[0] >= 0 for r in self.domain),
                 "the domain's point is not strictly inside")
         self.leaves, self.patterns, self.maps, self.different, self.unsafe = 0, set(), set(), 0, set()
+        self.record, self.stages = record, {}
 
     @staticmethod
     def slack(row, x):
@@ -341,21 +384,34 @@ class Checker:
 
     def run(self, tree):
         rows = {(-1, j, -1): r for j, r in enumerate(self.domain)}
-        self.stage_node(tree, 0, [n.start() for n in self.nets], rows, ())
+        self.stage_node(tree, 0, [n.start() for n in self.nets], rows, ((),) * len(self.nets))
 
-    def stage_node(self, node, s, states, rows, pattern):
+    def stage_node(self, node, s, states, rows, patterns):
+        """Check ``node``, the root of stage ``s``'s splits; ``patterns[p]``: network p's choices so far."""
         if s == len(self.order):
-            return self.leaf(node, states, rows, pattern)
+            return self.leaf(node, states, rows, patterns)
         p, i = self.order[s]
-        units, apply = self.nets[p].stage(i, states[p])
-        self.unit_node(node, s, p, states, units, apply, 0, (), rows, pattern)
+        units, apply = self.stage(p, i, patterns[p], states[p])
+        self.unit_node(node, s, p, states, units, apply, 0, (), rows, patterns)
 
-    def unit_node(self, node, s, p, states, units, apply, u, choices, rows, pattern):
+    def stage(self, p, i, pattern, state):
+        """Network p's units at stage i and its map from choices to the next state. Both depend on
+        the network's own earlier choices only, so paths that differ in the other network's share them."""
+        key = (p, i, pattern)
+        if key not in self.stages:
+            if len(self.stages) >= 4096:
+                del self.stages[next(iter(self.stages))]
+            units, apply = self.nets[p].stage(i, state)
+            self.stages[key] = units, memoized(apply)
+        return self.stages[key]
+
+    def unit_node(self, node, s, p, states, units, apply, u, choices, rows, patterns):
         while u < len(units) and units[u].fixed is not None:
             choices, u = choices + (units[u].fixed,), u + 1
         if u == len(units):
             states = states[:p] + [apply(choices)] + states[p + 1:]
-            return self.stage_node(node, s + 1, states, rows, pattern + (choices,))
+            patterns = patterns[:p] + (patterns[p] + (choices,),) + patterns[p + 1:]
+            return self.stage_node(node, s + 1, states, rows, patterns)
         unit = units[u]
         require(isinstance(node, dict) and list(node) == ["split"] and len(node["split"]) == unit.n,
                 f"stage {s}, unit {u}: expected a split with {unit.n} children")
@@ -364,14 +420,16 @@ class Checker:
             if o not in unit.options:
                 require(child is None, f"stage {s}, unit {u}: option {o} is not a candidate")
                 continue
-            here = dict(rows)
-            here.update({(s, u, c): r for c, r in unit.options[o]})
+            added = {(s, u, c): r for c, r in unit.options[o]}
+            rows.update(added)      # the path's rows, with this option's; removed again below
             if isinstance(child, dict) and "prune" in child:
-                if not self.prune(child, here):
+                if not self.prune(child, rows):
                     touching.append(o)
             else:
                 touching.append(o)
-                self.unit_node(child, s, p, states, units, apply, u + 1, choices + (o,), here, pattern)
+                self.unit_node(child, s, p, states, units, apply, u + 1, choices + (o,), rows, patterns)
+            for key in added:
+                del rows[key]
         if unit.value is not None:
             for a, r in enumerate(touching):
                 for t in touching[a + 1:]:
@@ -381,18 +439,19 @@ class Checker:
     def prune(self, child, rows):
         """Check a prune; return whether it proves the option empty (not just thin)."""
         require(set(child) == {"prune", "empty"} and isinstance(child["empty"], bool), "malformed prune")
-        total = [0] * (self.d + 1)
+        empty, total = child["empty"], [0] * (self.d + 1)
         for name, y in child["prune"]:
-            require(isinstance(y, int) and not isinstance(y, bool) and y > 0, "multipliers must be positive integers")
             row = rows.get(tuple(name))
-            require(row is not None, f"prune uses row {name}, which is not on the path")
-            require(child["empty"] or any(row[1:]), "a thin prune uses a row with zero normal")
+            if type(y) is not int or y <= 0 or row is None or not (empty or any(row[1:])):
+                require(type(y) is int and y > 0, "multipliers must be positive integers")
+                require(row is not None, f"prune uses row {name}, which is not on the path")
+                raise Reject("a thin prune uses a row with zero normal")
             total = [t + y * v for t, v in zip(total, row)]
         require(not any(total[1:]), "prune multipliers do not cancel the normals")
-        require(total[0] < 0 if child["empty"] else total[0] == 0, "prune constant has the wrong sign")
-        return child["empty"]
+        require(total[0] < 0 if empty else total[0] == 0, "prune constant has the wrong sign")
+        return empty
 
-    def leaf(self, node, states, rows, pattern):
+    def leaf(self, node, states, rows, patterns):
         require(isinstance(node, dict) and list(node) == ["leaf"], "expected a leaf")
         x = [num(v) for v in node["leaf"]]
         require(len(x) == self.d, "leaf point has the wrong dimension")
@@ -403,14 +462,22 @@ class Checker:
         for row in rows.values():
             require(sum(a * v for a, v in zip(row, point)) > 0 if any(row[1:]) else row[0] >= 0,
                     "a leaf point is not strictly inside")
-        maps = [tuple(net.output(st)) for net, st in zip(self.nets, states)]
+        outputs = [(net.output(st), net.width) for net, st in zip(self.nets, states)]
+        maps = [tuple(entry(v, i, self.d) for i in range(width)) for v, width in outputs]
         self.leaves += 1
-        self.patterns.add(pattern)
+        self.patterns.add(patterns)
         self.maps.add(maps[0])
         self.different += len(set(maps)) > 1
+        if self.record is not None:
+            self.record.append((x, list(rows.values()), maps))
 
     def verdict(self):
         kind = self.claim.get("kind")
+        if kind == "different":
+            require(len(self.nets) == 2 and self.different > 0, "no cell where the maps differ")
+            require(self.claim.get("cells") == self.leaves and self.claim.get("differing") == self.different,
+                    f"the claimed cells are wrong: {self.different} of {self.leaves} differ")
+            return f"the networks differ on {self.different} of {self.leaves} cells (open sets)"
         if kind == "equivalent":
             require(len(self.nets) == 2 and self.different == 0, f"the maps differ on {self.different} cells")
             everywhere = self.claim.get("everywhere")
@@ -430,8 +497,13 @@ def tie_safe(unit, r, t):
     """Each row of the value difference of options ``r`` and ``t`` is a multiple of their score difference."""
     score = difference(unit.pieces[r], unit.pieces[t])
     pivot = next(c for c, v in enumerate(score) if v)
-    return all(v * score[pivot] == row[pivot] * s for row in
-               (difference(x, y) for x, y in zip(unit.value(r), unit.value(t))) for v, s in zip(row, score))
+    (a, R), (b, T) = unit.value(r), unit.value(t)
+    off = [0] * len(score)
+    for i in R.keys() | T.keys():
+        row = [m * b - n * a for m, n in zip(R.get(i, off), T.get(i, off))]
+        if any(v * score[pivot] != row[pivot] * s for v, s in zip(row, score)):
+            return False
+    return True
 
 
 def load(path):
@@ -442,9 +514,10 @@ def load(path):
     return json.loads(data, parse_float=lambda s: s)   # a float spelling is then refused by num()
 
 
-def check(cert):
-    """The checker's conclusion, or raise ``Reject``."""
-    checker = Checker(cert)
+def check(cert, record=None):
+    """The checker's conclusion, or raise ``Reject``. With a list ``record``, append each verified
+    leaf as (point, its cell's rows ``(b, a)`` meaning ``b + a.x >= 0``, each network's output rows)."""
+    checker = Checker(cert, record)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 100000))
     try:

@@ -1,4 +1,4 @@
-"""Command line: ``polyreg count | compile | certify | distance | eval``.
+"""Command line: ``polyreg count | compile | certify | check | report | distance | eval``.
 
 Exit codes: 0 success (``certify``: equivalent), 10 ``certify`` found the networks different,
 11 ``certify`` proved equality almost everywhere only (a hard-max head is not tie-safe),
@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 from pathlib import Path
 
-from .certificate import certificate, count_claim, equivalence_claim, write_certificate
+from .certificate import certificate, count_claim, different_claim, equivalence_claim, provenance, write_certificate
 from .certify import Counterexample, certify, distance
 from .compiler import compile_transformer, maxout_form, parameter_counts, size_of
 from .errors import InputError, PolyregError
@@ -93,14 +93,16 @@ def run_count(args: argparse.Namespace) -> int:
     cpwl = with_progress(lower, net, domain)
     counts = region_counts(cpwl)
     seconds = time.perf_counter() - started
-    if args.certificate:
-        save_certificate(certificate(cpwl, count_claim(cpwl)), args.certificate)
     result = {
         "network": args.network, "domain": described, "input_dim": net.input_dim,
         "activation_regions": counts.activation_regions, "linear_regions": counts.linear_regions,
         "affine_maps": counts.affine_maps, "cells": counts.cells, "seconds": round(seconds, 3),
         "not_tie_safe": list(cpwl.not_tie_safe),
     }
+    if args.certificate or args.report:
+        facts = provenance(args.command_line, [args.network], seconds, domain=described,
+                           linear_regions=counts.linear_regions)
+        save_evidence(certificate(cpwl, count_claim(cpwl), facts), args)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -117,6 +119,19 @@ def run_count(args: argparse.Namespace) -> int:
 def save_certificate(cert: dict, path: str) -> None:
     size = write_certificate(cert, path)
     print(f"certificate: {path} ({size} bytes; check it with: polyreg check {path})", file=sys.stderr)
+
+
+def save_evidence(cert: dict, args: argparse.Namespace) -> None:
+    """Write the certificate (to --certificate, else DIR/certificate.json.gz) and, with --report DIR, its report."""
+    path = args.certificate or str(Path(args.report) / "certificate.json.gz")
+    save_certificate(cert, path)
+    if args.report:
+        from .report import report_of_files, write_report
+        report = report_of_files([path])
+        written = write_report(report, args.report)
+        print(f"report: {written[0]} ({report.first_line})", file=sys.stderr)
+        if not report.verified:
+            raise PolyregError(f"the checker rejected the certificate just written, {path}: {report.first_line}")
 
 
 def load_mlp(path: str) -> Mlp:
@@ -200,10 +215,6 @@ def run_certify(args: argparse.Namespace) -> int:
         print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
         raise
     cpwl = verdict.refinement
-    if args.certificate and verdict.equivalent:
-        save_certificate(certificate(cpwl, equivalence_claim(cpwl)), args.certificate)
-    elif args.certificate:
-        print("no certificate written: the networks differ (the counterexample is the evidence)", file=sys.stderr)
     result = {"verdict": verdict.word.replace(" ", "_"), "everywhere": verdict.everywhere,
               "not_tie_safe": list(cpwl.not_tie_safe), "networks": {"A": name_a, "B": name_b},
               "domain": described, "cells": len(cpwl.cells), "differing_cells": verdict.differing_cells,
@@ -211,6 +222,11 @@ def run_certify(args: argparse.Namespace) -> int:
     if verdict.counterexample is not None:
         result["counterexample"] = witness_json(verdict.counterexample)
         result["distance"] = q_to_str(verdict.distance)
+    if args.certificate or args.report:
+        claim = equivalence_claim(cpwl) if verdict.equivalent else different_claim(cpwl)
+        reported = {k: result[k] for k in ("verdict", "networks", "counterexample", "distance") if k in result}
+        facts = provenance(args.command_line, args.networks, verdict.seconds, domain=described, **reported)
+        save_evidence(certificate(cpwl, claim, facts), args)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -255,6 +271,16 @@ def run_distance(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from . import check
     return check.main([args.certificate])
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from .report import report_of_files, write_report
+    report = report_of_files(args.certificates)
+    written = write_report(report, args.output)
+    print(report.first_line)
+    for path in written:
+        print(f"  {path}")
+    return 0 if report.verified else 1
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -309,6 +335,16 @@ def parser() -> argparse.ArgumentParser:
     chk.add_argument("certificate", help="a certificate written with --certificate (.json or .json.gz)")
     chk.set_defaults(run=run_check)
 
+    rep = commands.add_parser("report", help="check certificates and write an HTML, Markdown and JSON report",
+                              description="Runs the checker on each certificate and writes report.html (self-"
+                                          "contained), report.md, report.json and PNG figures into DIR; with "
+                                          "several count certificates, a table and plot of counts against depth. "
+                                          "Prints the report's first line. Exit codes: 0 verified, 1 not "
+                                          "verified, 2 unreadable or malformed certificate.")
+    rep.add_argument("certificates", nargs="+", metavar="CERT", help="certificates (.json or .json.gz)")
+    rep.add_argument("-o", "--output", metavar="DIR", required=True, help="the folder to write the report into")
+    rep.set_defaults(run=run_report)
+
     dist = commands.add_parser("distance", help="exact sup-norm distance between two networks on a domain")
     dist.add_argument("networks", nargs="+", metavar="NETWORK", help="two networks")
     add_domain_and_json(dist)
@@ -326,6 +362,9 @@ def parser() -> argparse.ArgumentParser:
 def add_certificate(command: argparse.ArgumentParser) -> None:
     command.add_argument("--certificate", metavar="FILE", help="write a certificate that `polyreg check` "
                                                                "re-verifies (gzip-compressed if FILE ends in .gz)")
+    command.add_argument("--report", metavar="DIR", help="check the certificate and write its report (as "
+                                                         "`polyreg report`) into DIR; without --certificate, the "
+                                                         "certificate is written to DIR/certificate.json.gz")
 
 
 def add_domain_and_json(command: argparse.ArgumentParser) -> None:
@@ -343,6 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # argparse would read "-1/3" as an option; a leading space keeps it a value (to_q strips it)
     argv = [" " + a if NEGATIVE_NUMBER.match(a) else a for a in (sys.argv[1:] if argv is None else argv)]
     args = parser().parse_args(argv)
+    args.command_line = ["polyreg"] + [a.strip() for a in argv]
     try:
         return int(args.run(args))
     except InputError as err:
