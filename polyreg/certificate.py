@@ -18,10 +18,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Optional
 
+import networkx as nx
+
 from .cpwl import Cpwl, Leaf, Node, Prune, Split
 from .exact import q_to_str
 from .io import network_to_json
-from .regions import count_activation_regions, count_affine_maps
+from .regions import count_activation_regions, count_affine_maps, count_linear_regions, linear_region_graph
 
 FORMAT = "polyreg.certificate/1"
 
@@ -55,7 +57,9 @@ def certificate(cpwl: Cpwl, claim: dict[str, Any], producer: Optional[dict[str, 
             "networks": [{"network": n, "sha256": canonical_hash(n)} for n in networks],
             "domain": {"rows": [list(r) for r in cpwl.domain.rows],
                        "point": [q_to_str(v) for v in cpwl.cells[0].point]},
-            "order": [list(o) for o in cpwl.order], "tree": tree, **({"producer": producer} if producer else {})}
+            "order": [list(o) for o in cpwl.order], "tree": tree,
+            **({"adjacency": adjacency(cpwl)} if "linear_regions" in claim else {}),
+            **({"producer": producer} if producer else {})}
 
 
 def provenance(command: list[str], inputs: list[str], seconds: float, **facts: Any) -> dict[str, Any]:
@@ -77,8 +81,34 @@ def different_claim(cpwl: Cpwl) -> dict[str, Any]:
 
 
 def count_claim(cpwl: Cpwl) -> dict[str, Any]:
-    return {"kind": "counts", "cells": len(cpwl.cells), "activation_regions": count_activation_regions(cpwl),
-            "affine_maps": count_affine_maps(cpwl)}
+    """The counts; the linear regions too when each affine map has one region, so that merges
+    along shared facets (``adjacency``) and the number of maps bound it from both sides."""
+    claim = {"kind": "counts", "cells": len(cpwl.cells), "activation_regions": count_activation_regions(cpwl),
+             "affine_maps": count_affine_maps(cpwl)}
+    if count_linear_regions(cpwl) == claim["affine_maps"]:
+        claim["linear_regions"] = claim["affine_maps"]
+    return claim
+
+
+def adjacency(cpwl: Cpwl) -> list[list[Any]]:
+    """For each edge of a spanning forest of the linear-region graph, the two cells (by their
+    leaves' order in the tree) and an exact point inside their common facet."""
+    graph = linear_region_graph(cpwl)
+    position = {cell: k for k, cell in enumerate(leaves_in_order(cpwl.tree))}
+    return [[position[i], position[j], [q_to_str(v) for v in graph.edges[i, j]["point"]]]
+            for i, j in nx.dfs_edges(graph)]
+
+
+def leaves_in_order(tree: Optional[Node]) -> list[int]:
+    """The cell of each leaf, depth first with children in order (the order the checker meets them)."""
+    order, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Leaf):
+            order.append(node.cell)
+        elif isinstance(node, Split):
+            stack.extend(reversed(node.children))
+    return order
 
 
 def write_certificate(cert: dict[str, Any], path: str | Path) -> int:

@@ -24,6 +24,11 @@ Rules (a row ``(b, a)`` means ``b + a.x >= 0``; rows are coprime integer vectors
    claimed number of leaves, at least one (``different``: the networks differ on an open set); or
    the number of leaves, distinct patterns and distinct maps (``counts``). Anything else is
    rejected. The ``producer`` section (who made it, when, times) is information and not checked.
+8. Linear regions (``counts``) need ``adjacency``: pairs of leaves (numbered depth first) with
+   equal maps and a point where every tight row of the first is a positive multiple of one row h
+   and every tight row of the second of -h, so the two cells share a facet and join one region.
+   The merged groups bound the linear regions from above, the distinct maps from below; the
+   claim must equal both.
 """
 from __future__ import annotations
 
@@ -333,6 +338,16 @@ class Transformer:
         return total([bias] + [R(x) for x, R in zip(X, self.readout) if R is not None])
 
 
+def homogeneous(x):
+    """``(den, den x)`` in integers for a rational point ``x``: its slack on a row is ``dot(row, .) / den``."""
+    den = lcm(1, *(v.denominator for v in x))
+    return [den] + [int(v * den) for v in x]
+
+
+def dot(row, point):
+    return sum(a * v for a, v in zip(row, point))
+
+
 def memoized(f):
     memo = {}
 
@@ -347,7 +362,7 @@ def network_hash(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-FIELDS = {"format", "claim", "networks", "domain", "order", "tree", "producer"}
+FIELDS = {"format", "claim", "networks", "domain", "order", "tree", "adjacency", "producer"}
 
 
 class Checker:
@@ -377,6 +392,12 @@ class Checker:
                 "the domain's point is not strictly inside")
         self.leaves, self.patterns, self.maps, self.different, self.unsafe = 0, set(), set(), 0, set()
         self.record, self.stages = record, {}
+        self.adjacency = cert.get("adjacency", [])
+        require(isinstance(self.adjacency, list) and all(isinstance(w, list) and len(w) == 3 and type(w[0]) is int
+                                                         and type(w[1]) is int for w in self.adjacency),
+                "adjacency must be a list of [cell, cell, point]")
+        require(not self.adjacency or "linear_regions" in self.claim, "adjacency is given but not used")
+        self.kept = {i: None for w in self.adjacency for i in w[:2]}   # leaf -> (its rows, its map)
 
     @staticmethod
     def slack(row, x):
@@ -455,15 +476,13 @@ class Checker:
         require(isinstance(node, dict) and list(node) == ["leaf"], "expected a leaf")
         x = [num(v) for v in node["leaf"]]
         require(len(x) == self.d, "leaf point has the wrong dimension")
-        den = 1
-        for v in x:
-            den = lcm(den, v.denominator)
-        point = [den] + [int(v * den) for v in x]      # den * slack is an integer inner product
-        for row in rows.values():
-            require(sum(a * v for a, v in zip(row, point)) > 0 if any(row[1:]) else row[0] >= 0,
-                    "a leaf point is not strictly inside")
+        point = homogeneous(x)
+        for row in set(rows.values()):
+            require(dot(row, point) > 0 if any(row[1:]) else row[0] >= 0, "a leaf point is not strictly inside")
         outputs = [(net.output(st), net.width) for net, st in zip(self.nets, states)]
         maps = [tuple(entry(v, i, self.d) for i in range(width)) for v, width in outputs]
+        if self.leaves in self.kept:
+            self.kept[self.leaves] = set(rows.values()), maps[0]
         self.leaves += 1
         self.patterns.add(patterns)
         self.maps.add(maps[0])
@@ -489,8 +508,41 @@ class Checker:
             return f"the networks are equal {where} on the domain ({self.leaves} cells)"
         require(kind == "counts" and len(self.nets) == 1, "unknown claim")
         found = {"cells": self.leaves, "activation_regions": len(self.patterns), "affine_maps": len(self.maps)}
-        require(all(self.claim.get(k) == v for k, v in found.items()), f"the claimed counts are wrong: {found}")
+        if "linear_regions" in self.claim:
+            found["linear_regions"] = self.merged()
+        require(set(self.claim) == {"kind"} | set(found) and all(self.claim[k] == v for k, v in found.items()),
+                f"the claimed counts are wrong: {found}")
+        require(found.get("linear_regions", len(self.maps)) == len(self.maps),
+                "the linear regions are proved only between the number of affine maps and the merged groups")
         return ", ".join(f"{k} {v}" for k, v in found.items())
+
+    def merged(self):
+        """The number of groups of cells once the adjacency witnesses merge them (an upper bound on
+        the linear regions; each affine map needs a region of its own, a lower bound)."""
+        parent = list(range(self.leaves))
+
+        def root(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+        for i, j, point in self.adjacency:
+            require(0 <= i < self.leaves and 0 <= j < self.leaves and i != j, "adjacency names no pair of cells")
+            self.facet(self.kept[i], self.kept[j], point)
+            parent[root(i)] = root(j)
+        return sum(root(i) == i for i in range(self.leaves))
+
+    def facet(self, first, second, x):
+        """Two cells with one map meet in a facet at ``x``: every row tight at ``x`` is, in the first
+        cell, a positive multiple of one row h and, in the second, a positive multiple of -h."""
+        require(first[1] == second[1], "adjacency joins cells with different maps")
+        require(isinstance(x, list) and len(x) == self.d, "an adjacency point has the wrong dimension")
+        point = homogeneous([num(v) for v in x])
+        tight = []
+        for sign, (rows, _) in ((1, first), (-1, second)):
+            tight.append({canonical([sign * v for v in row]) for row in rows if any(row[1:]) and dot(row, point) == 0})
+            require(all(dot(row, point) >= 0 for row in rows), "an adjacency point is outside its cells")
+        require(len(tight[0]) == 1 and tight[0] == tight[1], "an adjacency point is not inside one common facet")
 
 
 def tie_safe(unit, r, t):

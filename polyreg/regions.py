@@ -15,6 +15,7 @@ import networkx as nx
 
 from .cpwl import Cell, Cpwl
 from .errors import OracleError
+from .exact import Vec
 from .oracle import facet_point
 
 
@@ -43,8 +44,14 @@ def region_counts(cpwl: Cpwl) -> RegionCounts:
                         count_affine_maps(cpwl), len(cpwl.cells))
 
 
+_last: list[tuple[Cpwl, nx.Graph]] = []    # counting and certifying ask for the same graph
+
+
 def linear_region_graph(cpwl: Cpwl) -> nx.Graph:
-    """Cells as nodes; an edge joins two cells with the same affine map that share a facet."""
+    """Cells as nodes; an edge joins two cells with the same affine map that share a facet, and
+    carries a point inside the common facet."""
+    if _last and _last[0][0] is cpwl:
+        return _last[0][1]
     graph = nx.Graph()
     graph.add_nodes_from(range(len(cpwl.cells)))
     groups: dict[object, list[int]] = defaultdict(list)
@@ -52,13 +59,16 @@ def linear_region_graph(cpwl: Cpwl) -> nx.Graph:
         groups[cell.affine].append(i)
     for members in groups.values():
         for i, j in combinations(members, 2):
-            if share_facet(cpwl.cells[i], cpwl.cells[j]):
-                graph.add_edge(i, j)
+            point = facet_between(cpwl.cells[i], cpwl.cells[j])
+            if point is not None:
+                graph.add_edge(i, j, point=point)
+    _last[:] = [(cpwl, graph)]
     return graph
 
 
-def share_facet(first: Cell, second: Cell) -> bool:
-    """Whether two cells with disjoint interiors meet in a (d-1)-dimensional face.
+def facet_between(first: Cell, second: Cell) -> Vec | None:
+    """A point inside the (d-1)-dimensional face where two cells with disjoint interiors meet,
+    or None when they meet in less than that.
 
     They were separated by some split whose two rows are negations of each other; their
     intersection lies in that row's hyperplane.
@@ -66,5 +76,5 @@ def share_facet(first: Cell, second: Cell) -> bool:
     theirs = set(second.polyhedron.rows)
     for row in first.polyhedron.rows:
         if tuple(-v for v in row) in theirs:
-            return facet_point(row, first.polyhedron.rows + second.polyhedron.rows) is not None
+            return facet_point(row, first.polyhedron.rows + second.polyhedron.rows)
     raise OracleError("two cells share no separating hyperplane; the refinement is inconsistent")

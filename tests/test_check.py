@@ -2,6 +2,7 @@
 ones are rejected."""
 import ast
 import copy
+import hashlib
 import json
 import random
 from fractions import Fraction as F
@@ -199,4 +200,88 @@ def test_a_head_that_is_not_tie_safe_cannot_be_claimed_equal_everywhere():
     assert check(cert).startswith("the networks are equal almost everywhere")
     cert["claim"]["everywhere"] = True
     with pytest.raises(Reject, match="not tie-safe"):
+        check(cert)
+
+
+def test_a_different_certificate_verifies_and_the_producer_section_is_not_read(tmp_path, capsys):
+    from evaluator import run
+    original = Path(__file__).parent.parent / "examples" / "maxout_2x3x3.json"
+    net = json.loads(original.read_text())
+    net["layers"][-1]["bias"][0] = str(F(str(net["layers"][-1]["bias"][0])) + F(1, 10))
+    perturbed, compiled, cert_path = tmp_path / "a.json", tmp_path / "t.json", tmp_path / "c.json"
+    perturbed.write_text(json.dumps(net))
+    assert main(["compile", str(original), "--box", "-1", "1", "-o", str(compiled)]) == 0
+    assert main(["certify", str(perturbed), str(compiled), "--box", "-1", "1", "--certificate", str(cert_path)]) == 10
+    capsys.readouterr()
+    cert = json.loads(cert_path.read_text())
+    assert check(cert).startswith(f"the networks differ on {cert['claim']['differing']} of {cert['claim']['cells']}")
+    witness = cert["producer"]["counterexample"]["x"]
+    assert run(net, witness) != run(json.loads(compiled.read_text()), witness)
+    assert cert["producer"]["inputs"][0]["sha256"] == hashlib.sha256(perturbed.read_bytes()).hexdigest()
+    cert["producer"] = {"seconds": -1, "anything": "unchecked"}
+    assert check(cert).startswith("the networks differ")
+    for change in ({"differing": cert["claim"]["differing"] + 1}, {"kind": "equivalent", "everywhere": False}):
+        bad = copy.deepcopy(cert)
+        bad["claim"].update(change)
+        assert rejected(bad)
+    bad = copy.deepcopy(cert)
+    bad["note"] = "an unknown field"
+    with pytest.raises(Reject, match="unknown certificate fields"):
+        check(bad)
+
+
+def test_a_different_claim_about_equal_networks_is_rejected(valid):
+    cert = copy.deepcopy(valid)
+    cert["claim"] = {"kind": "different", "cells": valid["claim"]["cells"], "differing": 0}
+    with pytest.raises(Reject, match="no cell where the maps differ"):
+        check(cert)
+
+
+def relu_minus_itself():
+    from polyreg import Dense, Mlp, Relu
+    return Mlp(1, (Dense(((F(1),), (F(1),)), (F(0), F(0))), Relu(), Dense(((F(1), F(-1)),), (F(0),))))
+
+
+def test_linear_regions_are_certified_by_facet_witnesses():
+    cert = count_certificate(relu_minus_itself(), box(1, -1, 1))     # 0 on two cells: one linear region
+    assert check(cert) == "cells 2, activation_regions 2, affine_maps 1, linear_regions 1"
+    assert [w[2] for w in cert["adjacency"]] == [["0"]]
+    for change in ("drop", "outside", "inside a cell", "self"):
+        bad = copy.deepcopy(cert)
+        if change == "drop":
+            bad["adjacency"] = []
+        elif change == "self":
+            bad["adjacency"][0][1] = bad["adjacency"][0][0]
+        else:
+            bad["adjacency"][0][2] = ["2"] if change == "outside" else ["1/2"]
+        assert rejected(bad)
+    bad = copy.deepcopy(cert)
+    del bad["claim"]["linear_regions"]
+    with pytest.raises(Reject, match="adjacency is given but not used"):
+        check(bad)
+
+
+def test_merges_in_four_dimensions_verify_and_a_cell_with_another_map_cannot_be_merged():
+    cpwl = lower(random_relu(4, [8, 8], seed=0), box(4, -1, 1))
+    cert = certificate(cpwl, count_claim(cpwl))
+    assert len(cert["adjacency"]) == len(cpwl.cells) - cert["claim"]["affine_maps"] > 0
+    assert check(cert).endswith(f"linear_regions {cert['claim']['affine_maps']}")
+    teeth = count_certificate(sawtooth(2), box(1, 0, 1))
+    assert check(teeth).endswith("linear_regions 4")
+    bad = copy.deepcopy(teeth)
+    bad["claim"]["linear_regions"] = 3
+    bad["adjacency"] = [[0, 1, ["1/4"]]]                       # the first two teeth meet at 1/4, with other maps
+    with pytest.raises(Reject, match="different maps"):
+        check(bad)
+
+
+def test_linear_regions_are_not_claimed_when_a_map_has_two_regions():
+    from polyreg import Dense, Mlp, Relu
+    from polyreg.certificate import adjacency
+    tent = (Dense(((F(1), F(0)), (F(1), F(0)), (F(1), F(0)), (F(0), F(1))), (F(0), F(-1, 3), F(-2, 3), F(0))), Relu())
+    cpwl = lower(Mlp(2, tent + (Dense(((F(1), F(-2), F(1), F(0)),), (F(0),)),)), box(2, -1, 1))
+    assert "linear_regions" not in count_claim(cpwl)      # 4 linear regions (test_closed_forms), 3 maps
+    cert = certificate(cpwl, count_claim(cpwl))
+    cert["claim"]["linear_regions"], cert["adjacency"] = 4, adjacency(cpwl)
+    with pytest.raises(Reject, match="proved only between"):
         check(cert)
