@@ -168,7 +168,12 @@ def max_unit(pieces, value=None, name=""):
         if normal not in best or constant(z) > constant(pieces[best[normal]]):
             best[normal] = r
     survivors = sorted(best.values())
-    options = {r: [(t, canonical(difference(pieces[r], pieces[t]))) for t in survivors if t != r] for r in survivors}
+    rows = {}
+    for a, r in enumerate(survivors):
+        for t in survivors[a + 1:]:
+            rows[r, t] = canonical(difference(pieces[r], pieces[t]))
+            rows[t, r] = tuple(-v for v in rows[r, t])
+    options = {r: [(t, rows[r, t]) for t in survivors if t != r] for r in survivors}
     return Unit(len(pieces), options, survivors[0] if len(survivors) == 1 else None, pieces, value, name)
 
 
@@ -177,7 +182,8 @@ def relu_unit(h):
     is active iff > 0."""
     if not any(h[1:]):
         return Unit(2, {}, int(h[0] > 0))
-    return Unit(2, {0: [(-1, canonical([-v for v in h]))], 1: [(-1, canonical(h))]}, None)
+    row = canonical(h)
+    return Unit(2, {0: [(-1, tuple(-v for v in row))], 1: [(-1, row)]}, None)
 
 
 class Mlp:

@@ -106,6 +106,26 @@ def mutants(cert, per_kind=25):
         yield "claim", m, never
 
 
+def adjacency_mutants(cert):
+    """Changes to a count certificate's facet witnesses (the claim stays true, so accepting them is
+    justified; every one should still be rejected) and to its claimed linear regions (never justified)."""
+    always, never = (lambda: True), (lambda: False)
+    for k, (i, j, point) in enumerate(cert["adjacency"]):
+        m = copy.deepcopy(cert)
+        del m["adjacency"][k]
+        yield "adjacency witness dropped", m, always
+        m = copy.deepcopy(cert)
+        m["adjacency"][k][1] = next(c for c in range(cert["claim"]["cells"]) if c not in (i, j))
+        yield "adjacency witness, another cell", m, always
+        m = copy.deepcopy(cert)
+        m["adjacency"][k][2][0] = spelled(F(point[0]) + F(1, 100))
+        yield "adjacency point moved by 1/100", m, always
+    for change in (1, -1):
+        m = copy.deepcopy(cert)
+        m["claim"]["linear_regions"] += change
+        yield "claimed linear regions", m, never
+
+
 def inside_own_cell(cert, i):
     """The moved point of leaf ``i`` is exactly inside the cell the producer made for it."""
     a, b = (network_from_json(entry["network"]) for entry in cert["networks"])
@@ -117,7 +137,8 @@ def inside_own_cell(cert, i):
 def outcomes(cert, per_kind=25):
     """Per kind: [mutants, rejected, accepted and justified, accepted without justification]."""
     table = {}
-    for kind, m, justified in mutants(cert, per_kind):
+    generated = adjacency_mutants(cert) if "adjacency" in cert else mutants(cert, per_kind)
+    for kind, m, justified in generated:
         row = table.setdefault(kind, [0, 0, 0, 0])
         row[0] += 1
         try:
@@ -137,8 +158,19 @@ def example_certificate():
     return certificate(verdict.refinement, equivalence_claim(verdict.refinement))
 
 
+def example_count_certificate():
+    """Counts of a 4->8->8 ReLU net on [-1,1]^4, whose linear regions need merges across facets."""
+    from polyreg import lower
+    from polyreg.certificate import count_claim
+    from polyreg.families import random_relu
+    cpwl = lower(random_relu(4, [8, 8], seed=0), box(4, -1, 1))
+    return certificate(cpwl, count_claim(cpwl))
+
+
 if __name__ == "__main__":
     print("| mutation | mutants | rejected | accepted, still true | accepted, unjustified |")
     print("|---|---:|---:|---:|---:|")
-    for kind, row in outcomes(example_certificate(), per_kind=int(sys.argv[1]) if len(sys.argv) > 1 else 60).items():
-        print(f"| {kind} | " + " | ".join(map(str, row)) + " |")
+    per_kind = int(sys.argv[1]) if len(sys.argv) > 1 else 60
+    for cert in (example_certificate(), example_count_certificate()):
+        for kind, row in outcomes(cert, per_kind).items():
+            print(f"| {kind} | " + " | ".join(map(str, row)) + " |")

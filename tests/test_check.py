@@ -168,6 +168,14 @@ def test_single_mutations_are_rejected_unless_the_claim_still_holds():
         assert rejected_count + justified == total
 
 
+def test_every_change_to_the_facet_witnesses_or_the_linear_regions_is_rejected():
+    from mutations import example_count_certificate, outcomes
+    table = outcomes(example_count_certificate())
+    assert set(table) == {"adjacency witness dropped", "adjacency witness, another cell",
+                          "adjacency point moved by 1/100", "claimed linear regions"}
+    assert all(rejected_count == total > 0 for total, rejected_count, _, _ in table.values())
+
+
 def test_semantic_rejections_of_transformer_certificates():
     from polyreg.io import network_to_json
     from test_certify import duplicated_and_dominated
