@@ -1,6 +1,6 @@
 """Check a polyreg certificate. Standard library only: no LP, no search, no floats.
 
-Rules (a row ``(b, a)`` means ``b + a.x >= 0``; rows are coprime integer vectors):
+Rules (a row ``(b, a)`` means ``b + a.x >= 0``; rows are integer vectors):
 1. Every number is canonical (a JSON integer or a reduced ``"p/q"`` string); each network's
    SHA-256 over its canonical JSON matches; the stage order lists every stage of every network
    once, each network's stages in their own order.
@@ -12,9 +12,9 @@ Rules (a row ``(b, a)`` means ``b + a.x >= 0``; rows are coprime integer vectors
    dropped), are decided here and have no node. Every other unit has a node with one child per
    candidate: null for a dropped piece, else a subtree or a prune. The options cover the node's
    cell, so the full-dimensional leaves cover the domain.
-4. A prune's positive integer multipliers over rows of the path and the option must sum to a
-   zero normal with a constant < 0 (empty), or = 0 with every used row of nonzero normal (the
-   option lies in a hyperplane).
+4. A prune's positive integer multipliers over rows of the path and the option (at least one)
+   must sum to a zero normal with a constant < 0 (empty), or = 0 with every used row of nonzero
+   normal (the option lies in a hyperplane).
 5. A leaf's point is strictly inside every row of its path (a full-dimensional cell); there the
    checker computes each network's affine map.
 6. Hard-max scores must have affine differences; for each head the checker tests tie-safety
@@ -284,13 +284,14 @@ class Transformer:
             for i in range(N):
                 pieces, quad = [None] * N, None
                 qd, qrows = q[i]
+                constant = not any(any(qn[1:]) for qn in qrows.values())
                 for j in range(N):
                     if mask is not None and not mask[i][j]:
                         continue
                     extra = bias[i][j] if bias is not None else Fraction(0)
                     kd, krows = k[j]
                     pairs = [(qrows[m], krows[m]) for m in qrows if m in krows]
-                    if not any(qn[1:] != [0] * d for qn, _ in pairs):   # constant query: the score is affine
+                    if constant:   # the score is affine
                         row = [sum(qn[0] * kn[c] for qn, kn in pairs) * extra.denominator for c in range(d + 1)]
                         row[0] += extra.numerator * qd * kd
                         pieces[j] = reduced(qd * kd * extra.denominator, row)
@@ -467,6 +468,7 @@ class Checker:
         """Check a prune; return whether it proves the option empty (not just thin)."""
         require(set(child) == {"prune", "empty"} and isinstance(child["empty"], bool), "malformed prune")
         empty, total = child["empty"], [0] * (self.d + 1)
+        require(child["prune"], "a prune names no rows")
         for name, y in child["prune"]:
             row = rows.get(tuple(name))
             if type(y) is not int or y <= 0 or row is None or not (empty or any(row[1:])):
@@ -498,6 +500,11 @@ class Checker:
 
     def verdict(self):
         kind = self.claim.get("kind")
+        fields = {"different": {"cells", "differing"}, "equivalent": {"cells", "everywhere"},
+                  "counts": {"cells", "activation_regions", "affine_maps", "linear_regions"}}
+        require(kind in fields and set(self.claim) - {"kind"} <= fields[kind], "unknown claim")
+        require(all(type(v) is int for k, v in self.claim.items() if k not in ("kind", "everywhere")),
+                "claimed numbers must be integers")
         if kind == "different":
             require(len(self.nets) == 2 and self.different > 0, "no cell where the maps differ")
             require(self.claim.get("cells") == self.leaves and self.claim.get("differing") == self.different,
@@ -512,7 +519,7 @@ class Checker:
             where = "everywhere" if everywhere else "almost everywhere (on every cell's interior" + \
                 (f"; not tie-safe: {'; '.join(sorted(self.unsafe))})" if self.unsafe else ")")
             return f"the networks are equal {where} on the domain ({self.leaves} cells)"
-        require(kind == "counts" and len(self.nets) == 1, "unknown claim")
+        require(len(self.nets) == 1, "counts are certified for one network")
         found = {"cells": self.leaves, "activation_regions": len(self.patterns), "affine_maps": len(self.maps)}
         if "linear_regions" in self.claim:
             found["linear_regions"] = self.merged()

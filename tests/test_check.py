@@ -293,3 +293,19 @@ def test_linear_regions_are_not_claimed_when_a_map_has_two_regions():
     cert["claim"]["linear_regions"], cert["adjacency"] = 4, adjacency(cpwl)
     with pytest.raises(Reject, match="proved only between"):
         check(cert)
+
+
+def test_a_quadratic_score_is_refused_even_when_one_key_makes_it_vanish():
+    """Query x, keys x and 0: the scores x^2 and 0 tie only at x = 0, so the head is not a fixed average."""
+    head = {"query": [[1]], "key": [[1]], "value": [[1]], "output": [[1]]}
+    t = {"format": "polyreg.transformer/1", "input_dim": 1, "tokens": 2, "width": 1,
+         "embedding": {"E_per_token": [[[1]], [[0]]], "positions": [[0], [0]]},
+         "blocks": [{"attention": {"residual": False, "heads": [head]}}],
+         "readout": {"token": 0, "weight": [[1]], "bias": [0]}}
+    half = {"format": "polyreg.network/1", "input_dim": 1, "layers": [{"type": "linear", "weight": [["1/2"]],
+                                                                       "bias": [0]}]}
+    cert = {"format": "polyreg.certificate/1", "claim": {"kind": "equivalent", "everywhere": True, "cells": 1},
+            "networks": [{"network": n, "sha256": canonical_hash(n)} for n in (t, half)],
+            "domain": {"rows": [[1, 1], [1, -1]], "point": ["1/2"]}, "order": [[0, 0]], "tree": {"leaf": ["1/2"]}}
+    with pytest.raises(Reject, match="score not affine"):
+        check(cert)

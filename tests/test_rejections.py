@@ -1,0 +1,400 @@
+"""Every rejection of the certificate checker is exercised: each rejection site of check.py is triggered by a case.
+
+``CASES`` is a table of (regular expression, builder): the builder copies a valid certificate and changes one
+thing, and ``check`` must raise ``Reject`` with a message the expression matches (``KeyError`` or ``TypeError``
+would be a malformed certificate, a different path, and fail the case).
+
+The structural test works by site, not by wording. It parses check.py with ``ast`` and collects every
+``require(condition, message)`` call and every ``Reject(message)`` construction (outside ``require`` itself);
+a message is a string or an f-string, whose formatted parts become ``.*`` in the site's template regex. Each
+case's ``Reject`` is attributed to the site whose lines contain the raising line of check.py (the innermost
+traceback frame there outside ``require``), and its message must fully match that site's template. Every site
+must be hit by some case or be listed, with its reason, in ``UNREACHABLE``. Sites are keyed by (function,
+template, occurrence), so two checks with the same message (e.g. the two "bad stage order" checks) each need
+their own case, and moving code does not invalidate the allow-list. A new ``require`` without a case fails
+the suite; so does an allow-listed site that a case reaches, or that no longer exists. A last test keeps the
+table's expressions specific: an expression may not match a message produced at a site of another template.
+"""
+import ast
+import copy
+import os
+import re
+from dataclasses import replace
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+
+import polyreg.check
+from polyreg import box, lower
+from polyreg.certificate import canonical_hash, certificate, count_claim, different_claim, equivalence_claim
+from polyreg.certify import certify
+from polyreg.check import Reject, check
+from polyreg.compiler import compile_transformer
+from polyreg.families import random_maxout, random_relu, sawtooth
+from polyreg.io import network_to_json
+from polyreg.ir import Dense, Mlp, Relu
+from mutations import preorder
+from test_certify import duplicated_and_dominated, not_tie_safe_transformer
+from test_transformers import max_head_transformer, quadratic_transformer
+
+CHECK_PY = Path(os.path.realpath(polyreg.check.__file__))
+
+# Rejection sites that no JSON certificate can reach, keyed like ``rejection_sites()``:
+# (function, message template, occurrence) -> why an earlier check always fires first.
+UNREACHABLE = {}
+
+
+def count_certificate(net, domain):
+    cpwl = lower(net, domain)
+    return certificate(cpwl, count_claim(cpwl))
+
+
+def equivalence_certificate(a, b, domain):
+    verdict = certify(a, b, domain)
+    return certificate(verdict.refinement, equivalence_claim(verdict.refinement))
+
+
+def relu_of_the_first_coordinate():
+    """``ReLU(x_0)`` on the plane through a second unit ``ReLU(x_1)`` that the readout ignores: its line
+    splits the cells without changing the map, so adjacent cells share maps (adjacency witnesses)."""
+    return Mlp(2, (Dense(((F(1), F(0)), (F(0), F(1))), (F(0), F(0))), Relu(), Dense(((F(1), F(0)),), (F(0),))))
+
+
+def different_certificate(net, domain):
+    """``net`` with its first readout bias raised by 1/10, against the transformer compiled from ``net``."""
+    readout = net.layers[-1]
+    bias = (readout.bias[0] + F(1, 10),) + readout.bias[1:]
+    perturbed = replace(net, layers=net.layers[:-1] + (replace(readout, bias=bias),))
+    verdict = certify(perturbed, compile_transformer(net, domain), domain)
+    assert verdict.word == "DIFFERENT"
+    return certificate(verdict.refinement, different_claim(verdict.refinement))
+
+
+@pytest.fixture(scope="module")
+def valid():
+    """The valid starting certificates, by name; builders copy them before changing anything."""
+    mlp, square = random_maxout(2, [2], 2, seed=1), box(2, -1, 1)
+    step = not_tie_safe_transformer()
+    return {
+        "sawtooth": count_certificate(sawtooth(3), box(1, 0, 1)),
+        "relu": count_certificate(random_relu(2, [3], seed=0), square),
+        "maxout": count_certificate(random_maxout(2, [2], 3, seed=1), square),
+        "dominated": count_certificate(duplicated_and_dominated(), square),
+        "adjacent": count_certificate(relu_of_the_first_coordinate(), square),
+        "head": count_certificate(max_head_transformer(0), box(1, -1, 1)),
+        "equivalent": equivalence_certificate(mlp, compile_transformer(mlp, square), square),
+        "step": equivalence_certificate(step, step, box(1, -1, 1)),
+        "different": different_certificate(mlp, square),
+    }
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    """Case index -> (message, raising line of check.py), filled as cases run."""
+    return {}
+
+
+# Builders: each returns a function from the valid certificates to a changed copy of one of them.
+
+def changed(name, change):
+    """Certificate ``name`` after ``change(cert)``."""
+    def build(valid):
+        cert = copy.deepcopy(valid[name])
+        change(cert)
+        return cert
+    return build
+
+
+def network_changed(name, p, change):
+    """Certificate ``name`` with network ``p`` changed by ``change(network)`` and its SHA-256 recomputed."""
+    def change_and_rehash(cert):
+        entry = cert["networks"][p]
+        change(entry["network"])
+        entry["sha256"] = canonical_hash(entry["network"])
+    return changed(name, change_and_rehash)
+
+
+def node(cert, kind, k=0, where=lambda n: True):
+    """The ``k``-th node of ``kind`` (split, prune, leaf) in preorder that satisfies ``where``."""
+    return [n for n in preorder(cert["tree"], kind) if where(n)][k]
+
+
+def thin(prune):
+    return not prune["empty"]
+
+
+def set_leaf_coordinate(value):
+    return lambda cert: node(cert, "leaf")["leaf"].__setitem__(0, value)
+
+
+def set_first_multiplier(change):
+    def set_it(cert):
+        pair = node(cert, "prune")["prune"][0]
+        pair[1] = change(pair[1])
+    return set_it
+
+
+def leaf_of_another_cell(cert):
+    node(cert, "leaf", 0)["leaf"] = list(node(cert, "leaf", 1)["leaf"])
+
+
+def leaf_replaced_by_split(cert):
+    leaf = node(cert, "leaf")
+    leaf["split"] = [{"leaf": leaf.pop("leaf")}, None]
+
+
+def candidate_given_to_a_dropped_piece(cert):
+    split = node(cert, "split", where=lambda n: None in n["split"])
+    split["split"][split["split"].index(None)] = {"prune": [], "empty": True}
+
+
+def thin_prune_on_a_zero_row(cert):
+    cert["domain"]["rows"].append([0, 0, 0])              # 0 >= 0: true everywhere, with a zero normal
+    row = [-1, len(cert["domain"]["rows"]) - 1, -1]
+    node(cert, "split")["split"][0] = {"prune": [[row, 1]], "empty": False}
+
+
+def quadratic_network(cert):
+    net = network_to_json(quadratic_transformer(), dense=True)
+    cert["networks"][0] = {"network": net, "sha256": canonical_hash(net)}
+
+
+def claim(**changes):
+    return lambda cert: cert["claim"].update(changes)
+
+
+def new_claim(**fields):
+    """The claim replaced by ``fields`` and the old number of cells."""
+    return lambda cert: cert.update(claim={"cells": cert["claim"]["cells"], **fields})
+
+
+def more_cells(cert):
+    cert["claim"]["cells"] += 1
+
+
+def witness(i, j, *point):
+    """Replace the adjacency by one witness: leaves ``i`` and ``j`` meet in a facet at ``point``."""
+    return lambda cert: cert.update(adjacency=[[i, j, list(point)]])
+
+
+def fewer_witnesses(cert):
+    """Drop a witness and claim the groups that remain: the linear regions are then not pinned down."""
+    cert["adjacency"].pop()
+    cert["claim"]["linear_regions"] += 1
+
+
+def add_column(matrix):
+    for row in matrix:
+        row.append(0)
+
+
+def head(net):
+    return net["blocks"][1]["attention"]["heads"][0]
+
+
+COUNTS_WRONG = (r"^the claimed counts are wrong: \{'cells': \d+, 'activation_regions': \d+, 'affine_maps': \d+"
+                r"(, 'linear_regions': \d+)?\}$")
+
+CASES = [
+    # numbers and matrices
+    (r"^number: True is not a number$", changed("relu", set_leaf_coordinate(True))),
+    (r"^number: '0x1' is not a number$", changed("relu", set_leaf_coordinate("0x1"))),
+    (r"^number: '1/0' is not a number$", changed("relu", set_leaf_coordinate("1/0"))),
+    (r"^number: '2/4' is not spelled canonically$", changed("relu", set_leaf_coordinate("2/4"))),
+    (r"^weight: not a matrix$", network_changed("equivalent", 0, lambda n: n["layers"][0].update(weight=[]))),
+    (r"^weight: rows of different lengths$",
+     network_changed("equivalent", 0, lambda n: n["layers"][0]["weight"][0].append(0))),
+    # networks in the polyreg.network/1 format
+    (r"^linear layer shape$", network_changed("equivalent", 0, lambda n: add_column(n["layers"][0]["weight"]))),
+    (r"^bias length differs from the matrix's outputs$",
+     network_changed("equivalent", 0, lambda n: n["layers"][0]["bias"].append(0))),
+    (r"^unknown layer type 'tanh'$", network_changed("equivalent", 0, lambda n: n["layers"][1].update(type="tanh"))),
+    (r"^maxout rank$", network_changed("maxout", 0, lambda n: n["layers"][1].update(rank=4))),
+    # networks in the polyreg.transformer/1 format
+    (r"^embedding shape$", network_changed("head", 0, lambda n: n["embedding"]["positions"].pop())),
+    (r"^embedding shape$", network_changed("equivalent", 1, lambda n: n.update(width=n["width"] + 1))),
+    (r"^block 1: attention matrix shapes$", network_changed("equivalent", 1, lambda n: add_column(head(n)["key"]))),
+    (r"^block 1: score_bias and mask must be tokens x tokens$",
+     network_changed("equivalent", 1, lambda n: head(n).update(mask=[[1]]))),
+    (r"^block 0: feed-forward shapes$",
+     network_changed("equivalent", 1, lambda n: n["blocks"][0]["feed_forward"]["w2"].append([0] * n["width"]))),
+    (r"^readout shapes$", network_changed("equivalent", 1, lambda n: n["readout"]["weight"].pop())),
+    (r"^block 0, head 0, query 0: score not affine$", changed("head", quadratic_network)),
+    (r"^a query attends to no key$",
+     network_changed("head", 0, lambda n: n["blocks"][0]["attention"]["heads"][0].update(mask=[[0, 0], [1, 1]]))),
+    # the certificate's frame: format, fields, hashes, stage order, domain
+    (r"^unknown certificate format$", changed("relu", lambda c: c.update(format="polyreg.certificate/2"))),
+    (r"^unknown certificate fields \['comment'\]$", changed("relu", lambda c: c.update(comment="hello"))),
+    (r"^a network's SHA-256 does not match$",
+     changed("equivalent", lambda c: c["networks"][0]["network"]["layers"][-1]["bias"].__setitem__(0, "7/3"))),
+    (r"^input dimension differs from the domain's$", network_changed("relu", 0, lambda n: n.update(input_dim=3))),
+    (r"^unknown network format$", network_changed("relu", 0, lambda n: n.update(format="polyreg.network/2"))),
+    (r"^bad stage order$", changed("equivalent", lambda c: c.update(order=c["order"][1:] + c["order"][:1]))),
+    (r"^bad stage order$", changed("equivalent", lambda c: c["order"].append([2, 0]))),
+    (r"^domain rows must be integer rows of length d \+ 1$", changed("relu", lambda c: c["domain"]["rows"][0].pop())),
+    (r"^domain rows must be integer rows of length d \+ 1$",
+     changed("relu", lambda c: c["domain"]["rows"][0].__setitem__(0, "1"))),
+    (r"^the domain's point is not strictly inside$", changed("relu", lambda c: c["domain"].update(point=["1", "0"]))),
+    # the tree: splits, prunes, leaves
+    (r"^stage 0, unit 0: expected a split with 2 children$",
+     changed("relu", lambda c: c.update(tree=node(c, "leaf")))),
+    (r"^stage 0, unit \d+: option \d+ is not a candidate$", changed("dominated", candidate_given_to_a_dropped_piece)),
+    (r"^malformed prune$", changed("relu", lambda c: node(c, "prune").update(why="empty"))),
+    (r"^a prune names no rows$", changed("relu", lambda c: node(c, "prune").update(prune=[], empty=False))),
+    (r"^multipliers must be positive integers$", changed("relu", set_first_multiplier(lambda y: 0))),
+    (r"^prune uses row \[9, 9, 9\], which is not on the path$",
+     changed("relu", lambda c: node(c, "prune")["prune"][0].__setitem__(0, [9, 9, 9]))),
+    (r"^a thin prune uses a row with zero normal$", changed("relu", thin_prune_on_a_zero_row)),
+    (r"^prune multipliers do not cancel the normals$", changed("relu", set_first_multiplier(lambda y: y + 1))),
+    (r"^prune constant has the wrong sign$", changed("sawtooth", lambda c: node(c, "prune", where=thin).update(
+        empty=True))),
+    (r"^prune constant has the wrong sign$", changed("relu", lambda c: node(c, "prune").update(empty=False))),
+    (r"^expected a leaf$", changed("relu", leaf_replaced_by_split)),
+    (r"^leaf point has the wrong dimension$", changed("relu", lambda c: node(c, "leaf")["leaf"].pop())),
+    (r"^a leaf point is not strictly inside$", changed("relu", leaf_of_another_cell)),
+    # the claim
+    (r"^no cell where the maps differ$", changed("equivalent", new_claim(kind="different", differing=0))),
+    (r"^the claimed cells are wrong: \d+ of \d+ differ$", changed("different", more_cells)),
+    (r"^the maps differ on \d+ cells$", changed("different", new_claim(kind="equivalent", everywhere=True))),
+    (r"^equality everywhere is claimed, but a head is not tie-safe$", changed("step", claim(everywhere=True))),
+    (r"^equality everywhere is claimed, but a head is not tie-safe$", changed("equivalent", claim(everywhere="yes"))),
+    (r"^the claimed number of cells is wrong$", changed("equivalent", more_cells)),
+    (r"^unknown claim$", changed("relu", claim(kind="volume"))),
+    (r"^unknown claim$", changed("equivalent", claim(kind="counts"))),
+    (r"^unknown claim$", changed("relu", claim(volume=1))),
+    (r"^claimed numbers must be integers$", changed("relu", claim(cells=True))),
+    (r"^counts are certified for one network$", changed("equivalent", lambda c: c.update(
+        claim={"kind": "counts", "cells": 1, "activation_regions": 1, "affine_maps": 1}))),
+    (COUNTS_WRONG, changed("relu", more_cells)),
+    # linear regions: adjacency witnesses (leaves 0, 1 are x_0 < 0, leaves 2, 3 are x_0 > 0; x_1 < 0 first)
+    (r"^adjacency must be a list of \[cell, cell, point\]$", changed("adjacent", lambda c: c["adjacency"][0].pop())),
+    (r"^adjacency is given but not used$", changed("adjacent", lambda c: c["claim"].pop("linear_regions"))),
+    (r"^the linear regions are proved only between the number of affine maps and the merged groups$",
+     changed("adjacent", fewer_witnesses)),
+    (r"^adjacency names no pair of cells$", changed("adjacent", witness(0, 4, "-1/2", "0"))),
+    (r"^adjacency names no pair of cells$", changed("adjacent", witness(1, 1, "-1/2", "0"))),
+    (r"^adjacency joins cells with different maps$", changed("adjacent", witness(1, 3, "0", "1/2"))),
+    (r"^an adjacency point has the wrong dimension$", changed("adjacent", witness(0, 1, "-1/2"))),
+    (r"^an adjacency point is outside its cells$", changed("adjacent", witness(0, 1, "-1/2", "1/2"))),
+    (r"^an adjacency point is not inside one common facet$", changed("adjacent", witness(0, 1, "0", "0"))),
+]
+
+
+def case_id(i):
+    return f"{i:02d}-" + re.sub(r"[^a-z0-9]+", "-", CASES[i][0].lower()).strip("-")[:60]
+
+
+def raising_line(traceback):
+    """The line of check.py that rejected: the innermost frame there outside ``require``."""
+    line = None
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        if os.path.realpath(code.co_filename) == str(CHECK_PY) and code.co_name != "require":
+            line = traceback.tb_lineno
+        traceback = traceback.tb_next
+    return line
+
+
+def rejection(i, valid, outcomes):
+    """Run case ``i`` once: ``check`` must raise ``Reject`` matching its expression. Its message and line."""
+    if i not in outcomes:
+        pattern, build = CASES[i]
+        bad = build(valid)
+        with pytest.raises(Reject, match=pattern) as excinfo:
+            check(bad)
+        outcomes[i] = (str(excinfo.value), raising_line(excinfo.tb))
+    return outcomes[i]
+
+
+def template(message, line):
+    """A message argument as a template: f-string parts become ``{}``."""
+    if isinstance(message, ast.Constant) and isinstance(message.value, str):
+        return message.value
+    assert isinstance(message, ast.JoinedStr), f"check.py:{line}: a rejection message must be a string or f-string"
+    return "".join(part.value if isinstance(part, ast.Constant) else "{}" for part in message.values)
+
+
+def template_regex(text):
+    return ".*".join(re.escape(part) for part in text.split("{}"))
+
+
+class Sites(ast.NodeVisitor):
+    """Collects ``require(condition, message)`` and ``Reject(message)`` calls with their enclosing scope."""
+
+    def __init__(self):
+        self.scope, self.found = [], []
+
+    def scoped(self, node):
+        self.scope.append(node.name)
+        self.generic_visit(node)
+        self.scope.pop()
+
+    visit_ClassDef = visit_FunctionDef = visit_AsyncFunctionDef = scoped
+
+    def visit_Call(self, node):
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name in ("require", "Reject") and self.scope != ["require"]:
+            args = node.args + [k.value for k in node.keywords if k.arg == "message"]
+            assert len(args) == (2 if name == "require" else 1), f"check.py:{node.lineno}: unexpected {name} call"
+            self.found.append((".".join(self.scope), template(args[-1], node.lineno), node.lineno, node.end_lineno))
+        self.generic_visit(node)
+
+
+def rejection_sites():
+    """(function, template, occurrence) -> (first line, last line) for every rejection site of check.py."""
+    visitor = Sites()
+    visitor.visit(ast.parse(CHECK_PY.read_text(), str(CHECK_PY)))
+    sites, seen = {}, {}
+    for function, text, first, last in visitor.found:
+        k = seen[function, text] = seen.get((function, text), -1) + 1
+        sites[function, text, k] = (first, last)
+    return sites
+
+
+def site_of(line, sites):
+    found = [key for key, (first, last) in sites.items() if first <= line <= last]
+    assert len(found) == 1, f"check.py:{line} is in {len(found)} rejection sites"
+    return found[0]
+
+
+def test_the_starting_certificates_verify(valid):
+    kinds = {"equivalent": "the networks are equal everywhere", "step": "the networks are equal almost everywhere",
+             "different": "the networks differ"}
+    for name, cert in valid.items():
+        assert check(copy.deepcopy(cert)).startswith(kinds.get(name, "cells ")), name
+
+
+@pytest.mark.parametrize("i", range(len(CASES)), ids=case_id)
+def test_a_bad_certificate_is_rejected_with_the_intended_message(i, valid, outcomes):
+    rejection(i, valid, outcomes)
+
+
+def test_every_rejection_site_is_reached_by_a_case_or_allow_listed(valid, outcomes):
+    sites = rejection_sites()
+    assert len(sites) > 30
+    hit = {}
+    for i in range(len(CASES)):
+        message, line = rejection(i, valid, outcomes)
+        assert line is not None, f"case {case_id(i)}: no line of check.py raised"
+        key = site_of(line, sites)
+        assert re.fullmatch(template_regex(key[1]), message), f"case {case_id(i)}: {message!r} is not {key[1]!r}"
+        hit.setdefault(key, []).append(case_id(i))
+    stale = [key for key in UNREACHABLE if key not in sites]
+    assert not stale, f"allow-listed sites that check.py no longer has: {stale}"
+    reached = {key: hit[key] for key in UNREACHABLE if key in hit}
+    assert not reached, f"allow-listed sites that cases reach: {reached}"
+    missing = [f"{key} at check.py:{sites[key][0]}" for key in sites if key not in hit and key not in UNREACHABLE]
+    assert not missing, "rejection sites without a case:\n" + "\n".join(missing)
+
+
+def test_each_expression_matches_only_messages_of_its_own_template(valid, outcomes):
+    sites = rejection_sites()
+    produced = []
+    for i in range(len(CASES)):
+        message, line = rejection(i, valid, outcomes)
+        produced.append((message, site_of(line, sites)[1]))
+    for i, (pattern, _) in enumerate(CASES):
+        own = produced[i][1]
+        others = [message for message, text in produced if text != own and re.search(pattern, message)]
+        assert not others, f"case {case_id(i)} also matches {others}"
