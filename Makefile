@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench proofs clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,9 @@ test: setup
 
 bench: setup
 	$(PY) examples/benchmark.py
+
+proofs: setup
+	$(PY) proofs/build.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

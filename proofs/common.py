@@ -1,0 +1,74 @@
+"""Shared steps of the claims in proofs/: certify an instance, write its certificate, re-check the
+file with the standalone checker, and write a claim's summary and Markdown table."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from polyreg import box
+from polyreg.certificate import certificate, equivalence_claim, write_certificate
+from polyreg.certify import certify
+from polyreg.check import Reject, check, load
+from polyreg.compiler import compile_transformer, parameter_counts, size_of
+from polyreg.ir import Mlp
+
+
+@dataclass(frozen=True)
+class Emulation:
+    """One network, its compiled transformer on [lo, hi]^d, and what the checker verified about the pair."""
+    name: str
+    verdict: str            # the checker's conclusion, or NOT VERIFIED: reason
+    verified: bool
+    cells: int
+    tokens: int
+    heads: int
+    blocks: int
+    ratio_nonzero: float
+    ratio_dense: float
+    producer_s: float
+    checker_s: float
+    certificate: str
+
+
+def certified_emulation(name: str, net: Mlp, lo: int, hi: int, folder: Path) -> Emulation:
+    """Compile ``net`` for ``[lo, hi]^d``, certify the pair, write the certificate to ``folder`` and
+    re-check the written file; the verdict is the checker's."""
+    domain = box(net.input_dim, lo, hi)
+    started = time.perf_counter()
+    transformer = compile_transformer(net, domain)
+    verdict = certify(net, transformer, domain)
+    producer_s = time.perf_counter() - started
+    path = folder / f"{name}.json.gz"
+    write_certificate(certificate(verdict.refinement, equivalence_claim(verdict.refinement)), path)
+    started = time.perf_counter()
+    try:
+        conclusion, verified = check(load(path)), verdict.word == "EQUIVALENT"
+    except Reject as err:
+        conclusion, verified = f"NOT VERIFIED: {err}", False
+    checker_s = time.perf_counter() - started
+    size = size_of(transformer)
+    nonzero, dense = parameter_counts(net)
+    return Emulation(name, conclusion, verified and "equal everywhere" in conclusion, len(verdict.refinement.cells),
+                     size.tokens, size.heads, size.blocks, size.nonzero_parameters / nonzero,
+                     size.dense_parameters / dense, producer_s, checker_s, str(path))
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]) + "\n"
+
+
+def write_summary(folder: Path, **fields: Any) -> None:
+    """``build/summary.json``: claim, paper, instances, verdict, cells, seconds, report (read by proofs/build.py)."""
+    expected = {"claim", "paper", "instances", "verdict", "cells", "seconds", "report"}
+    assert set(fields) == expected, sorted(set(fields) ^ expected)
+    (folder / "build").mkdir(parents=True, exist_ok=True)
+    (folder / "build" / "summary.json").write_text(json.dumps(fields, indent=2) + "\n")
+
+
+def progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
