@@ -164,11 +164,13 @@ def gating_feed_forward(L: Layout, layer: MaxoutLayer, H: list[Interval], Y: lis
     Units: ``g_ij = relu(u_ij - Y_i + 2M p_j - M)`` (+1 to ``Y_i``), ``q_j = relu(p_j)`` (-M to
     every ``Y_i``) and ``c_a = relu(H_a + B_a)`` (-1 to ``H_a``, with ``+B_a`` in the bias). In
     token ``t`` only ``g_it`` and ``q_t`` are active when ``M >= |u_ij - Y_i|`` on the domain.
+    ``M`` and ``B_a`` exceed the exact bounds by 1: the gates and clearing units then keep their
+    signs under softmax attention too, as long as its accumulated shortfall from the max is below 1.
     """
     D, n = L.width, len(pieces)
     old = [Y[i] if i < len(Y) else (ZERO, ZERO) for i in range(n)]
-    M = max([ONE] + [max(hi - y_lo, y_hi - lo) for i in range(n) for lo, hi in pieces[i]
-                     for y_lo, y_hi in [old[i]]])
+    M = ONE + max([ZERO] + [max(hi - y_lo, y_hi - lo) for i in range(n) for lo, hi in pieces[i]
+                            for y_lo, y_hi in [old[i]]])
     columns: list[dict[int, Fraction]] = []   # W1 column per hidden unit, as {slot: weight}
     b1: list[Fraction] = []
     outputs: list[dict[int, Fraction]] = []   # W2 row per hidden unit
@@ -186,7 +188,7 @@ def gating_feed_forward(L: Layout, layer: MaxoutLayer, H: list[Interval], Y: lis
         outputs.append({L.Y(i): -M for i in range(n)})
     b2 = [ZERO] * D
     for a, (lo, _) in enumerate(H):
-        shift = max(ZERO, -lo)
+        shift = ONE + max(ZERO, -lo)
         columns.append({L.H(a): ONE})
         b1.append(shift)
         outputs.append({L.H(a): -ONE})
