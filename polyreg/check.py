@@ -36,6 +36,7 @@ import gzip
 import hashlib
 import json
 import sys
+import time
 from fractions import Fraction
 from math import gcd, lcm
 
@@ -373,7 +374,7 @@ FIELDS = {"format", "claim", "networks", "domain", "order", "tree", "adjacency",
 
 
 class Checker:
-    def __init__(self, cert, record=None):
+    def __init__(self, cert, record=None, progress=None):
         require(cert.get("format") == "polyreg.certificate/1", "unknown certificate format")
         require(set(cert) <= FIELDS, f"unknown certificate fields {sorted(set(cert) - FIELDS)}")
         self.claim = cert["claim"]
@@ -398,7 +399,7 @@ class Checker:
         require(all(self.slack(r, point) > 0 if any(r[1:]) else r[0] >= 0 for r in self.domain),
                 "the domain's point is not strictly inside")
         self.leaves, self.patterns, self.maps, self.different, self.unsafe = 0, set(), set(), 0, set()
-        self.record, self.stages = record, {}
+        self.record, self.progress, self.stages = record, progress, {}
         self.adjacency = cert.get("adjacency", [])
         require(isinstance(self.adjacency, list) and all(isinstance(w, list) and len(w) == 3 and type(w[0]) is int
                                                          and type(w[1]) is int for w in self.adjacency),
@@ -497,6 +498,8 @@ class Checker:
         self.different += len(set(maps)) > 1
         if self.record is not None:
             self.record.append((x, list(rows.values()), maps))
+        if self.progress:
+            self.progress(self.leaves)
 
     def verdict(self):
         kind = self.claim.get("kind")
@@ -579,10 +582,11 @@ def load(path):
     return json.loads(data, parse_float=lambda s: s)   # a float spelling is then refused by num()
 
 
-def check(cert, record=None):
+def check(cert, record=None, progress=None):
     """The checker's conclusion, or raise ``Reject``. With a list ``record``, append each verified
-    leaf as (point, its cell's rows ``(b, a)`` meaning ``b + a.x >= 0``, each network's output rows)."""
-    checker = Checker(cert, record)
+    leaf as (point, its cell's rows ``(b, a)`` meaning ``b + a.x >= 0``, each network's output rows);
+    ``progress(cells)`` is called after each leaf."""
+    checker = Checker(cert, record, progress)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 100000))
     try:
@@ -590,6 +594,24 @@ def check(cert, record=None):
     finally:
         sys.setrecursionlimit(limit)
     return checker.verdict()
+
+
+class ProgressLine:
+    """After 2 s, ``checked n of N cells`` on stderr every 10 s (every 0.5 s on a terminal)."""
+
+    def __init__(self, total):
+        self.total, self.started, self.last, self.tty = total, time.monotonic(), 0.0, sys.stderr.isatty()
+
+    def __call__(self, cells):
+        now = time.monotonic() - self.started
+        if now > 2 and now - self.last >= (0.5 if self.tty else 10):
+            self.last = now
+            print(f"polyreg check: {cells} of {self.total} cells, {now:.0f} s", end="\r" if self.tty else "\n",
+                  file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.last and self.tty:
+            print(" " * 60, end="\r", file=sys.stderr, flush=True)
 
 
 def main(argv=None):
@@ -602,16 +624,17 @@ def main(argv=None):
     except (OSError, ValueError) as err:
         print(f"NOT VERIFIED: malformed certificate: {err}")
         return 2
+    claim = cert.get("claim") if isinstance(cert, dict) else None
+    progress = ProgressLine(claim.get("cells", "?") if isinstance(claim, dict) else "?")
     try:
-        print(f"VERIFIED: {check(cert)}")
-        return 0
+        conclusion, code = f"VERIFIED: {check(cert, progress=progress)}", 0
     except Reject as err:
-        print(f"NOT VERIFIED: {err}")
-        return 1
+        conclusion, code = f"NOT VERIFIED: {err}", 1
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
-        print(f"NOT VERIFIED: malformed certificate ({type(err).__name__}: {err})")
-        return 2
-
+        conclusion, code = f"NOT VERIFIED: malformed certificate ({type(err).__name__}: {err})", 2
+    progress.close()
+    print(conclusion)
+    return code
 
 if __name__ == "__main__":
     sys.exit(main())

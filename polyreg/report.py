@@ -74,12 +74,16 @@ def checked_certificate(path: str) -> Checked:
         raise InputError(f"{path}: not a polyreg.certificate/1 document")
     record: list = []
     started = time.perf_counter()
+    claim = cert.get("claim")
+    progress = check.ProgressLine(claim.get("cells", "?") if isinstance(claim, dict) else "?")
     try:
-        verdict, reason = check.check(cert, record), ""
+        verdict, reason = check.check(cert, record, progress), ""
     except check.Reject as err:
         verdict, reason = None, str(err)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
         raise InputError(f"{path}: malformed certificate ({type(err).__name__}: {err})") from None
+    finally:
+        progress.close()
     return Checked(str(path), hashlib.sha256(data).hexdigest(), cert, verdict, reason,
                    tuple(record) if verdict else (), time.perf_counter() - started)
 
