@@ -174,7 +174,7 @@ def run_compile(args: argparse.Namespace) -> int:
     print(f"  {'':<22}{'network':>12}{'transformer':>14}")
     print(f"  {'depth':<22}{n['nonlinear_layers']:>12}{tr['blocks']:>14}   (layers / blocks)")
     print(f"  {'max terms / tokens':<22}{n['rank']:>12}{tr['tokens']:>14}")
-    print(f"  {'heads':<22}{'':>12}{tr['heads']:>14}")
+    print(f"  {'heads (all blocks)':<22}{'':>12}{tr['heads']:>14}")
     print(f"  {'model width':<22}{'':>12}{tr['width']:>14}")
     print(f"  {'feed-forward width':<22}{'':>12}{tr['feed_forward_width']:>14}")
     print(f"  {'nonzero parameters':<22}{n['nonzero_parameters']:>12}{tr['nonzero_parameters']:>14}"
