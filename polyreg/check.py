@@ -229,6 +229,13 @@ class Mlp:
         return self.linear(self.tail, v)
 
 
+def flag(obj, where):
+    """The ``residual`` switch of a sublayer (default true)."""
+    value = obj.get("residual", True)
+    require(isinstance(value, bool), f"{where}: residual must be true or false")
+    return value
+
+
 class Transformer:
     def __init__(self, obj, d):
         self.d, N, D = d, obj["tokens"], obj["width"]
@@ -249,22 +256,23 @@ class Transformer:
                     q, k, v, o = (W[n] for n in ("query", "key", "value", "output"))
                     require(q.inputs == k.inputs == v.inputs == D == o.outputs and q.outputs == k.outputs
                             and o.inputs == v.outputs, f"block {b}: attention matrix shapes")
-                    require(all(m is None or (len(m) == N and all(len(r) == N for r in m)) for m in (bias, mask)),
-                            f"block {b}: score_bias and mask must be tokens x tokens")
-                self.stages.append(("attention", b, heads, block["attention"].get("residual", True)))
+                    require(all(m is None or (len(m) == N and all(len(r) == N for r in m)) for m in (bias, mask))
+                            and (mask is None or all(v in (0, 1) for r in mask for v in r)),
+                            f"block {b}: score_bias and mask must be tokens x tokens, the mask of 0 and 1")
+                self.stages.append(("attention", b, heads, flag(block["attention"], f"block {b}: attention")))
             if block.get("feed_forward") is not None:
                 f = block["feed_forward"]
                 w1 = Layer(matrix(f["w1"], "w1"), d, [num(v) for v in f["b1"]])
                 w2 = Layer(matrix(f["w2"], "w2"), d, [num(v) for v in f["b2"]])
                 require(w1.inputs == D == w2.outputs and w2.inputs == w1.outputs, f"block {b}: feed-forward shapes")
-                self.stages.append(("ffn", b, (w1, w2), f.get("residual", True)))
+                self.stages.append(("ffn", b, (w1, w2), flag(f, f"block {b}: feed_forward")))
         r = obj["readout"]
         self.bias = [num(v) for v in r["bias"]]
         self.readout = ([Layer(matrix(r["weight"], "readout"), d) if t == r.get("token", 0) else None
                          for t in range(N)] if "weight" in r else
                         [None if w is None else Layer(matrix(w, "readout"), d) for w in r["weights"]])
-        require(len(self.readout) == N and all(R is None or (R.inputs, R.outputs) == (D, len(self.bias))
-                                               for R in self.readout), "readout shapes")
+        require(len(self.readout) == N and any(self.readout) and all(
+            R is None or (R.inputs, R.outputs) == (D, len(self.bias)) for R in self.readout), "readout shapes")
         self.width = len(self.bias)
 
     def start(self):
