@@ -125,8 +125,9 @@ def polygon_area(polygon: Sequence[Point]) -> Fraction:
 
 def cell_interval(rows: Sequence[Sequence[int]]) -> tuple[Point, Point]:
     """The endpoints of the bounded interval where ``b + a x >= 0`` for every row."""
-    lo = max(Fraction(-b, a) for b, a in rows if a > 0)
-    hi = min(Fraction(-b, a) for b, a in rows if a < 0)
+    distinct = set(map(tuple, rows))
+    lo = max(Fraction(-b, a) for b, a in distinct if a > 0)
+    hi = min(Fraction(-b, a) for b, a in distinct if a < 0)
     return (lo,), (hi,)
 
 
