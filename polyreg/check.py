@@ -587,7 +587,12 @@ def load(path):
         data = f.read()
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
-    return json.loads(data, parse_float=lambda s: s)   # a float spelling is then refused by num()
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 100000))    # the tree nests one level per split
+    try:
+        return json.loads(data, parse_float=lambda s: s)   # a float spelling is then refused by num()
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def check(cert, record=None, progress=None):

@@ -309,3 +309,13 @@ def test_a_quadratic_score_is_refused_even_when_one_key_makes_it_vanish():
             "domain": {"rows": [[1, 1], [1, -1]], "point": ["1/2"]}, "order": [[0, 0]], "tree": {"leaf": ["1/2"]}}
     with pytest.raises(Reject, match="score not affine"):
         check(cert)
+
+
+def test_a_deeply_nested_certificate_loads(tmp_path, capsys):
+    tree = {"leaf": ["1/2"]}
+    for _ in range(5000):
+        tree = {"split": [tree, None]}
+    path = tmp_path / "deep.json"
+    write_certificate({"format": "polyreg.certificate/1", "tree": tree}, path)
+    assert main(["check", str(path)]) == 2       # parsed; then it lacks a claim
+    assert "KeyError: 'claim'" in capsys.readouterr().out
