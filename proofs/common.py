@@ -70,5 +70,16 @@ def write_summary(folder: Path, **fields: Any) -> None:
     (folder / "build" / "summary.json").write_text(json.dumps(fields, indent=2) + "\n")
 
 
+def finish(folder: Path, title: str, intro: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
+           passed: int, started: float, **summary: Any) -> int:
+    """Write ``build/report.md`` (title, intro, table) and ``build/summary.json``; exit code 0 iff
+    all ``len(rows)`` instances passed."""
+    (folder / "build" / "report.md").write_text(f"# {title}\n\n{intro}\n\n" + markdown_table(header, rows))
+    failed = len(rows) - passed
+    write_summary(folder, verdict="VERIFIED" if not failed else f"FAILED on {failed}",
+                  seconds=round(time.perf_counter() - started, 1), **summary)
+    return 0 if not failed else 1
+
+
 def progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)

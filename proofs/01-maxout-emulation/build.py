@@ -14,7 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from common import certified_emulation, markdown_table, progress, write_summary   # noqa: E402
+from common import certified_emulation, finish, progress                           # noqa: E402
 from polyreg.families import random_maxout                                          # noqa: E402
 
 DIMENSIONS, RANKS, DEPTHS, WIDTHS = (1, 2, 3), (2, 3, 4), (1, 2, 3), (2, 4)
@@ -41,20 +41,15 @@ def main() -> int:
     verified = sum(r.verified for r in results)
     header = ("d", "rank k", "depth L", "width", "tokens", "heads", "blocks", "cells", "checker",
               "nonzero ratio", "dense ratio", "certify s", "check s")
-    (folder / "report.md").write_text(
-        "# Claim 1: maxout networks as hard-max transformers, exactly\n\n"
-        f"{verified} of {len(results)} instances VERIFIED equal everywhere on [-1, 1]^d by the standalone "
-        "checker (`polyreg/check.py`) from the written certificates (`build/*.json.gz`).\n\n"
-        "Ratios are transformer / maxout network parameters (nonzero, and dense matrices stored in full).\n\n"
-        + markdown_table(header, rows))
-    write_summary(HERE, claim="Maxout networks are hard-max transformers (exact emulation)",
+    return finish(HERE, "Claim 1: maxout networks as hard-max transformers, exactly",
+                  f"{verified} of {len(results)} instances VERIFIED equal everywhere on [-1, 1]^d by the standalone "
+                  "checker (`polyreg/check.py`) from the written certificates (`build/*.json.gz`). Ratios are "
+                  "transformer / maxout network parameters (nonzero, and dense matrices stored in full).",
+                  header, rows, verified, started,
+                  claim="Maxout networks are hard-max transformers (exact emulation)",
                   paper="Gu-Yang-Zhou 2026, Thm P1 + Table 1 (reconstructed)",
                   instances=f"{len(results)} nets: d 1-3, rank 2-4, depth 1-3, width 2/4",
-                  verdict="VERIFIED" if verified == len(results) else f"FAILED on {len(results) - verified}",
-                  cells=sum(r.cells for r in results), seconds=round(time.perf_counter() - started, 1),
-                  report="01-maxout-emulation/build/report.md")
-    return 0 if verified == len(results) else 1
-
+                  cells=sum(r.cells for r in results), report="01-maxout-emulation/build/report.md")
 
 if __name__ == "__main__":
     sys.exit(main())

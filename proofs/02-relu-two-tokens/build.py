@@ -14,7 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from common import certified_emulation, markdown_table, progress, write_summary   # noqa: E402
+from common import certified_emulation, finish, progress                           # noqa: E402
 from polyreg.families import random_relu                                            # noqa: E402
 
 DIMENSIONS = (1, 2, 3)
@@ -37,19 +37,14 @@ def main() -> int:
                      f"{result.producer_s:.2f}", f"{result.checker_s:.2f}"))
     verified = sum(r.verified and r.tokens == 2 for r in results)
     header = ("d", "network", "tokens", "heads", "blocks", "cells", "checker", "nonzero ratio", "certify s", "check s")
-    (folder / "report.md").write_text(
-        "# Claim 2: ReLU networks as hard-max transformers with 2 tokens\n\n"
-        f"{verified} of {len(results)} instances compiled to 2-token transformers and VERIFIED equal everywhere "
-        "on [-1, 1]^d by the standalone checker from the written certificates (`build/*.json.gz`).\n\n"
-        + markdown_table(header, rows))
-    write_summary(HERE, claim="ReLU networks are 2-token hard-max transformers (exact emulation)",
+    return finish(HERE, "Claim 2: ReLU networks as hard-max transformers with 2 tokens",
+                  f"{verified} of {len(results)} instances compiled to 2-token transformers and VERIFIED equal "
+                  "everywhere on [-1, 1]^d by the standalone checker from the written certificates "
+                  "(`build/*.json.gz`).", header, rows, verified, started,
+                  claim="ReLU networks are 2-token hard-max transformers (exact emulation)",
                   paper="Gu-Yang-Zhou 2026, Cor P3 (reconstructed)",
                   instances=f"{len(results)} nets: d 1-3, widths 4-16, depth 1-3",
-                  verdict="VERIFIED" if verified == len(results) else f"FAILED on {len(results) - verified}",
-                  cells=sum(r.cells for r in results), seconds=round(time.perf_counter() - started, 1),
-                  report="02-relu-two-tokens/build/report.md")
-    return 0 if verified == len(results) else 1
-
+                  cells=sum(r.cells for r in results), report="02-relu-two-tokens/build/report.md")
 
 if __name__ == "__main__":
     sys.exit(main())
