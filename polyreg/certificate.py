@@ -16,14 +16,18 @@ import uuid
 from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import networkx as nx
 
 from .cpwl import Cpwl, Leaf, Node, Prune, Split
 from .exact import q_to_str
 from .io import network_to_json
+from .ir import Network
+from .lower import interleaved
+from .mixed import MixedDomain, MixedVerdict
 from .regions import count_activation_regions, count_affine_maps, count_linear_regions, linear_region_graph
+from .stages import program_of
 
 FORMAT = "polyreg.certificate/1"
 
@@ -46,20 +50,43 @@ def tree_to_json(node: Optional[Node], cpwl: Cpwl) -> Any:
 def certificate(cpwl: Cpwl, claim: dict[str, Any], producer: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """The certificate of ``claim`` about ``cpwl``'s networks on its domain; ``producer`` is
     unchecked information (see ``provenance``)."""
-    networks = [network_to_json(net, dense=True) for net in cpwl.networks]
+    return {"format": FORMAT, "claim": claim, "networks": networks_json(cpwl.networks), **case_json(cpwl),
+            **({"adjacency": adjacency(cpwl)} if "linear_regions" in claim else {}),
+            **({"producer": producer} if producer else {})}
+
+
+def networks_json(networks: Sequence[Network]) -> list[dict[str, Any]]:
+    """Each network as canonical JSON (dense matrices) with its SHA-256."""
+    return [{"network": n, "sha256": canonical_hash(n)} for n in (network_to_json(net, dense=True) for net in networks)]
+
+
+def case_json(cpwl: Cpwl) -> dict[str, Any]:
+    """The domain (integer rows and an interior point), the stage order and the tree of a refinement."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 100000))
     try:
         tree = tree_to_json(cpwl.tree, cpwl)
     finally:
         sys.setrecursionlimit(limit)
-    return {"format": FORMAT, "claim": claim,
-            "networks": [{"network": n, "sha256": canonical_hash(n)} for n in networks],
-            "domain": {"rows": [list(r) for r in cpwl.domain.rows],
+    return {"domain": {"rows": [list(r) for r in cpwl.domain.rows],
                        "point": [q_to_str(v) for v in cpwl.cells[0].point]},
-            "order": [list(o) for o in cpwl.order], "tree": tree,
-            **({"adjacency": adjacency(cpwl)} if "linear_regions" in claim else {}),
-            **({"producer": producer} if producer else {})}
+            "order": [list(o) for o in cpwl.order], "tree": tree}
+
+
+def mixed_certificate(verdict: MixedVerdict, a: Network, b: Network, domain: MixedDomain,
+                      producer: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """The certificate of ``verdict`` over a mixed domain: the discrete groups, the free coordinates and one case
+    per assignment in product order (without free coordinates: no rows, and one leaf with an empty point)."""
+    point_order = [list(o) for o in interleaved([program_of(a), program_of(b)])]
+    cases = [case_json(case.refinement) if case.refinement is not None else
+             {"domain": {"rows": [], "point": []}, "order": point_order, "tree": {"leaf": []}}
+             for case in verdict.cases]
+    claim = ({"kind": "equivalent", "everywhere": verdict.everywhere, "cells": verdict.cells} if verdict.equivalent
+             else {"kind": "different", "cells": verdict.cells, "differing": verdict.differing_cells})
+    discrete = [{"coordinates": list(g.coordinates), "values": [[q_to_str(v) for v in vector] for vector in g.values]}
+                for g in domain.discrete]
+    return {"format": FORMAT, "claim": claim, "networks": networks_json((a, b)), "discrete": discrete,
+            "free": list(domain.free), "cases": cases, **({"producer": producer} if producer else {})}
 
 
 def provenance(command: list[str], inputs: list[str], seconds: float, **facts: Any) -> dict[str, Any]:

@@ -29,6 +29,10 @@ Rules (a row ``(b, a)`` means ``b + a.x >= 0``; rows are integer vectors):
    and every tight row of the second of -h, so the two cells share a facet and join one region.
    The merged groups bound the linear regions from above, the distinct maps from below; the
    claim must equal both.
+9. A mixed domain (``cases``): the ``discrete`` groups' coordinates and the ``free`` ones partition the
+   inputs; case k, for the k-th element of the product of the groups' value lists (last group fastest),
+   is checked by rules 1-6 with those values substituted and input ``free[j]`` as ``x_j``. Every case has
+   the first case's domain rows; cells and differing cells are summed; counts are not claimed.
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ import json
 import sys
 import time
 from fractions import Fraction
+from itertools import product
 from math import gcd, lcm
 
 
@@ -187,9 +192,15 @@ def relu_unit(h):
     return Unit(2, {0: [(-1, tuple(-v for v in row))], 1: [(-1, row)]}, None)
 
 
+def inputs(n, free, fixed):
+    """The ``n`` inputs as affine maps of x: input ``free[k]`` is ``x_k``, input ``i`` in ``fixed`` is ``fixed[i]``."""
+    return fractions_vector([[fixed.get(i, Fraction(0))] + [Fraction(int(i == j)) for j in free] for i in range(n)])
+
+
 class Mlp:
-    def __init__(self, obj, d):
-        self.d, self.stages, pending, width = d, [], [], d
+    def __init__(self, obj, free):
+        d, width = len(free), obj["input_dim"]
+        self.d, self.free, self.n, self.stages, pending = d, free, width, [], []
         for spec in obj["layers"]:
             kind = spec["type"]
             if kind == "linear":
@@ -205,8 +216,8 @@ class Mlp:
                 pending, width = [], width if kind == "relu" else width // k
         self.tail, self.width = pending, width
 
-    def start(self):
-        return (1, {i: [int(j == i + 1) for j in range(self.d + 1)] for i in range(self.d)})
+    def start(self, fixed):
+        return inputs(self.n, self.free, fixed)
 
     @staticmethod
     def linear(pending, v):
@@ -237,15 +248,16 @@ def flag(obj, where):
 
 
 class Transformer:
-    def __init__(self, obj, d):
-        self.d, N, D = d, obj["tokens"], obj["width"]
+    def __init__(self, obj, free):
+        d, N, D = len(free), obj["tokens"], obj["width"]
+        self.d, self.free, self.n = d, free, obj["input_dim"]
         emb = obj["embedding"]
         embed = [matrix(E, "E") for E in emb["E_per_token"]] if "E_per_token" in emb else [matrix(emb["E"], "E")] * N
         positions = matrix(emb["positions"], "positions")
         require(len(embed) == N == len(positions), "embedding shape")
-        require(all(len(E) == d and len(E[0]) == D for E in embed) and len(positions[0]) == D, "embedding shape")
-        self.first = [fractions_vector([[p] + [E[i][c] for i in range(d)] for c, p in enumerate(pos)])
-                      for E, pos in zip(embed, positions)]
+        require(all(len(E) == self.n and len(E[0]) == D for E in embed) and len(positions[0]) == D,
+                "embedding shape")
+        self.first = [Layer(E, d, pos) for E, pos in zip(embed, positions)]   # token t starts as x E_t + p_t
         self.stages = []
         for b, block in enumerate(obj["blocks"]):
             if block.get("attention") is not None:
@@ -275,8 +287,9 @@ class Transformer:
             R is None or (R.inputs, R.outputs) == (D, len(self.bias)) for R in self.readout), "readout shapes")
         self.width = len(self.bias)
 
-    def start(self):
-        return self.first
+    def start(self, fixed):
+        x = inputs(self.n, self.free, fixed)
+        return [token(x) for token in self.first]
 
     def stage(self, i, X):
         kind, b, data, residual = self.stages[i]
@@ -378,34 +391,48 @@ def network_hash(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-FIELDS = {"format", "claim", "networks", "domain", "order", "tree", "adjacency", "producer"}
+FIELDS = {"format", "claim", "networks", "adjacency", "producer"}
+CASE, MIXED = ("domain", "order", "tree"), ("discrete", "free", "cases")
+
+
+def assignments(groups):
+    """The product of the discrete groups' values, the last group varying fastest: dicts coordinate -> value."""
+    require(isinstance(groups, list) and all(
+        isinstance(g, dict) and isinstance(g.get("coordinates"), list) and isinstance(g.get("values"), list)
+        and g["values"] and all(isinstance(v, list) and len(v) == len(g["coordinates"]) for v in g["values"])
+        for g in groups), "discrete groups need coordinates and at least one value vector of their length")
+    values = [[[num(v) for v in vector] for vector in g["values"]] for g in groups]
+    return [{i: v for g, vector in zip(groups, choice) for i, v in zip(g["coordinates"], vector)}
+            for choice in product(*values)]
 
 
 class Checker:
     def __init__(self, cert, record=None, progress=None):
         require(cert.get("format") == "polyreg.certificate/1", "unknown certificate format")
-        require(set(cert) <= FIELDS, f"unknown certificate fields {sorted(set(cert) - FIELDS)}")
+        self.mixed = "cases" in cert
+        allowed = FIELDS | set(MIXED if self.mixed else CASE)
+        require(set(cert) <= allowed, f"unknown certificate fields {sorted(set(cert) - allowed)}")
         self.claim = cert["claim"]
-        dom = cert["domain"]
-        self.d = len(dom["point"])
+        if self.mixed:      # one case per assignment of the discrete coordinates, x = the free coordinates
+            require(self.claim.get("kind") != "counts", "counts are not certified over discrete cases")
+            self.free, self.cases, self.fixed = cert["free"], cert["cases"], assignments(cert["discrete"])
+            coordinates = self.free + [i for g in cert["discrete"] for i in g["coordinates"]]
+        else:
+            self.free = coordinates = list(range(len(cert["domain"]["point"])))
+            self.cases, self.fixed = [{k: cert[k] for k in CASE}], [{}]
+        self.d, n = len(self.free), len(coordinates)
+        require(all(type(i) is int for i in coordinates) and sorted(coordinates) == list(range(n)),
+                "the discrete and free coordinates must partition the inputs")
+        require(isinstance(self.cases, list) and len(self.cases) == len(self.fixed),
+                f"expected one case per assignment of the discrete values ({len(self.fixed)})")
         self.nets = []
         for item in cert["networks"]:
             require(network_hash(item["network"]) == item["sha256"], "a network's SHA-256 does not match")
             net = item["network"]
-            require(net.get("input_dim") == self.d, "input dimension differs from the domain's")
+            require(net.get("input_dim") == n, "input dimension differs from the domain's")
             kind = {"polyreg.network/1": Mlp, "polyreg.transformer/1": Transformer}.get(net.get("format"))
             require(kind is not None, "unknown network format")
-            self.nets.append(kind(net, self.d))
-        self.order = [tuple(o) for o in cert["order"]]
-        for p, net in enumerate(self.nets):
-            require([i for q, i in self.order if q == p] == list(range(len(net.stages))), "bad stage order")
-        require(len(self.order) == sum(len(n.stages) for n in self.nets), "bad stage order")
-        self.domain = [tuple(int(num(v)) for v in row) for row in dom["rows"]]
-        require(all(len(r) == self.d + 1 and all(isinstance(v, int) for v in r) for r in dom["rows"]),
-                "domain rows must be integer rows of length d + 1")
-        point = [num(v) for v in dom["point"]]
-        require(all(self.slack(r, point) > 0 if any(r[1:]) else r[0] >= 0 for r in self.domain),
-                "the domain's point is not strictly inside")
+            self.nets.append(kind(net, self.free))
         self.leaves, self.patterns, self.maps, self.different, self.unsafe = 0, set(), set(), 0, set()
         self.record, self.progress, self.stages = record, progress, {}
         self.adjacency = cert.get("adjacency", [])
@@ -419,9 +446,31 @@ class Checker:
     def slack(row, x):
         return row[0] + sum(a * v for a, v in zip(row[1:], x))
 
-    def run(self, tree):
-        rows = {(-1, j, -1): r for j, r in enumerate(self.domain)}
-        self.stage_node(tree, 0, [n.start() for n in self.nets], rows, ((),) * len(self.nets))
+    def run(self):
+        for k, (fixed, case) in enumerate(zip(self.fixed, self.cases)):
+            self.order = self.stage_order(case["order"])
+            domain = self.domain_rows(case["domain"])
+            require(k == 0 or domain == self.domain, "every case must have the domain rows of the first")
+            self.domain, self.stages = domain, {}     # the memo of stages holds for one assignment only
+            rows = {(-1, j, -1): r for j, r in enumerate(domain)}
+            self.stage_node(case["tree"], 0, [n.start(fixed) for n in self.nets], rows, ((),) * len(self.nets))
+
+    def stage_order(self, order):
+        order = [tuple(o) for o in order]
+        for p, net in enumerate(self.nets):
+            require([i for q, i in order if q == p] == list(range(len(net.stages))), "bad stage order")
+        require(len(order) == sum(len(n.stages) for n in self.nets), "bad stage order")
+        return order
+
+    def domain_rows(self, dom):
+        """The domain's integer rows, once its point is strictly inside them (the domain is full-dimensional)."""
+        rows = [tuple(int(num(v)) for v in row) for row in dom["rows"]]
+        require(all(len(r) == self.d + 1 and all(isinstance(v, int) for v in r) for r in dom["rows"]),
+                "domain rows must be integer rows of length d + 1")
+        point = [num(v) for v in dom["point"]]
+        require(all(self.slack(r, point) > 0 if any(r[1:]) else r[0] >= 0 for r in rows),
+                "the domain's point is not strictly inside")
+        return rows
 
     def stage_node(self, node, s, states, rows, patterns):
         """Check ``node``, the root of stage ``s``'s splits; ``patterns[p]``: network p's choices so far."""
@@ -520,7 +569,7 @@ class Checker:
             require(len(self.nets) == 2 and self.different > 0, "no cell where the maps differ")
             require(self.claim.get("cells") == self.leaves and self.claim.get("differing") == self.different,
                     f"the claimed cells are wrong: {self.different} of {self.leaves} differ")
-            return f"the networks differ on {self.different} of {self.leaves} cells (open sets)"
+            return f"the networks differ on {self.different} of {self.cells()} (open sets)"
         if kind == "equivalent":
             require(len(self.nets) == 2 and self.different == 0, f"the maps differ on {self.different} cells")
             everywhere = self.claim.get("everywhere")
@@ -529,7 +578,7 @@ class Checker:
             require(self.claim.get("cells") == self.leaves, "the claimed number of cells is wrong")
             where = "everywhere" if everywhere else "almost everywhere (on every cell's interior" + \
                 (f"; not tie-safe: {'; '.join(sorted(self.unsafe))})" if self.unsafe else ")")
-            return f"the networks are equal {where} on the domain ({self.leaves} cells)"
+            return f"the networks are equal {where} on the domain ({self.cells()})"
         require(len(self.nets) == 1, "counts are certified for one network")
         found = {"cells": self.leaves, "activation_regions": len(self.patterns), "affine_maps": len(self.maps)}
         if "linear_regions" in self.claim:
@@ -539,6 +588,9 @@ class Checker:
         require(found.get("linear_regions", len(self.maps)) == len(self.maps),
                 "the linear regions are proved only between the number of affine maps and the merged groups")
         return ", ".join(f"{k} {v}" for k, v in found.items())
+
+    def cells(self):
+        return f"{self.leaves} cells" + (f" in {len(self.cases)} discrete cases" if self.mixed else "")
 
     def merged(self):
         """The number of groups of cells once the adjacency witnesses merge them (an upper bound on
@@ -603,7 +655,7 @@ def check(cert, record=None, progress=None):
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 100000))
     try:
-        checker.run(cert["tree"])
+        checker.run()
     finally:
         sys.setrecursionlimit(limit)
     return checker.verdict()

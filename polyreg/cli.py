@@ -15,14 +15,16 @@ from typing import Any, Callable, Sequence
 
 from pathlib import Path
 
-from .certificate import certificate, count_claim, different_claim, equivalence_claim, provenance, write_certificate
+from .certificate import (certificate, count_claim, different_claim, equivalence_claim, mixed_certificate, provenance,
+                          write_certificate)
 from .certify import Counterexample, certify, distance
 from .compiler import compile_transformer, maxout_form, parameter_counts, size_of
 from .errors import InputError, PolyregError
 from .exact import Vec, q_to_str, to_q
-from .io import load_domain, load_network, save_network
+from .io import MIXED_DOMAIN_FORMAT, load_domain, load_domain_or_mixed, load_network, save_network
 from .ir import Mlp, Network, Transformer
 from .lower import lower
+from .mixed import MixedDomain, MixedVerdict, certify_mixed
 from .polyhedron import Polyhedron, box
 from .regions import region_counts
 from .semantics import evaluate, evaluate_softmax
@@ -66,7 +68,7 @@ def with_progress(work: Callable, *args: object) -> Any:
         progress.close()
 
 
-def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedron, str]:
+def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedron | MixedDomain, str]:
     if args.box is not None:
         lo = to_q(args.box[0], where="--box LO")
         hi = to_q(args.box[1], where="--box HI")
@@ -74,12 +76,25 @@ def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedr
     if args.box_file is not None:
         return load_domain(args.box_file), args.box_file
     if args.domain is not None:
-        return load_domain(args.domain), args.domain
+        return load_domain_or_mixed(args.domain), args.domain
     raise InputError("no domain given: add --box LO HI, --box-file FILE or --domain FILE")
 
 
 def domain_for(args: argparse.Namespace, net: Network, name: str) -> tuple[Polyhedron, str]:
+    domain, described = domain_or_mixed_for(args, net, name)
+    if isinstance(domain, MixedDomain):
+        raise InputError(f"{described}: a {MIXED_DOMAIN_FORMAT} domain is taken by `polyreg certify A B` only; "
+                         "give a polytope here")
+    return domain, described
+
+
+def domain_or_mixed_for(args: argparse.Namespace, net: Network, name: str) -> tuple[Polyhedron | MixedDomain, str]:
     domain, described = domain_from_args(args, net.input_dim)
+    if isinstance(domain, MixedDomain):
+        if domain.input_dim != net.input_dim:
+            raise InputError(f"{described}: the mixed domain has input_dim {domain.input_dim} but {name} "
+                             f"has input_dim {net.input_dim}")
+        return domain, described
     if domain.dim != net.input_dim:
         raise InputError(f"{described}: the domain has dimension {domain.dim} but {name} "
                          f"has input_dim {net.input_dim}")
@@ -194,13 +209,17 @@ def witness_json(w: Counterexample) -> dict:
             "difference": q_to_str(w.difference)}
 
 
-def networks_for(args: argparse.Namespace) -> tuple[Network, Network, str, str, Polyhedron, str]:
+def networks_for(args: argparse.Namespace, mixed: bool = False) -> tuple[Network, Network, str, str, Any, str]:
+    """Networks A and B (B compiled from A when one is given), their names, the domain (a mixed one only when
+    ``mixed``) and its description."""
     a = load_network(args.networks[0])
-    domain, described = domain_for(args, a, args.networks[0])
+    domain, described = (domain_or_mixed_for if mixed else domain_for)(args, a, args.networks[0])
     if len(args.networks) == 2:
         return a, load_network(args.networks[1]), args.networks[0], args.networks[1], domain, described
     if len(args.networks) != 1:
         raise InputError(f"give one network (compiled, then certified) or two networks, not {len(args.networks)}")
+    if isinstance(domain, MixedDomain):
+        raise InputError(f"{described}: over a mixed domain, certify compares two networks; give A and B")
     if not isinstance(a, Mlp):
         raise InputError(f"{args.networks[0]}: with one network, certify compiles it; give a "
                          "polyreg.network/1 file, or two networks to compare")
@@ -209,11 +228,16 @@ def networks_for(args: argparse.Namespace) -> tuple[Network, Network, str, str, 
 
 def run_certify(args: argparse.Namespace) -> int:
     try:
-        a, b, name_a, name_b, domain, described = networks_for(args)
-        verdict = with_progress(certify, a, b, domain)
+        a, b, name_a, name_b, domain, described = networks_for(args, mixed=True)
+        if isinstance(domain, MixedDomain) and args.report:
+            raise InputError("--report is not available over a mixed domain yet; write --certificate FILE and "
+                             "check it with `polyreg check FILE`")
+        verdict = with_progress(certify_mixed if isinstance(domain, MixedDomain) else certify, a, b, domain)
     except PolyregError as err:
         print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
         raise
+    if isinstance(verdict, MixedVerdict):
+        return print_mixed_verdict(args, verdict, (a, b), (name_a, name_b), domain, described)
     cpwl = verdict.refinement
     result = {"verdict": verdict.word.replace(" ", "_"), "everywhere": verdict.everywhere,
               "not_tie_safe": list(cpwl.not_tie_safe), "networks": {"A": name_a, "B": name_b},
@@ -243,6 +267,44 @@ def run_certify(args: argparse.Namespace) -> int:
                   f" (about {float(verdict.distance):.6g})")
         if cpwl.not_tie_safe:
             print(f"  not tie-safe: {'; '.join(cpwl.not_tie_safe)}: equality is proved on the interior of "
+                  "every cell, not on the ties between them")
+    if not verdict.equivalent:
+        return EXIT_DIFFERENT
+    return 0 if verdict.everywhere else EXIT_ALMOST_EVERYWHERE
+
+
+def print_mixed_verdict(args: argparse.Namespace, verdict: MixedVerdict, networks: tuple[Network, Network],
+                        names: tuple[str, str], domain: MixedDomain, described: str) -> int:
+    """Print (and with --certificate write the certificate of) a verdict over a mixed domain; the exit code."""
+    result = {"verdict": verdict.word.replace(" ", "_"), "everywhere": verdict.everywhere,
+              "not_tie_safe": list(verdict.not_tie_safe), "networks": {"A": names[0], "B": names[1]},
+              "domain": described, "discrete_cases": len(verdict.cases), "differing_cases": verdict.differing_cases,
+              "cells": verdict.cells, "differing_cells": verdict.differing_cells, "seconds": round(verdict.seconds, 3)}
+    if verdict.counterexample is not None:
+        result["counterexample"] = witness_json(verdict.counterexample)
+        result["distance"] = q_to_str(verdict.distance)
+    if args.certificate:
+        reported = {k: result[k] for k in ("verdict", "networks", "counterexample", "distance") if k in result}
+        facts = provenance(args.command_line, args.networks, verdict.seconds, domain=described, **reported)
+        save_certificate(mixed_certificate(verdict, *networks, domain, facts), args.certificate)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(verdict.word)
+        print(f"  A: {names[0]}\n  B: {names[1]}\n  domain: {described} (mixed: discrete groups "
+              f"{len(domain.discrete)}, continuous coordinates {list(domain.free)})")
+        print(f"  discrete cases: {len(verdict.cases)}; cells: {verdict.cells} in total, {verdict.seconds:.2f} s")
+        if verdict.counterexample is not None:
+            w = verdict.counterexample
+            print(f"  the maps differ on {verdict.differing_cells} of {verdict.cells} cells, in "
+                  f"{verdict.differing_cases} of {len(verdict.cases)} discrete cases")
+            print(f"  counterexample (first differing case, full input) x = {vector_text(w.x)}")
+            print(f"    A(x) = {vector_text(w.outputs[0])}\n    B(x) = {vector_text(w.outputs[1])}"
+                  "   (direct exact evaluation)")
+            print(f"  sup-norm distance on the domain: {q_to_str(verdict.distance)}"
+                  f" (about {float(verdict.distance):.6g})")
+        if verdict.not_tie_safe:
+            print(f"  not tie-safe: {'; '.join(verdict.not_tie_safe)}: equality is proved on the interior of "
                   "every cell, not on the ties between them")
     if not verdict.equivalent:
         return EXIT_DIFFERENT
@@ -371,7 +433,9 @@ def add_domain_and_json(command: argparse.ArgumentParser) -> None:
     where = command.add_mutually_exclusive_group()
     where.add_argument("--box", nargs=2, metavar=("LO", "HI"), help="the box [LO, HI]^d (exact: -1, 1/2, 0.25)")
     where.add_argument("--box-file", metavar="FILE", help="a polyreg.box/1 file with per-coordinate bounds")
-    where.add_argument("--domain", metavar="FILE", help="a polyreg.domain/1 file: {A, b} meaning A x <= b")
+    where.add_argument("--domain", metavar="FILE", help="a polyreg.domain/1 file: {A, b} meaning A x <= b; certify "
+                                                        "also takes a polyreg.mixed-domain/1 file (discrete groups "
+                                                        "times a polytope)")
     command.add_argument("--json", action="store_true", help="print one JSON object")
 
 

@@ -12,16 +12,19 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import DomainError, InputError
 from .exact import Mat, Vec, q_to_str, to_q
 from .ir import (Attention, Block, Dense, FeedForward, Head, Layer, Maxout, Mlp, Network, Relu,
                  Transformer)
+from .lower import domain_interior_point
+from .mixed import DiscreteGroup, MixedDomain
 from .polyhedron import Polyhedron, box, polyhedron_from_inequalities
 
 NETWORK_FORMAT = "polyreg.network/1"
 TRANSFORMER_FORMAT = "polyreg.transformer/1"
 DOMAIN_FORMAT = "polyreg.domain/1"
 BOX_FORMAT = "polyreg.box/1"
+MIXED_DOMAIN_FORMAT = "polyreg.mixed-domain/1"
 
 
 def read_json(path: str | Path) -> Any:
@@ -220,8 +223,25 @@ def readout_from_json(obj: Any, tokens: int, where: str) -> tuple[tuple[Mat | No
 
 def load_domain(path: str | Path) -> Polyhedron:
     """Read a ``polyreg.domain/1`` file (``A x <= b``) or a ``polyreg.box/1`` file."""
+    domain = load_domain_or_mixed(path)
+    if isinstance(domain, MixedDomain):
+        raise InputError(f"{path}: a {MIXED_DOMAIN_FORMAT} file is taken by certify only (polyreg certify A B "
+                         "--domain FILE, or polyreg.io.load_mixed_domain); here give a polytope")
+    return domain
+
+
+def load_mixed_domain(path: str | Path) -> MixedDomain:
+    """Read a ``polyreg.mixed-domain/1`` file: discrete groups of coordinates times a polytope (README)."""
+    obj = read_json(path)
+    return mixed_domain_from_json(obj if isinstance(obj, dict) else {}, str(path))
+
+
+def load_domain_or_mixed(path: str | Path) -> Polyhedron | MixedDomain:
+    """Read a polytope (``polyreg.domain/1``, ``polyreg.box/1``) or a mixed domain (``polyreg.mixed-domain/1``)."""
     obj = read_json(path)
     fmt = obj.get("format") if isinstance(obj, dict) else None
+    if fmt == MIXED_DOMAIN_FORMAT:
+        return mixed_domain_from_json(obj, str(path))
     if fmt == BOX_FORMAT:
         lower = vector_from_json(obj.get("lower"), f"{path}: field 'lower'")
         upper = vector_from_json(obj.get("upper"), f"{path}: field 'upper'")
@@ -238,7 +258,86 @@ def load_domain(path: str | Path) -> Polyhedron:
         if len(widths) != 1 or 0 in widths:
             raise InputError(f"{path}: the rows of 'A' must all have the same, positive length")
         return polyhedron_from_inequalities(A, b)
-    raise InputError(f"{path}: field 'format' is {fmt!r}; expected {DOMAIN_FORMAT!r} or {BOX_FORMAT!r}")
+    raise InputError(f"{path}: field 'format' is {fmt!r}; expected {DOMAIN_FORMAT!r}, {BOX_FORMAT!r} "
+                     f"or {MIXED_DOMAIN_FORMAT!r}")
+
+
+def mixed_domain_from_json(obj: dict, source: str) -> MixedDomain:
+    """A ``MixedDomain`` from parsed ``polyreg.mixed-domain/1`` JSON, after checking that the groups' and the
+    continuous part's coordinates partition the inputs and that the polytope is bounded and full-dimensional."""
+    if obj.get("format") != MIXED_DOMAIN_FORMAT:
+        raise InputError(f"{source}: field 'format' is {obj.get('format')!r}; expected {MIXED_DOMAIN_FORMAT!r}")
+    n = obj.get("input_dim")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise InputError(f"{source}: field 'input_dim' is {n!r}; expected a positive integer")
+    groups = obj.get("discrete")
+    if not isinstance(groups, list):
+        raise InputError(f"{source}: field 'discrete' must be a list of {{\"coordinates\": [...], "
+                         "\"values\": [[...], ...]}} objects (it may be empty)")
+    discrete = tuple(discrete_group_from_json(g, n, f"{source}: discrete[{k}]") for k, g in enumerate(groups))
+    continuous = obj.get("continuous")
+    free: tuple[int, ...] = ()
+    if continuous is not None:
+        if not isinstance(continuous, dict):
+            raise InputError(f"{source}: field 'continuous' must be an object with 'coordinates', 'A' and 'b'")
+        free = coordinates_from_json(continuous.get("coordinates"), n, f"{source}: continuous")
+    owner: dict[int, str] = {}
+    for where, coordinates in [(f"discrete[{k}]", g.coordinates) for k, g in enumerate(discrete)] + [
+            ("continuous", free)]:
+        for i in coordinates:
+            if i in owner:
+                raise InputError(f"{source}: coordinate {i} is in both {owner[i]} and {where}; every input "
+                                 "coordinate must belong to exactly one group or to the continuous part")
+            owner[i] = where
+    missing = [i for i in range(n) if i not in owner]
+    if missing:
+        raise InputError(f"{source}: input coordinates {missing} are in no discrete group and not in 'continuous'; "
+                         f"the groups and the continuous part must partition 0..{n - 1}")
+    polytope = None if continuous is None else continuous_polytope(continuous, len(free), source)
+    return MixedDomain(n, discrete, free, polytope)
+
+
+def coordinates_from_json(obj: Any, n: int, where: str) -> tuple[int, ...]:
+    if not isinstance(obj, list) or not obj or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n for i in obj):
+        raise InputError(f"{where}, field 'coordinates': got {obj!r}; expected a non-empty list of input "
+                         f"coordinates (integers from 0 to {n - 1})")
+    repeated = sorted({i for i in obj if obj.count(i) > 1})
+    if repeated:
+        raise InputError(f"{where}, field 'coordinates': {repeated} listed more than once; list each coordinate once")
+    return tuple(obj)
+
+
+def discrete_group_from_json(obj: Any, n: int, where: str) -> DiscreteGroup:
+    if not isinstance(obj, dict):
+        raise InputError(f"{where}: expected an object with 'coordinates' and 'values'")
+    coordinates = coordinates_from_json(obj.get("coordinates"), n, where)
+    values = obj.get("values")
+    if not isinstance(values, list) or not values:
+        raise InputError(f"{where}, field 'values': expected a non-empty list of value vectors, got {values!r}")
+    vectors = tuple(vector_from_json(v, f"{where}, values[{k}]") for k, v in enumerate(values))
+    for k, vector in enumerate(vectors):
+        if len(vector) != len(coordinates):
+            raise InputError(f"{where}, values[{k}]: has {len(vector)} entries; expected {len(coordinates)}, "
+                             "one per coordinate of the group")
+    return DiscreteGroup(coordinates, vectors)
+
+
+def continuous_polytope(obj: dict, dim: int, source: str) -> Polyhedron:
+    """``{x : A x <= b}`` over the continuous coordinates, checked bounded and full-dimensional."""
+    A = matrix_from_json(obj.get("A"), f"{source}: continuous, field 'A'")
+    b = vector_from_json(obj.get("b"), f"{source}: continuous, field 'b'")
+    if len(A) != len(b):
+        raise InputError(f"{source}: continuous: 'A' has {len(A)} rows but 'b' has {len(b)} entries")
+    if any(len(row) != dim for row in A):
+        raise InputError(f"{source}: continuous, field 'A': every row must have {dim} entries, one per "
+                         "continuous coordinate")
+    polytope = polyhedron_from_inequalities(A, b)
+    try:
+        domain_interior_point(polytope)
+    except DomainError as err:
+        raise DomainError(f"{source}: field 'continuous' (x_k is its k-th coordinate): {err}") from None
+    return polytope
 
 
 def number(q: Fraction) -> int | str:

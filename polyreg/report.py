@@ -72,6 +72,9 @@ def checked_certificate(path: str) -> Checked:
         raise InputError(f"{path}: cannot read the certificate ({err})") from None
     if not isinstance(cert, dict) or cert.get("format") != "polyreg.certificate/1":
         raise InputError(f"{path}: not a polyreg.certificate/1 document")
+    if "cases" in cert:
+        raise InputError(f"{path}: reports of certificates over mixed domains are not implemented; "
+                         f"check it with `polyreg check {path}`")
     record: list = []
     started = time.perf_counter()
     claim = cert.get("claim")

@@ -40,7 +40,8 @@ def index(rows: list[tuple[Path, dict]]) -> str:
              "Each folder states one claim (README.md: the statement, the instances, what is certified and",
              "what is not), builds its instances, certifies them with polyreg, re-checks every certificate",
              "with the standalone checker, and writes a report. `make proofs` rebuilds all of them and this",
-             "table; generated files go to each folder's `build/` and are not committed.", "",
+             "table; generated files (certificates, reports: the links below) go to each folder's `build/`",
+             "and are not committed.", "",
              "| claim | paper and statement | instances | verdict | cells | time (s) | report |",
              "|---|---|---|---|---:|---:|---|"]
     for folder, s in rows:

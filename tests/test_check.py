@@ -21,7 +21,7 @@ from mutations import preorder as nodes
 from oracles import zaslavsky
 from test_closed_forms import general_position_inside_box, one_layer_net
 
-STDLIB = {"__future__", "fractions", "gzip", "hashlib", "json", "math", "sys", "time"}
+STDLIB = {"__future__", "fractions", "gzip", "hashlib", "itertools", "json", "math", "sys", "time"}
 
 
 def test_the_checker_imports_only_the_standard_library():

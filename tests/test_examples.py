@@ -28,3 +28,16 @@ def test_saved_networks_load_back_identical(tmp_path):
     for net in (sawtooth(3), zigzag([3, 2]), random_maxout(2, [2, 2], 3, seed=1)):
         save_network(net, tmp_path / "net.json")
         assert load_network(tmp_path / "net.json") == net
+
+
+def test_the_mixed_domain_example_certifies_and_verifies(tmp_path, capsys):
+    from polyreg import load_network
+    from polyreg.cli import main
+    from test_mixed import selector_mlp, selector_reference
+    assert load_network(EXAMPLES / "selector.json") == selector_mlp()
+    assert load_network(EXAMPLES / "selector_reference.json") == selector_reference()
+    cert = tmp_path / "mixed.json"
+    assert main(["certify", str(EXAMPLES / "selector.json"), str(EXAMPLES / "selector_reference.json"),
+                 "--domain", str(EXAMPLES / "mixed_domain.json"), "--certificate", str(cert)]) == 0
+    assert main(["check", str(cert)]) == 0
+    assert "8 cells in 3 discrete cases" in capsys.readouterr().out

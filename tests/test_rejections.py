@@ -36,6 +36,7 @@ from polyreg.io import network_to_json
 from polyreg.ir import Dense, Mlp, Relu
 from mutations import preorder
 from test_certify import duplicated_and_dominated, not_tie_safe_transformer
+from test_mixed import selector_certificate
 from test_transformers import max_head_transformer, quadratic_transformer
 
 CHECK_PY = Path(os.path.realpath(polyreg.check.__file__))
@@ -86,6 +87,7 @@ def valid():
         "equivalent": equivalence_certificate(mlp, compile_transformer(mlp, square), square),
         "step": equivalence_certificate(step, step, box(1, -1, 1)),
         "different": different_certificate(mlp, square),
+        "mixed": selector_certificate(),      # one one-hot symbol of 3 values times [-1, 1]^2: 3 cases
     }
 
 
@@ -280,6 +282,17 @@ CASES = [
     (r"^an adjacency point has the wrong dimension$", changed("adjacent", witness(0, 1, "-1/2"))),
     (r"^an adjacency point is outside its cells$", changed("adjacent", witness(0, 1, "-1/2", "1/2"))),
     (r"^an adjacency point is not inside one common facet$", changed("adjacent", witness(0, 1, "0", "0"))),
+    # mixed domains: discrete groups, free coordinates, one case per assignment
+    (r"^unknown certificate fields \['tree'\]$", changed("mixed", lambda c: c.update(tree={"leaf": []}))),
+    (r"^counts are not certified over discrete cases$", changed("mixed", lambda c: c.update(
+        claim={"kind": "counts", "cells": 8, "activation_regions": 1, "affine_maps": 1}))),
+    (r"^discrete groups need coordinates and at least one value vector of their length$",
+     changed("mixed", lambda c: c["discrete"][0].update(values=[]))),
+    (r"^the discrete and free coordinates must partition the inputs$",
+     changed("mixed", lambda c: c.update(free=[3, 3]))),
+    (r"^expected one case per assignment of the discrete values \(3\)$", changed("mixed", lambda c: c["cases"].pop())),
+    (r"^every case must have the domain rows of the first$",
+     changed("mixed", lambda c: c["cases"][1]["domain"]["rows"].append([1, 0, 0]))),
 ]
 
 
@@ -362,7 +375,7 @@ def site_of(line, sites):
 
 def test_the_starting_certificates_verify(valid):
     kinds = {"equivalent": "the networks are equal everywhere", "step": "the networks are equal almost everywhere",
-             "different": "the networks differ"}
+             "different": "the networks differ", "mixed": "the networks are equal everywhere"}
     for name, cert in valid.items():
         assert check(copy.deepcopy(cert)).startswith(kinds.get(name, "cells ")), name
 
