@@ -51,9 +51,14 @@ class Verdict:
 
     @property
     def word(self) -> str:
-        if not self.equivalent:
-            return "DIFFERENT"
-        return "EQUIVALENT" if self.everywhere else "EQUIVALENT ALMOST EVERYWHERE"
+        return verdict_word(self.equivalent, self.everywhere)
+
+
+def verdict_word(equivalent: bool, everywhere: bool) -> str:
+    """The first line of ``certify``."""
+    if not equivalent:
+        return "DIFFERENT"
+    return "EQUIVALENT" if everywhere else "EQUIVALENT ALMOST EVERYWHERE"
 
 
 def check_compatible(a: Network, b: Network, domain: Polyhedron) -> None:

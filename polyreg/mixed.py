@@ -17,7 +17,7 @@ from itertools import product
 from math import prod
 from typing import Iterator, Mapping, Optional, Sequence
 
-from .certify import Counterexample, certify
+from .certify import Counterexample, certify, verdict_word
 from .cpwl import Cpwl
 from .errors import InputError, OracleError
 from .exact import Vec, q_to_str
@@ -117,9 +117,7 @@ class MixedVerdict:
 
     @property
     def word(self) -> str:
-        if not self.equivalent:
-            return "DIFFERENT"
-        return "EQUIVALENT" if self.everywhere else "EQUIVALENT ALMOST EVERYWHERE"
+        return verdict_word(self.equivalent, self.everywhere)
 
     @property
     def cells(self) -> int:
