@@ -4,7 +4,9 @@ The certificate holds the networks (canonical JSON, dense matrices, with their S
 domain's rows and an exact interior point, the stage order, the claim, and the tree: a split
 per undecided unit (one child per candidate: null, a subtree or a prune with integer
 multipliers over named rows) and a leaf with an exact interior point per cell. Cells, maps and
-patterns are not written: the checker recomputes them.
+patterns are not written: the checker recomputes them. Count certificates add facet witnesses
+(``adjacency``) for their linear regions; over a mixed domain the domain, order and tree are
+written once per discrete case. The ``producer`` section (``provenance``) is not checked.
 """
 from __future__ import annotations
 
