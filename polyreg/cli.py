@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .certificate import (certificate, count_claim, different_claim, equivalence_claim, mixed_certificate, provenance,
                           write_certificate)
-from .certify import Counterexample, certify, distance
+from .certify import Counterexample, Verdict, certify, distance
 from .compiler import compile_transformer, maxout_form, parameter_counts, size_of
 from .errors import InputError, PolyregError
 from .exact import Vec, q_to_str, to_q
@@ -239,77 +239,81 @@ def run_certify(args: argparse.Namespace) -> int:
     if isinstance(verdict, MixedVerdict):
         return print_mixed_verdict(args, verdict, (a, b), (name_a, name_b), domain, described)
     cpwl = verdict.refinement
-    result = {"verdict": verdict.word.replace(" ", "_"), "everywhere": verdict.everywhere,
-              "not_tie_safe": list(cpwl.not_tie_safe), "networks": {"A": name_a, "B": name_b},
-              "domain": described, "cells": len(cpwl.cells), "differing_cells": verdict.differing_cells,
-              "seconds": round(verdict.seconds, 3)}
-    if verdict.counterexample is not None:
-        result["counterexample"] = witness_json(verdict.counterexample)
-        result["distance"] = q_to_str(verdict.distance)
+    result = verdict_json(verdict, (name_a, name_b), described, cpwl.not_tie_safe, cells=len(cpwl.cells),
+                          differing_cells=verdict.differing_cells)
     if args.certificate or args.report:
         claim = equivalence_claim(cpwl) if verdict.equivalent else different_claim(cpwl)
-        reported = {k: result[k] for k in ("verdict", "networks", "counterexample", "distance") if k in result}
-        facts = provenance(args.command_line, args.networks, verdict.seconds, domain=described, **reported)
-        save_evidence(certificate(cpwl, claim, facts), args)
+        save_evidence(certificate(cpwl, claim, certify_provenance(args, verdict, result, described)), args)
     if args.json:
         print(json.dumps(result, indent=2))
-    else:
-        print(verdict.word)
-        print(f"  A: {name_a}\n  B: {name_b}\n  domain: {described}")
-        print(f"  common refinement: {len(cpwl.cells)} cells, {verdict.seconds:.2f} s")
-        if verdict.counterexample is not None:
-            w = verdict.counterexample
-            print(f"  the maps differ on {verdict.differing_cells} of {len(cpwl.cells)} cells")
-            print(f"  counterexample x = {vector_text(w.x)}")
-            print(f"    A(x) = {vector_text(w.outputs[0])}\n    B(x) = {vector_text(w.outputs[1])}"
-                  "   (direct exact evaluation)")
-            print(f"  sup-norm distance on the domain: {q_to_str(verdict.distance)}"
-                  f" (about {float(verdict.distance):.6g})")
-        if cpwl.not_tie_safe:
-            print(f"  not tie-safe: {'; '.join(cpwl.not_tie_safe)}: equality is proved on the interior of "
-                  "every cell, not on the ties between them")
-    if not verdict.equivalent:
-        return EXIT_DIFFERENT
-    return 0 if verdict.everywhere else EXIT_ALMOST_EVERYWHERE
+        return certify_exit_code(verdict)
+    print_verdict(verdict, (name_a, name_b), described, cpwl.not_tie_safe,
+                  f"common refinement: {len(cpwl.cells)} cells, {verdict.seconds:.2f} s",
+                  f"the maps differ on {verdict.differing_cells} of {len(cpwl.cells)} cells", "")
+    return certify_exit_code(verdict)
 
 
 def print_mixed_verdict(args: argparse.Namespace, verdict: MixedVerdict, networks: tuple[Network, Network],
                         names: tuple[str, str], domain: MixedDomain, described: str) -> int:
     """Print (and with --certificate write the certificate of) a verdict over a mixed domain; the exit code."""
-    result = {"verdict": verdict.word.replace(" ", "_"), "everywhere": verdict.everywhere,
-              "not_tie_safe": list(verdict.not_tie_safe), "networks": {"A": names[0], "B": names[1]},
-              "domain": described, "discrete_cases": len(verdict.cases), "differing_cases": verdict.differing_cases,
-              "cells": verdict.cells, "differing_cells": verdict.differing_cells, "seconds": round(verdict.seconds, 3)}
-    if verdict.counterexample is not None:
-        result["counterexample"] = witness_json(verdict.counterexample)
-        result["distance"] = q_to_str(verdict.distance)
+    result = verdict_json(verdict, names, described, verdict.not_tie_safe, discrete_cases=len(verdict.cases),
+                          differing_cases=verdict.differing_cases, cells=verdict.cells,
+                          differing_cells=verdict.differing_cells)
     if args.certificate:
-        reported = {k: result[k] for k in ("verdict", "networks", "counterexample", "distance") if k in result}
-        facts = provenance(args.command_line, args.networks, verdict.seconds, domain=described, **reported)
+        facts = certify_provenance(args, verdict, result, described)
         save_certificate(mixed_certificate(verdict, *networks, domain, facts), args.certificate)
     if args.json:
         print(json.dumps(result, indent=2))
-    else:
-        print(verdict.word)
-        print(f"  A: {names[0]}\n  B: {names[1]}\n  domain: {described} (mixed: discrete groups "
-              f"{len(domain.discrete)}, continuous coordinates {list(domain.free)})")
-        print(f"  discrete cases: {len(verdict.cases)}; cells: {verdict.cells} in total, {verdict.seconds:.2f} s")
-        if verdict.counterexample is not None:
-            w = verdict.counterexample
-            print(f"  the maps differ on {verdict.differing_cells} of {verdict.cells} cells, in "
-                  f"{verdict.differing_cases} of {len(verdict.cases)} discrete cases")
-            print(f"  counterexample (first differing case, full input) x = {vector_text(w.x)}")
-            print(f"    A(x) = {vector_text(w.outputs[0])}\n    B(x) = {vector_text(w.outputs[1])}"
-                  "   (direct exact evaluation)")
-            print(f"  sup-norm distance on the domain: {q_to_str(verdict.distance)}"
-                  f" (about {float(verdict.distance):.6g})")
-        if verdict.not_tie_safe:
-            print(f"  not tie-safe: {'; '.join(verdict.not_tie_safe)}: equality is proved on the interior of "
-                  "every cell, not on the ties between them")
+        return certify_exit_code(verdict)
+    print_verdict(verdict, names, f"{described} (mixed: discrete groups {len(domain.discrete)}, continuous "
+                                  f"coordinates {list(domain.free)})", verdict.not_tie_safe,
+                  f"discrete cases: {len(verdict.cases)}; cells: {verdict.cells} in total, {verdict.seconds:.2f} s",
+                  f"the maps differ on {verdict.differing_cells} of {verdict.cells} cells, in "
+                  f"{verdict.differing_cases} of {len(verdict.cases)} discrete cases",
+                  " (first differing case, full input)")
+    return certify_exit_code(verdict)
+
+
+def verdict_json(verdict: Verdict | MixedVerdict, names: tuple[str, str], described: str,
+                 not_tie_safe: Sequence[str], **counts: int) -> dict[str, Any]:
+    """The ``--json`` output of certify."""
+    result = {"verdict": verdict.word.replace(" ", "_"), "everywhere": verdict.everywhere,
+              "not_tie_safe": list(not_tie_safe), "networks": {"A": names[0], "B": names[1]}, "domain": described,
+              **counts, "seconds": round(verdict.seconds, 3)}
+    if verdict.counterexample is not None:
+        result["counterexample"] = witness_json(verdict.counterexample)
+        result["distance"] = q_to_str(verdict.distance)
+    return result
+
+
+def certify_provenance(args: argparse.Namespace, verdict: Verdict | MixedVerdict, result: dict[str, Any],
+                       described: str) -> dict[str, Any]:
+    reported = {k: result[k] for k in ("verdict", "networks", "counterexample", "distance") if k in result}
+    return provenance(args.command_line, args.networks, verdict.seconds, domain=described, **reported)
+
+
+def print_verdict(verdict: Verdict | MixedVerdict, names: tuple[str, str], described: str,
+                  not_tie_safe: Sequence[str], size: str, differing: str, where: str) -> None:
+    """The human-readable output of certify: the verdict word first."""
+    print(verdict.word)
+    print(f"  A: {names[0]}\n  B: {names[1]}\n  domain: {described}")
+    print(f"  {size}")
+    if verdict.counterexample is not None:
+        w = verdict.counterexample
+        print(f"  {differing}")
+        print(f"  counterexample{where} x = {vector_text(w.x)}")
+        print(f"    A(x) = {vector_text(w.outputs[0])}\n    B(x) = {vector_text(w.outputs[1])}"
+              "   (direct exact evaluation)")
+        print(f"  sup-norm distance on the domain: {q_to_str(verdict.distance)} (about {float(verdict.distance):.6g})")
+    if not_tie_safe:
+        print(f"  not tie-safe: {'; '.join(not_tie_safe)}: equality is proved on the interior of "
+              "every cell, not on the ties between them")
+
+
+def certify_exit_code(verdict: Verdict | MixedVerdict) -> int:
     if not verdict.equivalent:
         return EXIT_DIFFERENT
     return 0 if verdict.everywhere else EXIT_ALMOST_EVERYWHERE
-
 
 def run_distance(args: argparse.Namespace) -> int:
     if len(args.networks) != 2:
