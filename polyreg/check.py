@@ -569,7 +569,7 @@ class Checker:
             require(len(self.nets) == 2 and self.different > 0, "no cell where the maps differ")
             require(self.claim.get("cells") == self.leaves and self.claim.get("differing") == self.different,
                     f"the claimed cells are wrong: {self.different} of {self.leaves} differ")
-            return f"the networks differ on {self.different} of {self.cells()} (open sets)"
+            return f"the networks differ on {self.different} of {self.cells()}" + (" (open sets)" if self.d else "")
         if kind == "equivalent":
             require(len(self.nets) == 2 and self.different == 0, f"the maps differ on {self.different} cells")
             everywhere = self.claim.get("everywhere")
@@ -590,6 +590,8 @@ class Checker:
         return ", ".join(f"{k} {v}" for k, v in found.items())
 
     def cells(self):
+        if self.mixed and not self.d:      # no continuous coordinates: each case is one point
+            return f"{len(self.cases)} discrete cases"
         return f"{self.leaves} cells" + (f" in {len(self.cases)} discrete cases" if self.mixed else "")
 
     def merged(self):

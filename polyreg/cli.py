@@ -265,8 +265,9 @@ def print_mixed_verdict(args: argparse.Namespace, verdict: MixedVerdict, network
     if args.json:
         print(json.dumps(result, indent=2))
         return certify_exit_code(verdict)
-    print_verdict(verdict, names, f"{described} (mixed: discrete groups {len(domain.discrete)}, continuous "
-                                  f"coordinates {list(domain.free)})", verdict.not_tie_safe,
+    continuous = f"continuous coordinates {list(domain.free)}" if domain.free else "no continuous coordinates"
+    print_verdict(verdict, names, f"{described} (mixed: discrete groups {len(domain.discrete)}, {continuous})",
+                  verdict.not_tie_safe,
                   f"discrete cases: {len(verdict.cases)}; cells: {verdict.cells} in total, {verdict.seconds:.2f} s",
                   f"the maps differ on {verdict.differing_cells} of {verdict.cells} cells, in "
                   f"{verdict.differing_cases} of {len(verdict.cases)} discrete cases",

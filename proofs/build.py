@@ -11,7 +11,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NOT_YET = [
     ("6", "q-sparse averaging with moment-curve keys (N = 6, q = 2)", "Sanford-Hsu-Telgarsky 2023"),
-    ("7", "Match2 and Match3 on all inputs of Z_5^4", "Sanford-Hsu-Telgarsky 2023"),
     ("8", "Sparse and adaptive memory, nearest-point retrieval; the rank-matters example", "seeds.md M1, M3, A1, A3"),
 ]
 

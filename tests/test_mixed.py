@@ -129,7 +129,7 @@ def test_pure_discrete_pair_is_equivalent_and_its_certificate_verifies():
     cert = mixed_certificate(verdict, t, m, domain)
     assert cert["cases"][0] == {"domain": {"rows": [], "point": []}, "order": cert["cases"][0]["order"],
                                 "tree": {"leaf": []}}
-    assert check(cert) == "the networks are equal everywhere on the domain (27 cells in 27 discrete cases)"
+    assert check(cert) == "the networks are equal everywhere on the domain (27 discrete cases)"
 
 
 def test_pure_discrete_difference_is_confirmed_by_the_separate_evaluator():
@@ -139,7 +139,7 @@ def test_pure_discrete_difference_is_confirmed_by_the_separate_evaluator():
     w = verdict.counterexample
     assert [run(network_to_json(net), w.x) for net in (t, m)] == list(map(list, w.outputs))
     assert w.outputs[0] != w.outputs[1] and w.x == (1, 0, 0, 0, 1, 0, 1, 0, 0)   # first differing case in order
-    assert check(mixed_certificate(verdict, t, m, domain)).startswith("the networks differ on 6 of 27 cells")
+    assert check(mixed_certificate(verdict, t, m, domain)) == "the networks differ on 6 of 27 discrete cases"
 
 
 def test_mixed_pair_is_equivalent_and_its_certificate_verifies(selector_cert):
