@@ -1,0 +1,108 @@
+"""proofs/08-memory-retrieval: the definitions, the transformers of seeds.md M1, M3, A3 and their references against
+the definitions, small certificates re-checked from the file, and the negative controls."""
+import importlib.util
+import random
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+from polyreg import box, evaluate
+from polyreg.certificate import certificate, equivalence_claim, mixed_certificate, write_certificate
+from polyreg.certify import certify
+from polyreg.check import check, load
+from polyreg.io import mixed_domain_from_json, network_from_json, network_to_json
+from polyreg.mixed import certify_mixed
+
+FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "08-memory-retrieval"
+spec = importlib.util.spec_from_file_location("proof_memory_retrieval", FOLDER / "memory_retrieval.py")
+mr = importlib.util.module_from_spec(spec)
+sys.modules["proof_memory_retrieval"] = mr
+spec.loader.exec_module(mr)
+
+
+def points(rng, n, count, denominator):
+    return [tuple(Fraction(rng.randint(0, denominator), denominator) for _ in range(n)) for _ in range(count)]
+
+
+def test_the_definitions_on_small_inputs():
+    assert mr.memory_f(Fraction(1), Fraction(1, 2)) == Fraction(3, 4)
+    assert mr.fixed_memory((1, 0, 0, 1)) == (0, 1, 0, 1)                 # f(x_{t-1}, x_{t-3}), zero padding
+    assert mr.adaptive_memory((1, 2, 1), (Fraction(1, 2), 1, 0)) == (0, 0, 1)
+    assert mr.nearest_retrieval((Fraction(1, 4), 0, 0, 0, 0, 1)) == (Fraction(1, 8),) + (Fraction(1, 4),) * 4 + (1,)
+
+
+def test_m1_and_its_reference_compute_fixed_memory():
+    rng = random.Random(3)
+    for T in (4, 8):
+        a, b = mr.fixed_memory_transformer(T), mr.fixed_memory_reference(T)
+        for x in points(rng, T, 30, 100):
+            assert evaluate(a, x) == evaluate(b, x) == mr.fixed_memory(x), x
+
+
+def test_m3_and_its_reference_compute_adaptive_memory_for_every_control():
+    T, v = 4, (Fraction(1, 3), Fraction(2, 5), Fraction(5, 7), 1)
+    a, b = mr.adaptive_memory_transformer(T), mr.adaptive_memory_reference(T)
+    for c in mr.all_controls(T):
+        z = mr.adaptive_input(c, v)
+        assert mr.controls_of(z) == c and mr.payloads_of(z) == v
+        assert evaluate(a, z) == evaluate(b, z) == mr.adaptive_memory(c, v), c
+
+
+def test_a3_networks_retrieve_the_nearest_position_ties_included():
+    rng = random.Random(5)
+    nets = (mr.rank_two_retrieval(6), mr.one_hot_retrieval(6))
+    for x in points(rng, 6, 40, 12) + [tuple(Fraction(2 * k + 1, 12) for k in range(6))]:
+        for net in nets:
+            assert evaluate(net, x) == mr.nearest_retrieval(x), x
+
+
+def test_m1_is_certified_and_its_certificate_verifies_from_the_file(tmp_path):
+    T = 5
+    a, b = mr.fixed_memory_transformer(T), mr.fixed_memory_reference(T)
+    verdict = certify(a, b, box(T, 0, 1))
+    assert verdict.word == "EQUIVALENT"
+    path = tmp_path / "m1.json.gz"
+    write_certificate(certificate(verdict.refinement, equivalence_claim(verdict.refinement)), path)
+    assert check(load(path)).startswith("the networks are equal everywhere on the domain")
+    assert network_from_json(network_to_json(a)) == a
+
+
+def test_m3_is_certified_on_the_mixed_domain(tmp_path):
+    T = 3
+    a, b, domain = mr.adaptive_memory_transformer(T), mr.adaptive_memory_reference(T), mr.adaptive_domain(T)
+    verdict = certify_mixed(a, b, domain)
+    assert verdict.word == "EQUIVALENT" and len(verdict.cases) == 27
+    path = tmp_path / "m3.json.gz"
+    write_certificate(mixed_certificate(verdict, a, b, domain), path)
+    assert check(load(path)).startswith("the networks are equal everywhere on the domain")
+
+
+def test_a3_slice_is_equal_almost_everywhere_and_rank_one_fails():
+    a, b = mr.rank_two_retrieval(6, 2), mr.one_hot_retrieval(6, 2)
+    verdict = certify(a, b, box(6, 0, 1))
+    assert verdict.word == "EQUIVALENT ALMOST EVERYWHERE"
+    wrong = certify(mr.rank_one_retrieval(6, 2), b, box(6, 0, 1))
+    assert wrong.word == "DIFFERENT"
+    z = wrong.counterexample.x
+    assert evaluate(mr.rank_one_retrieval(6), z)[2] != mr.nearest_retrieval(z)[2]
+
+
+def test_the_controls_are_real_errors():
+    T = 4
+    control = certify_mixed(mr.adaptive_memory_transformer(T, (1, 2, 2)), mr.adaptive_memory_reference(T),
+                            mr.adaptive_domain(T))
+    assert control.word == "DIFFERENT"
+    z = control.counterexample.x
+    network_out, reference_out = control.counterexample.outputs
+    truth = mr.adaptive_memory(mr.controls_of(z), mr.payloads_of(z))
+    assert reference_out == truth != network_out
+    shifted = mr.with_query_shift(mr.fixed_memory_transformer(4), 1, -4)
+    x = (Fraction(1), 0, 0, 0)
+    assert evaluate(shifted, x) != mr.fixed_memory(x)
+
+
+def test_the_m3_domain_file_describes_the_same_domain():
+    domain = mixed_domain_from_json(mr.adaptive_domain_json(3), "m3")
+    expected = mr.adaptive_domain(3)
+    assert domain.num_cases == expected.num_cases == 27 and domain.free == expected.free
+    assert domain.discrete == expected.discrete
