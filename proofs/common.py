@@ -44,17 +44,24 @@ def certified_emulation(name: str, net: Mlp, lo: int, hi: int, folder: Path) -> 
     producer_s = time.perf_counter() - started
     path = folder / f"{name}.json.gz"
     write_certificate(certificate(verdict.refinement, equivalence_claim(verdict.refinement)), path)
-    started = time.perf_counter()
-    try:
-        conclusion, verified = check(load(path)), verdict.word == "EQUIVALENT"
-    except Reject as err:
-        conclusion, verified = f"NOT VERIFIED: {err}", False
-    checker_s = time.perf_counter() - started
+    conclusion, checker_s = rechecked(path)
+    verified = verdict.word == "EQUIVALENT" and not conclusion.startswith("NOT VERIFIED")
     size = size_of(transformer)
     nonzero, dense = parameter_counts(net)
     return Emulation(name, conclusion, verified and "equal everywhere" in conclusion, len(verdict.refinement.cells),
                      size.tokens, size.heads, size.blocks, size.nonzero_parameters / nonzero,
                      size.dense_parameters / dense, producer_s, checker_s, str(path))
+
+
+def rechecked(path: Path) -> tuple[str, float]:
+    """The standalone checker's conclusion on the certificate file ``path`` (or NOT VERIFIED: reason), and
+    its time in seconds."""
+    started = time.perf_counter()
+    try:
+        conclusion = check(load(path))
+    except Reject as err:
+        conclusion = f"NOT VERIFIED: {err}"
+    return conclusion, time.perf_counter() - started
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

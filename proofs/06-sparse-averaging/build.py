@@ -26,10 +26,9 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import sparse_averaging as sa                                                        # noqa: E402
-from common import finish, progress                                                  # noqa: E402
+from common import finish, progress, rechecked  # noqa: E402
 from polyreg import evaluate                                                         # noqa: E402
 from polyreg.certificate import mixed_certificate, write_certificate                # noqa: E402
-from polyreg.check import Reject, check, load                                        # noqa: E402
 from polyreg.io import save_network                                                  # noqa: E402
 from polyreg.ir import Mlp, Network, Transformer                                     # noqa: E402
 from polyreg.mixed import certify_mixed                                              # noqa: E402
@@ -83,12 +82,7 @@ def certified(instance: Instance, reference: Mlp, folder: Path) -> Outcome:
     certify_s = time.perf_counter() - started
     path = folder / f"{instance.name}.json.gz"
     write_certificate(mixed_certificate(verdict, instance.transformer, reference, domain), path)
-    started = time.perf_counter()
-    try:
-        conclusion = check(load(path))
-    except Reject as err:
-        conclusion = f"NOT VERIFIED: {err}"
-    check_s = time.perf_counter() - started
+    conclusion, check_s = rechecked(path)
     expected = "the networks are equal everywhere" if instance.expect == "EQUIVALENT" else "the networks differ on"
     witness = None
     if verdict.counterexample is not None:
