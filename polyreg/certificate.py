@@ -27,7 +27,7 @@ from .exact import q_to_str
 from .io import network_to_json
 from .ir import Network
 from .lower import interleaved
-from .mixed import MixedDomain, MixedVerdict
+from .mixed import MixedDomain, MixedVerdict, Part
 from .regions import count_activation_regions, count_affine_maps, count_linear_regions, linear_region_graph
 from .stages import program_of
 
@@ -78,17 +78,22 @@ def case_json(cpwl: Cpwl) -> dict[str, Any]:
 def mixed_certificate(verdict: MixedVerdict, a: Network, b: Network, domain: MixedDomain,
                       producer: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """The certificate of ``verdict`` over a mixed domain: the discrete groups, the free coordinates and one case
-    per assignment in product order (without free coordinates: no rows, and one leaf with an empty point)."""
+    per assignment in product order (without free coordinates: no rows, and one leaf with an empty point); split by
+    outputs, the cases of each part with its outputs and varied groups."""
     point_order = [list(o) for o in interleaved([program_of(a), program_of(b)])]
-    cases = [case_json(case.refinement) if case.refinement is not None else
-             {"domain": {"rows": [], "point": []}, "order": point_order, "tree": {"leaf": []}}
-             for case in verdict.cases]
+
+    def cases(part: Part) -> list[dict[str, Any]]:
+        return [case_json(case.refinement) if case.refinement is not None else
+                {"domain": {"rows": [], "point": []}, "order": point_order, "tree": {"leaf": []}}
+                for case in part.cases]
+    evidence = ({"parts": [{"outputs": list(p.outputs), "groups": list(p.groups), "cases": cases(p)}
+                           for p in verdict.parts]} if verdict.split else {"cases": cases(verdict.parts[0])})
     claim = ({"kind": "equivalent", "everywhere": verdict.everywhere, "cells": verdict.cells} if verdict.equivalent
              else {"kind": "different", "cells": verdict.cells, "differing": verdict.differing_cells})
     discrete = [{"coordinates": list(g.coordinates), "values": [[q_to_str(v) for v in vector] for vector in g.values]}
                 for g in domain.discrete]
     return {"format": FORMAT, "claim": claim, "networks": networks_json((a, b)), "discrete": discrete,
-            "free": list(domain.free), "cases": cases, **({"producer": producer} if producer else {})}
+            "free": list(domain.free), **evidence, **({"producer": producer} if producer else {})}
 
 
 def provenance(command: list[str], inputs: list[str], seconds: float, **facts: Any) -> dict[str, Any]:

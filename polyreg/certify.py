@@ -71,12 +71,13 @@ def check_compatible(a: Network, b: Network, domain: Polyhedron) -> None:
         raise InputError(f"the domain has dimension {domain.dim} but the networks take {a.input_dim} inputs")
 
 
-def certify(a: Network, b: Network, domain: Polyhedron, progress: Progress | None = None) -> Verdict:
+def certify(a: Network, b: Network, domain: Polyhedron, progress: Progress | None = None,
+            only_relevant: bool = False) -> Verdict:
     """``EQUIVALENT`` (on every point of ``domain``, or almost everywhere) or ``DIFFERENT`` with a
-    counterexample and the exact distance."""
+    counterexample and the exact distance (``only_relevant``: see ``lower.refine``)."""
     check_compatible(a, b, domain)
     started = time.perf_counter()
-    cpwl = refine((a, b), domain, progress)
+    cpwl = refine((a, b), domain, progress, only_relevant=only_relevant)
     differing = [cell for cell in cpwl.cells if cell.affines[0] != cell.affines[1]]
     if not differing:
         return Verdict(True, not cpwl.not_tie_safe, cpwl, 0, time.perf_counter() - started)

@@ -33,6 +33,12 @@ Rules (a row ``(b, a)`` means ``b + a.x >= 0``; rows are integer vectors):
    inputs; case k, for the k-th element of the product of the groups' value lists (last group fastest),
    is checked by rules 1-6 with those values substituted and input ``free[j]`` as ``x_j``. Every case has
    the first case's domain rows; cells and differing cells are summed; counts are not claimed.
+10. Parts (``parts`` instead of ``cases``): each part names outputs (the parts partition the outputs), the
+   groups it varies and one case per assignment of those (the other groups at their first value). From the
+   weights' nonzero pattern the checker finds the inputs and units that can reach the part's outputs (a head
+   at query i reads its query, and the keys and values of every key i may attend to): every group holding such
+   an input must be varied, other units are switched off (no node: a ReLU inactive, a maxout's first piece, a
+   head adds nothing), and leaves compare the part's outputs only.
 """
 from __future__ import annotations
 
@@ -115,6 +121,10 @@ class Layer:
         self.used = [a for a, r in enumerate(self.rows) if r]
         self.bias = {c: [int(b * self.D)] + [0] * d for c, b in enumerate(bias) if b}
 
+    def reads(self, wanted):
+        """The inputs with a nonzero weight to an output in ``wanted``."""
+        return {a for a in self.used if any(c in wanted for c, _ in self.rows[a])}
+
     def __call__(self, v):
         den, rows = v
         out = {c: [n * den for n in r] for c, r in self.bias.items()}
@@ -192,6 +202,9 @@ def relu_unit(h):
     return Unit(2, {0: [(-1, tuple(-v for v in row))], 1: [(-1, row)]}, None)
 
 
+OFF = Unit(2, {}, 0)    # a ReLU switched off
+
+
 def inputs(n, free, fixed):
     """The ``n`` inputs as affine maps of x: input ``free[k]`` is ``x_k``, input ``i`` in ``fixed`` is ``fixed[i]``."""
     return fractions_vector([[fixed.get(i, Fraction(0))] + [Fraction(int(i == j)) for j in free] for i in range(n)])
@@ -225,16 +238,29 @@ class Mlp:
             v = lay(v)
         return v
 
-    def stage(self, i, v):
+    def stage(self, i, v, live=None):
+        """Stage ``i``'s units on ``v`` (those not in ``live`` switched off) and its map from choices."""
         pending, kind, k, width = self.stages[i]
         den, z = self.linear(pending, v)
         off = [0] * (self.d + 1)
         if kind == "relu":
-            units = [relu_unit(z.get(u, off)) for u in range(width)]
+            units = [relu_unit(z.get(u, off)) if live is None or u in live else OFF for u in range(width)]
             return units, lambda ch: vector(den, {u: z[u] for u, c in enumerate(ch) if c and u in z})
         groups = [[reduced(den, z.get(u + c, off)) for c in range(k)] for u in range(0, width, k)]
-        return [max_unit(g) for g in groups], lambda ch: vector(den, {u: z.get(u * k + c, off)
-                                                                      for u, c in enumerate(ch)})
+        return [max_unit(g) if live is None or u in live else Unit(k, {}, 0) for u, g in enumerate(groups)], \
+            lambda ch: vector(den, {u: z.get(u * k + c, off) for u, c in enumerate(ch)})
+
+    def relevance(self, outputs):
+        """The inputs, and per stage the units, joined to ``outputs`` by nonzero weights."""
+        wanted, live = set(outputs), []
+        for lay in reversed(self.tail):
+            wanted = lay.reads(wanted)
+        for pending, kind, k, _ in reversed(self.stages):
+            live.append(wanted)
+            wanted = wanted if kind == "relu" else {u * k + c for u in wanted for c in range(k)}
+            for lay in reversed(pending):
+                wanted = lay.reads(wanted)
+        return wanted, live[::-1]
 
     def output(self, v):
         return self.linear(self.tail, v)
@@ -291,11 +317,33 @@ class Transformer:
         x = inputs(self.n, self.free, fixed)
         return [token(x) for token in self.first]
 
-    def stage(self, i, X):
+    def stage(self, i, X, live=None):
         kind, b, data, residual = self.stages[i]
-        return self.attention(b, data, residual, X) if kind == "attention" else self.ffn(data, residual, X)
+        return self.attention(b, data, residual, X, live) if kind == "attention" else self.ffn(data, residual, X, live)
 
-    def attention(self, b, heads, residual, X):
+    def relevance(self, outputs):
+        """The inputs, and per stage the units, joined to ``outputs`` by nonzero weights; values are (token, slot)."""
+        N, live = len(self.first), []
+        wanted = {(t, a) for t, R in enumerate(self.readout) if R is not None for a in R.reads(set(outputs))}
+        for kind, _, data, residual in reversed(self.stages):
+            units, read = set(), set()
+            if kind == "ffn":
+                w1, w2 = data
+                for t, u in {(t, u) for t in range(N) for u in w2.reads({c for s, c in wanted if s == t})}:
+                    units.add(t * w1.outputs + u)
+                    read |= {(t, a) for a in w1.reads({u})}
+            for h, (W, _, mask) in enumerate(data if kind == "attention" else []):
+                written = {c for m in W["output"].used for c, _ in W["output"].rows[m]}
+                for i in {t for t, c in wanted if c in written}:
+                    units.add(h * N + i)
+                    read |= {(i, a) for a in W["query"].used}
+                    read |= {(j, a) for j in range(N) if mask is None or mask[i][j]
+                             for a in W["key"].used + W["value"].used}
+            live.append(units)
+            wanted = (wanted if residual else set()) | read
+        return {i for t, a in wanted for i in self.first[t].reads({a})}, live[::-1]
+
+    def attention(self, b, heads, residual, X, live):
         d, N = self.d, len(X)
         units, outputs = [], []
         for h, (W, bias, mask) in enumerate(heads):
@@ -304,6 +352,10 @@ class Transformer:
             values = {}      # key j -> X_j Wv Wo, computed when first needed
             averages = {}    # tied keys -> their average value
             for i in range(N):
+                if live is not None and h * N + i not in live:
+                    units.append(Unit(N, {}, 0))
+                    outputs.append(i)
+                    continue
                 pieces, quad = [None] * N, None
                 qd, qrows = q[i]
                 constant = not any(any(qn[1:]) for qn in qrows.values())
@@ -344,15 +396,17 @@ class Transformer:
         def apply(choices):
             added = [[x] if residual else [] for x in X]
             for unit, i, c in zip(units, outputs, choices):
-                added[i].append(unit.value(c))
+                if unit.value is not None:
+                    added[i].append(unit.value(c))
             return [total(terms) if terms else (1, {}) for terms in added]
         return units, apply
 
-    def ffn(self, data, residual, X):
+    def ffn(self, data, residual, X, live):
         w1, w2 = data
         off, r = [0] * (self.d + 1), w1.outputs
         hidden = [w1(x) for x in X]
-        units = [relu_unit(H.get(u, off)) for _, H in hidden for u in range(r)]
+        units = [relu_unit(H.get(u, off)) if live is None or t * r + u in live else OFF
+                 for t, (_, H) in enumerate(hidden) for u in range(r)]
 
         def apply(choices):
             out = []
@@ -392,16 +446,14 @@ def network_hash(obj):
 
 
 FIELDS = {"format", "claim", "networks", "adjacency", "producer"}
-CASE, MIXED = ("domain", "order", "tree"), ("discrete", "free", "cases")
+CASE, MIXED = ("domain", "order", "tree"), ("discrete", "free")
 
 
-def assignments(groups):
-    """The product of the discrete groups' values, the last group varying fastest: dicts coordinate -> value."""
-    require(isinstance(groups, list) and all(
-        isinstance(g, dict) and isinstance(g.get("coordinates"), list) and isinstance(g.get("values"), list)
-        and g["values"] and all(isinstance(v, list) and len(v) == len(g["coordinates"]) for v in g["values"])
-        for g in groups), "discrete groups need coordinates and at least one value vector of their length")
-    values = [[[num(v) for v in vector] for vector in g["values"]] for g in groups]
+def assignments(groups, varied):
+    """The product of the values of the groups ``varied`` (the others at their first value), the last group
+    varying fastest: dicts coordinate -> value."""
+    values = [[[num(v) for v in vector] for vector in (g["values"] if k in varied else g["values"][:1])]
+              for k, g in enumerate(groups)]
     return [{i: v for g, vector in zip(groups, choice) for i, v in zip(g["coordinates"], vector)}
             for choice in product(*values)]
 
@@ -409,22 +461,24 @@ def assignments(groups):
 class Checker:
     def __init__(self, cert, record=None, progress=None):
         require(cert.get("format") == "polyreg.certificate/1", "unknown certificate format")
-        self.mixed = "cases" in cert
-        allowed = FIELDS | set(MIXED if self.mixed else CASE)
+        self.mixed = "cases" in cert or "parts" in cert
+        allowed = FIELDS | ({*MIXED, "parts" if "parts" in cert else "cases"} if self.mixed else set(CASE))
         require(set(cert) <= allowed, f"unknown certificate fields {sorted(set(cert) - allowed)}")
         self.claim = cert["claim"]
+        groups = cert.get("discrete", [])
         if self.mixed:      # one case per assignment of the discrete coordinates, x = the free coordinates
             require(self.claim.get("kind") != "counts", "counts are not certified over discrete cases")
-            self.free, self.cases, self.fixed = cert["free"], cert["cases"], assignments(cert["discrete"])
-            coordinates = self.free + [i for g in cert["discrete"] for i in g["coordinates"]]
+            require(isinstance(groups, list) and all(
+                isinstance(g, dict) and isinstance(g.get("coordinates"), list) and isinstance(g.get("values"), list)
+                and g["values"] and all(isinstance(v, list) and len(v) == len(g["coordinates"]) for v in g["values"])
+                for g in groups), "discrete groups need coordinates and at least one value vector of their length")
+            self.free = cert["free"]
+            coordinates = self.free + [i for g in groups for i in g["coordinates"]]
         else:
             self.free = coordinates = list(range(len(cert["domain"]["point"])))
-            self.cases, self.fixed = [{k: cert[k] for k in CASE}], [{}]
         self.d, n = len(self.free), len(coordinates)
         require(all(type(i) is int for i in coordinates) and sorted(coordinates) == list(range(n)),
                 "the discrete and free coordinates must partition the inputs")
-        require(isinstance(self.cases, list) and len(self.cases) == len(self.fixed),
-                f"expected one case per assignment of the discrete values ({len(self.fixed)})")
         self.nets = []
         for item in cert["networks"]:
             require(network_hash(item["network"]) == item["sha256"], "a network's SHA-256 does not match")
@@ -433,6 +487,16 @@ class Checker:
             kind = {"polyreg.network/1": Mlp, "polyreg.transformer/1": Transformer}.get(net.get("format"))
             require(kind is not None, "unknown network format")
             self.nets.append(kind(net, self.free))
+        if "parts" in cert:
+            self.parts = self.split(cert["parts"], groups)
+        else:
+            everything = range(len(groups))
+            fixed, cases = (assignments(groups, everything), cert["cases"]) if self.mixed else \
+                ([{}], [{k: cert[k] for k in CASE}])
+            require(isinstance(cases, list) and len(cases) == len(fixed),
+                    f"expected one case per assignment of the discrete values ({len(fixed)})")
+            self.parts = [(None, None, fixed, cases)]
+        self.cases, self.groups = [case for part in self.parts for case in part[3]], groups
         self.leaves, self.patterns, self.maps, self.different, self.unsafe = 0, set(), set(), 0, set()
         self.record, self.progress, self.stages = record, progress, {}
         self.adjacency = cert.get("adjacency", [])
@@ -442,18 +506,46 @@ class Checker:
         require(not self.adjacency or "linear_regions" in self.claim, "adjacency is given but not used")
         self.kept = {i: None for w in self.adjacency for i in w[:2]}   # leaf -> (its rows, its map)
 
+    def split(self, parts, groups):
+        """Each part as (outputs, each network's live units per stage, its assignments, its cases)."""
+        widths = {net.width for net in self.nets}
+        require(len(self.nets) == 2 and len(widths) == 1, "parts compare two networks with the same outputs")
+        fields = {"outputs", "groups", "cases"}
+        require(isinstance(parts, list) and parts and all(isinstance(p, dict) and set(p) == fields for p in parts),
+                "each part needs outputs, groups and cases")
+        outputs = [o for p in parts for o in p["outputs"]]
+        require(all(type(o) is int for o in outputs) and sorted(outputs) == list(range(widths.pop())),
+                "the parts' outputs must partition the outputs")
+        checked = []
+        for p in parts:
+            varied = p["groups"]
+            require(isinstance(varied, list) and all(type(k) is int for k in varied) and varied == sorted(set(varied))
+                    and set(varied) <= set(range(len(groups))), "a part's groups must be increasing group indices")
+            relevance = [net.relevance(p["outputs"]) for net in self.nets]
+            inputs = relevance[0][0] | relevance[1][0]
+            missing = [k for k, g in enumerate(groups) if k not in varied and inputs & set(g["coordinates"])]
+            require(not missing, f"outputs {p['outputs']} can depend on discrete groups {missing}, "
+                                 "which their part does not vary")
+            fixed = assignments(groups, set(varied))
+            require(isinstance(p["cases"], list) and len(p["cases"]) == len(fixed),
+                    f"a part needs one case per assignment of its groups ({len(fixed)})")
+            checked.append((p["outputs"], [r[1] for r in relevance], fixed, p["cases"]))
+        return checked
+
     @staticmethod
     def slack(row, x):
         return row[0] + sum(a * v for a, v in zip(row[1:], x))
 
     def run(self):
-        for k, (fixed, case) in enumerate(zip(self.fixed, self.cases)):
-            self.order = self.stage_order(case["order"])
-            domain = self.domain_rows(case["domain"])
-            require(k == 0 or domain == self.domain, "every case must have the domain rows of the first")
-            self.domain, self.stages = domain, {}     # the memo of stages holds for one assignment only
-            rows = {(-1, j, -1): r for j, r in enumerate(domain)}
-            self.stage_node(case["tree"], 0, [n.start(fixed) for n in self.nets], rows, ((),) * len(self.nets))
+        first = True
+        for self.outputs, self.live, fixed_values, cases in self.parts:
+            for fixed, case in zip(fixed_values, cases):
+                self.order = self.stage_order(case["order"])
+                domain = self.domain_rows(case["domain"])
+                require(first or domain == self.domain, "every case must have the domain rows of the first")
+                self.domain, self.stages, first = domain, {}, False   # the memo of stages holds for one case only
+                rows = {(-1, j, -1): r for j, r in enumerate(domain)}
+                self.stage_node(case["tree"], 0, [n.start(fixed) for n in self.nets], rows, ((),) * len(self.nets))
 
     def stage_order(self, order):
         order = [tuple(o) for o in order]
@@ -487,7 +579,7 @@ class Checker:
         if key not in self.stages:
             if len(self.stages) >= 4096:
                 del self.stages[next(iter(self.stages))]
-            units, apply = self.nets[p].stage(i, state)
+            units, apply = self.nets[p].stage(i, state, self.live[p][i] if self.live else None)
             self.stages[key] = units, memoized(apply)
         return self.stages[key]
 
@@ -545,8 +637,8 @@ class Checker:
         point = homogeneous(x)
         for row in set(rows.values()):
             require(dot(row, point) > 0 if any(row[1:]) else row[0] >= 0, "a leaf point is not strictly inside")
-        outputs = [(net.output(st), net.width) for net, st in zip(self.nets, states)]
-        maps = [tuple(entry(v, i, self.d) for i in range(width)) for v, width in outputs]
+        maps = [tuple(entry(v, i, self.d) for i in self.outputs or range(net.width))
+                for v, net in ((net.output(st), net) for net, st in zip(self.nets, states))]
         if self.leaves in self.kept:
             self.kept[self.leaves] = set(rows.values()), maps[0]
         self.leaves += 1
@@ -590,9 +682,11 @@ class Checker:
         return ", ".join(f"{k} {v}" for k, v in found.items())
 
     def cells(self):
+        where = [f"{len(self.cases)} discrete cases"] if self.groups else []
+        where += [f"{len(self.parts)} output parts"] if self.parts[0][0] is not None else []
         if self.mixed and not self.d:      # no continuous coordinates: each case is one point
-            return f"{len(self.cases)} discrete cases"
-        return f"{self.leaves} cells" + (f" in {len(self.cases)} discrete cases" if self.mixed else "")
+            return " of ".join(where)
+        return f"{self.leaves} cells" + (f" in {' of '.join(where)}" if where else "")
 
     def merged(self):
         """The number of groups of cells once the adjacency witnesses merge them (an upper bound on

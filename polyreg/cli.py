@@ -229,10 +229,15 @@ def networks_for(args: argparse.Namespace, mixed: bool = False) -> tuple[Network
 def run_certify(args: argparse.Namespace) -> int:
     try:
         a, b, name_a, name_b, domain, described = networks_for(args, mixed=True)
+        if args.split_outputs and not isinstance(domain, MixedDomain):
+            domain = MixedDomain(domain.dim, (), tuple(range(domain.dim)), domain)
         if isinstance(domain, MixedDomain) and args.report:
-            raise InputError("--report is not available over a mixed domain yet; write --certificate FILE and "
-                             "check it with `polyreg check FILE`")
-        verdict = with_progress(certify_mixed if isinstance(domain, MixedDomain) else certify, a, b, domain)
+            raise InputError("--report is not available over a mixed domain or with --split-outputs yet; write "
+                             "--certificate FILE and check it with `polyreg check FILE`")
+        if isinstance(domain, MixedDomain):
+            verdict = with_progress(lambda *job: certify_mixed(*job, split_outputs=args.split_outputs), a, b, domain)
+        else:
+            verdict = with_progress(certify, a, b, domain)
     except PolyregError as err:
         print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
         raise
@@ -266,9 +271,11 @@ def print_mixed_verdict(args: argparse.Namespace, verdict: MixedVerdict, network
         print(json.dumps(result, indent=2))
         return certify_exit_code(verdict)
     continuous = f"continuous coordinates {list(domain.free)}" if domain.free else "no continuous coordinates"
+    parts = f"{len(verdict.parts)} output parts, " if verdict.split else ""
     print_verdict(verdict, names, f"{described} (mixed: discrete groups {len(domain.discrete)}, {continuous})",
                   verdict.not_tie_safe,
-                  f"discrete cases: {len(verdict.cases)}; cells: {verdict.cells} in total, {verdict.seconds:.2f} s",
+                  f"{parts}discrete cases: {len(verdict.cases)}; cells: {verdict.cells} in total, "
+                  f"{verdict.seconds:.2f} s",
                   f"the maps differ on {verdict.differing_cells} of {verdict.cells} cells, in "
                   f"{verdict.differing_cases} of {len(verdict.cases)} discrete cases",
                   " (first differing case, full input)")
@@ -392,6 +399,10 @@ def parser() -> argparse.ArgumentParser:
                                            "equivalent, 10 different, 11 equivalent almost everywhere (not "
                                            "tie-safe), 2 bad input, 1 internal error.")
     cert.add_argument("networks", nargs="+", metavar="NETWORK", help="one network (compiled), or two")
+    cert.add_argument("--split-outputs", action="store_true",
+                      help="certify outputs that depend on different inputs or units separately: each part "
+                           "enumerates only the discrete groups and decides only the units its outputs can reach "
+                           "(for example one output token at a time)")
     add_domain_and_json(cert)
     add_certificate(cert)
     cert.set_defaults(run=run_certify)

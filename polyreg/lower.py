@@ -44,14 +44,16 @@ def lower(net: Network, domain: Polyhedron, progress: Progress | None = None,
 
 
 def refine(networks: Sequence[Network], domain: Polyhedron, progress: Progress | None = None,
-           float_guesses: bool = True) -> Cpwl:
-    """The common refinement of ``networks`` on ``domain``: cells on which every network is affine."""
+           float_guesses: bool = True, only_relevant: bool = False) -> Cpwl:
+    """The common refinement of ``networks`` on ``domain``: cells on which every network is affine; with
+    ``only_relevant``, units that reach no output are not decided (``stages.program_of``)."""
     for net in networks:
         if domain.dim != net.input_dim:
             raise InputError(f"the domain has dimension {domain.dim} but a network expects "
                              f"input_dim = {net.input_dim}")
     point = domain_interior_point(domain)
-    enumerator = Enumerator([program_of(net) for net in networks], domain.dim, progress, float_guesses)
+    programs = [program_of(net, only_relevant) for net in networks]
+    enumerator = Enumerator(programs, domain.dim, progress, float_guesses)
     ids = tuple((-1, j, -1) for j in range(len(domain.rows)))
     start = State(list(domain.rows), list(ids), point)
     limit = sys.getrecursionlimit()

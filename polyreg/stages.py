@@ -21,6 +21,7 @@ import flint
 from .errors import InputError
 from .exact import Mat, Row, Vec
 from .ir import Attention, Dense, FeedForward, Maxout, Mlp, Network, Relu, Transformer
+from .relevance import relevance
 
 Maps = tuple[flint.fmpq_mat, ...]
 # A row of a cell is named by (stage, unit, competitor): stage -1 are the domain's rows
@@ -68,6 +69,10 @@ class Step:
 class Stage:
     name: str
     size: int    # the number of units per token
+    live: Optional[frozenset[int]] = None   # the units that may reach the outputs (None: all); others are off
+
+    def is_live(self, u: int) -> bool:
+        return self.live is None or u in self.live
 
     def at(self, state: Maps, index: int) -> Step:   # pragma: no cover - interface
         raise NotImplementedError
@@ -83,8 +88,14 @@ class Program:
     tokens: int = 1
 
 
-def program_of(net: Network) -> Program:
-    return transformer_program(net) if isinstance(net, Transformer) else mlp_program(net)
+def program_of(net: Network, only_relevant: bool = False) -> Program:
+    """The network's program; with ``only_relevant``, units that cannot reach an output are switched off (fixed
+    without a decision: a ReLU inactive, a maxout to its first piece, a head adds nothing)."""
+    program = transformer_program(net) if isinstance(net, Transformer) else mlp_program(net)
+    if only_relevant:
+        for stage, live in zip(program.stages, relevance(net, range(net.output_dim)).units):
+            stage.live = live
+    return program
 
 
 # --- shared helpers -------------------------------------------------------------------------
@@ -157,10 +168,11 @@ class LayerStage(Stage):
         z = apply_linear(self.linear, state[0])
         functions = integer_rows(z)
         if isinstance(self.layer, Relu):
-            units = [relu_unit(index, u, h) for u, h in enumerate(functions)]
+            units = [relu_unit(index, u, h) if self.is_live(u) else Unit(fixed=0) for u, h in enumerate(functions)]
         else:
             k = self.layer.rank
-            units = [argmax_unit(index, u, functions[u * k:(u + 1) * k]) for u in range(len(functions) // k)]
+            units = [argmax_unit(index, u, functions[u * k:(u + 1) * k]) if self.is_live(u) else Unit(fixed=0)
+                     for u in range(len(functions) // k)]
         return Step(units, lambda choices: (gate(self.layer, choices, z),))
 
 
@@ -240,13 +252,17 @@ class AttentionStage(Stage):
     def at(self, state: Maps, index: int) -> Step:
         N = len(state)
         units: list[Unit] = []
-        contributions: list[Callable[[int], flint.fmpq_mat]] = []   # per unit: choice -> output map
+        contributions: list[Optional[Callable[[int], flint.fmpq_mat]]] = []   # per unit: choice -> output map
         for h, (Q, K, V, Wo, head) in enumerate(self.heads):
-            queries = [Q * X for X in state]
+            queries = [Q * X if self.is_live(h * N + i) else None for i, X in enumerate(state)]
             constant = constant_queries(queries)
             value = token_values(Wo, V, state)
             seen: dict[tuple, Unit] = {}    # a unit of an earlier query token that scores the keys alike
             for i in range(N):
+                if not self.is_live(len(units)):
+                    units.append(Unit(fixed=0, num_options=N))
+                    contributions.append(None)
+                    continue
                 allowed = [j for j in range(N) if head.mask is None or head.mask[i][j]]
                 bias = None if head.score_bias is None else head.score_bias[i]
                 key = None if constant is None else (tuple(constant[i].entries()), tuple(allowed), bias)
@@ -277,8 +293,8 @@ class AttentionStage(Stage):
         def apply(choices: list[int]) -> Maps:
             out = [X if self.attention.residual else flint.fmpq_mat(X.nrows(), X.ncols()) for X in state]
             for u, choice in enumerate(choices):
-                i = u % N
-                out[i] = out[i] + contributions[u](choice)
+                if contributions[u] is not None:
+                    out[u % N] = out[u % N] + contributions[u](choice)
             return tuple(out)
         return Step(units, apply)
 
@@ -303,10 +319,13 @@ class AttentionStage(Stage):
         return flint.fmpq_mat(rows)
 
 
-def constant_queries(queries: list[flint.fmpq_mat]) -> Optional[list[flint.fmpq_mat]]:
-    """Each query as a 1 x m row when no query depends on x, else None."""
-    rows = []
+def constant_queries(queries: list[Optional[flint.fmpq_mat]]) -> Optional[list[Optional[flint.fmpq_mat]]]:
+    """Each query (None: switched off) as a 1 x m row when no query depends on x, else None."""
+    rows: list[Optional[flint.fmpq_mat]] = []
     for q in queries:
+        if q is None:
+            rows.append(None)
+            continue
         entries = q.tolist()
         if any(any(row[1:]) for row in entries):
             return None
@@ -373,7 +392,8 @@ class FeedForwardStage(Stage):
     def at(self, state: Maps, index: int) -> Step:
         hidden = [self.w1 * X + self.b1 for X in state]
         r = hidden[0].nrows()
-        units = [relu_unit(index, t * r + u, h) for t, H in enumerate(hidden) for u, h in enumerate(integer_rows(H))]
+        units = [relu_unit(index, t * r + u, h) if self.is_live(t * r + u) else Unit(fixed=0)
+                 for t, H in enumerate(hidden) for u, h in enumerate(integer_rows(H))]
 
         def apply(choices: list[int]) -> Maps:
             out = []

@@ -37,6 +37,7 @@ from polyreg.ir import Dense, Mlp, Relu
 from mutations import preorder
 from test_certify import duplicated_and_dominated, not_tie_safe_transformer
 from test_mixed import selector_certificate
+from test_parts import parts_certificate
 from test_transformers import max_head_transformer, quadratic_transformer
 
 CHECK_PY = Path(os.path.realpath(polyreg.check.__file__))
@@ -88,6 +89,7 @@ def valid():
         "step": equivalence_certificate(step, step, box(1, -1, 1)),
         "different": different_certificate(mlp, square),
         "mixed": selector_certificate(),      # one one-hot symbol of 3 values times [-1, 1]^2: 3 cases
+        "parts": parts_certificate(3)[1],     # 3 tokens' pointer lookups, one part per output: 3 x 3 cases
     }
 
 
@@ -293,6 +295,17 @@ CASES = [
     (r"^expected one case per assignment of the discrete values \(3\)$", changed("mixed", lambda c: c["cases"].pop())),
     (r"^every case must have the domain rows of the first$",
      changed("mixed", lambda c: c["cases"][1]["domain"]["rows"].append([1, 0, 0]))),
+    # parts: outputs certified separately over the groups they can depend on
+    (r"^parts compare two networks with the same outputs$", changed("parts", lambda c: c["networks"].pop())),
+    (r"^each part needs outputs, groups and cases$", changed("parts", lambda c: c["parts"][0].pop("groups"))),
+    (r"^the parts' outputs must partition the outputs$",
+     changed("parts", lambda c: c["parts"][0].update(outputs=[1]))),
+    (r"^a part's groups must be increasing group indices$",
+     changed("parts", lambda c: c["parts"][0].update(groups=[5]))),
+    (r"^outputs \[0\] can depend on discrete groups \[0\], which their part does not vary$",
+     changed("parts", lambda c: c["parts"][0].update(groups=[]))),
+    (r"^a part needs one case per assignment of its groups \(3\)$",
+     changed("parts", lambda c: c["parts"][0]["cases"].pop())),
 ]
 
 
@@ -375,7 +388,8 @@ def site_of(line, sites):
 
 def test_the_starting_certificates_verify(valid):
     kinds = {"equivalent": "the networks are equal everywhere", "step": "the networks are equal almost everywhere",
-             "different": "the networks differ", "mixed": "the networks are equal everywhere"}
+             "different": "the networks differ", "mixed": "the networks are equal everywhere",
+             "parts": "the networks are equal everywhere"}
     for name, cert in valid.items():
         assert check(copy.deepcopy(cert)).startswith(kinds.get(name, "cells ")), name
 
