@@ -86,3 +86,22 @@ def test_the_negative_control_differs_where_qsa_says_so():
     assert reference_out == sa.qsa(pointers, z, q) != transformer_out
     assert check(mixed_certificate(verdict, a, b, domain)).startswith(
         f"the networks differ on {verdict.differing_cases} of {CASES}")
+
+
+@pytest.mark.parametrize("build", ["qsa_one_hot", "qsa_moment", "one_hot_control"])
+def test_split_by_output_tokens_gives_the_verdict_of_the_whole_enumeration(build, tmp_path):
+    """Split, output i is certified over y_i alone (C(N, q) cases per token, not C(N, q)^N); the checker accepts the
+    parts and the verdict agrees with the whole enumeration (the control: wrong exactly where y_i = {0, 2})."""
+    a, b, domain = getattr(sa, build)(N, q), sa.qsa_reference(N, q), sa.mixed_domain(N, q)
+    split, whole = certify_mixed(a, b, domain, split_outputs=True), certify_mixed(a, b, domain)
+    assert split.word == whole.word
+    assert [(p.outputs, p.groups, len(p.cases)) for p in split.parts] == [((i,), (i,), comb(N, q)) for i in range(N)]
+    path = tmp_path / "split.json.gz"
+    write_certificate(mixed_certificate(split, a, b, domain), path)
+    conclusion = check(load(path))
+    if split.word == "DIFFERENT":
+        assert split.differing_cases == N and conclusion.startswith(f"the networks differ on {N} of")
+        x = split.counterexample.x
+        assert split.counterexample.outputs[1] == sa.qsa(sa.pointers_of(x, N), sa.data_of(x, N), q)
+    else:
+        assert conclusion.startswith("the networks are equal everywhere")

@@ -7,12 +7,14 @@ data points (the independent oracle); then each transformer is certified equal t
 domain (one discrete group of C(N, q) indicator vectors per token, times [-1, 1]^N over the data), the certificate
 is written and re-checked from the file by the standalone checker. The score margin of seeds.md §2.4 is computed
 exactly. A one-weight change of a B1a key is the negative control: certified DIFFERENT, and its counterexample is a
-real qSA error. For N = 5 a sample of the cases is certified to estimate the time of the whole enumeration.
+real qSA error. N = 4 enumerates every assignment of all tokens; N = 6 (seeds.md B1) splits the certificate by
+output tokens (polyreg certify --split-outputs), each part enumerating only the pointer sets its output can depend on.
 Writes build/report.md and build/summary.json.
 """
 from __future__ import annotations
 
 import json
+import random
 import sys
 import time
 from dataclasses import dataclass
@@ -30,11 +32,12 @@ from common import finish, progress, rechecked  # noqa: E402
 from polyreg import evaluate                                                         # noqa: E402
 from polyreg.certificate import mixed_certificate, write_certificate                # noqa: E402
 from polyreg.io import save_network                                                  # noqa: E402
-from polyreg.ir import Mlp, Network, Transformer                                     # noqa: E402
+from polyreg.ir import Network, Transformer                                     # noqa: E402
 from polyreg.mixed import certify_mixed                                              # noqa: E402
 
 N, q = 4, 2
-SAMPLE_N = 5
+N_SPLIT = 6          # the instance of seeds.md B1, certified output token by output token
+SAMPLE = 300         # random assignments at which the oracle compares the N_SPLIT networks with qSA
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Instance:
     construction: str
     transformer: Transformer
     expect: str = "EQUIVALENT"
+    n: int = N
+    split: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,25 +65,35 @@ class Outcome:
 
 
 def instances() -> list[Instance]:
-    """B1a and B1b against the reference, and the negative control."""
-    return [Instance("qsa-one-hot", "B1a one-hot keys, m_key = N", sa.qsa_one_hot(N, q)),
-            Instance("qsa-moment", "B1b moment keys, m_key = 2q, FFN query lookup", sa.qsa_moment(N, q)),
-            Instance("control-qsa-one-hot", "B1a, key 2 := e_2 + e_0 / 2", sa.one_hot_control(N, q), "DIFFERENT")]
+    """B1a, B1b and the negative control at N (whole enumeration) and at N_SPLIT (split by output tokens)."""
+    return [Instance(f"{name}-n{n}", construction, build(n, q), expect, n, n == N_SPLIT)
+            for n in (N, N_SPLIT) for name, construction, build, expect in (
+                ("qsa-one-hot", "B1a one-hot keys, m_key = N", sa.qsa_one_hot, "EQUIVALENT"),
+                ("qsa-moment", "B1b moment keys, m_key = 2q, FFN query lookup", sa.qsa_moment, "EQUIVALENT"),
+                ("control-qsa-one-hot", "B1a, key 2 := e_2 + e_0 / 2", sa.one_hot_control, "DIFFERENT"))]
 
 
-def oracle_errors(net: Network) -> tuple[int, int]:
-    """Where ``net`` (exact evaluation) differs from the Python qSA: the number of (assignment, data point) pairs
-    and the number of assignments with at least one such point."""
-    wrong = [sum(evaluate(net, sa.full_input(p, z)) != sa.qsa(p, z, q) for z in sa.data_points(N))
-             for p in sa.all_assignments(N, q)]
+def oracle_assignments(n: int) -> list[tuple]:
+    """Every assignment for N; for N_SPLIT the 15 with one pointer set for all tokens and SAMPLE seeded random ones."""
+    if n == N:
+        return sa.all_assignments(n, q)
+    sets, rng = sa.pointer_sets(n, q), random.Random(6)
+    return [(S,) * n for S in sets] + [tuple(rng.choice(sets) for _ in range(n)) for _ in range(SAMPLE)]
+
+
+def oracle_errors(net: Network, n: int) -> tuple[int, int]:
+    """Where ``net`` (exact evaluation) differs from the Python qSA at ``oracle_assignments(n)``: the number of
+    (assignment, data point) pairs and the number of assignments with at least one such point."""
+    wrong = [sum(evaluate(net, sa.full_input(p, z)) != sa.qsa(p, z, q) for z in sa.data_points(n))
+             for p in oracle_assignments(n)]
     return sum(wrong), sum(w > 0 for w in wrong)
 
 
-def certified(instance: Instance, reference: Mlp, folder: Path) -> Outcome:
+def certified(instance: Instance, folder: Path) -> Outcome:
     """Certify the transformer against the reference over the mixed domain, write the certificate, re-check it."""
-    domain = sa.mixed_domain(N, q)
+    domain, reference = sa.mixed_domain(instance.n, q), sa.qsa_reference(instance.n, q)
     started = time.perf_counter()
-    verdict = certify_mixed(instance.transformer, reference, domain)
+    verdict = certify_mixed(instance.transformer, reference, domain, split_outputs=instance.split)
     certify_s = time.perf_counter() - started
     path = folder / f"{instance.name}.json.gz"
     write_certificate(mixed_certificate(verdict, instance.transformer, reference, domain), path)
@@ -87,7 +102,7 @@ def certified(instance: Instance, reference: Mlp, folder: Path) -> Outcome:
     witness = None
     if verdict.counterexample is not None:
         x = verdict.counterexample.x
-        witness = (sa.pointers_of(x, N), sa.data_of(x, N), *verdict.counterexample.outputs)
+        witness = (sa.pointers_of(x, instance.n), sa.data_of(x, instance.n), *verdict.counterexample.outputs)
     return Outcome(instance, len(verdict.cases), verdict.cells, verdict.differing_cases, conclusion,
                    verdict.word == instance.expect and conclusion.startswith(expected), witness, certify_s, check_s)
 
@@ -101,12 +116,18 @@ def real_mismatch(outcome: Outcome) -> bool:
     return transformer_out != truth and reference_out == truth
 
 
-def passed(outcome: Outcome, mismatches: dict[str, int], wrong_control: int) -> bool:
-    """Certified as expected and oracle agreement (the control: a real error, on as many cases as the oracle sees)."""
+def control_cases(n: int, split: bool) -> int:
+    """The cases where the control is wrong: with every token enumerated, the assignments where some token points
+    to {0, 2}; split by output tokens, the one case per part where that token does."""
+    return n if split else comb(n, q) ** n - (comb(n, q) - 1) ** n
+
+
+def passed(outcome: Outcome, mismatches: dict[str, int]) -> bool:
+    """Certified as expected and oracle agreement (the control: a real error, on the expected number of cases)."""
     i = outcome.instance
     if i.expect == "DIFFERENT":
-        return outcome.certified and real_mismatch(outcome) and wrong_control == outcome.differing_cases
-    return outcome.certified and mismatches[i.name] == 0 and mismatches["qsa-reference"] == 0
+        return outcome.certified and real_mismatch(outcome) and outcome.differing_cases == control_cases(i.n, i.split)
+    return outcome.certified and mismatches[i.name] == 0 and mismatches[f"qsa-reference-n{i.n}"] == 0
 
 
 def short_verdict(outcome: Outcome) -> str:
@@ -119,100 +140,97 @@ def short_verdict(outcome: Outcome) -> str:
 
 
 def row(outcome: Outcome, margins: dict[str, tuple[Fraction, bool]]) -> tuple:
-    t = outcome.instance.transformer
-    margin = margins.get(outcome.instance.name)
-    return (outcome.instance.construction, t.tokens, t.width, " + ".join(map(str, sa.hidden_widths(t))) or "-",
-            outcome.cases, outcome.cells, short_verdict(outcome), "-" if margin is None else str(margin[0]),
-            f"{outcome.certify_s:.2f}", f"{outcome.check_s:.2f}")
+    i, t = outcome.instance, outcome.instance.transformer
+    margin = margins.get(i.name)
+    return (i.construction, t.tokens, t.width, " + ".join(map(str, sa.hidden_widths(t))) or "-",
+            "by output token" if i.split else "all tokens", outcome.cases, outcome.cells, short_verdict(outcome),
+            "-" if margin is None else str(margin[0]), f"{outcome.certify_s:.2f}", f"{outcome.check_s:.2f}")
 
 
-def sample_seconds() -> tuple[int, int, str, float]:
-    """Certify B1a against the reference for N = 5 on the cases where tokens 0..2 have pointer set {0, 1} (all
-    ``C(5, 2)^2`` choices for tokens 3, 4): the number of cases, of all cases, the verdict and the seconds."""
-    n, sets = SAMPLE_N, sa.pointer_sets(SAMPLE_N, q)
-    domain = sa.mixed_domain(n, q, [sets[:1]] * 3 + [sets] * (n - 3))
-    started = time.perf_counter()
-    verdict = certify_mixed(sa.qsa_one_hot(n, q), sa.qsa_reference(n, q), domain)
-    return domain.num_cases, comb(n, q) ** n, verdict.word, time.perf_counter() - started
-
-
-def oracle_text(mismatches: dict[str, int], wrong_control: int, control: Outcome,
-                margins: dict[str, tuple[Fraction, bool]], sample: tuple[int, int, str, float]) -> str:
-    """The oracle, margin, negative-control and N = 5 paragraphs of the report."""
+def oracle_text(mismatches: dict[str, int], wrong: dict[str, int], outcomes: list[Outcome],
+                margins: dict[str, tuple[Fraction, bool]]) -> str:
+    """The oracle, margin and negative-control paragraphs of the report."""
     points = len(sa.data_points(N))
-    total = comb(N, q) ** N
-    lines = [f"Oracle (exact evaluation with `polyreg.semantics.evaluate` at all {total} assignments times {points} "
-             "rational data points of [-1, 1]^N, compared with the plain Python `qsa` of `sparse_averaging.py`); the "
-             f"gate identity `relu(z + 2s - 1) - s = s z` on [-1, 1], s in {{0, 1}}: "
+    lines = [f"Oracle (exact evaluation with `polyreg.semantics.evaluate`, compared with the plain Python `qsa` of "
+             f"`sparse_averaging.py`, at {points} rational data points of [-1, 1]^N times, for N = {N}, all "
+             f"{comb(N, q) ** N} assignments and, for N = {N_SPLIT}, {len(oracle_assignments(N_SPLIT))} assignments: "
+             f"the {comb(N_SPLIT, q)} with one pointer set for every token and {SAMPLE} seeded random ones); the gate "
+             "identity `relu(z + 2s - 1) - s = s z` on [-1, 1], s in {0, 1}: "
              f"{'holds' if sa.gate_identity_holds() else 'FAILS'}:", ""]
     for name, count in mismatches.items():
-        lines.append(f"- `{name}`: {count} of {total * points} evaluations differ from the definition")
-    lines += ["", "Score margin (seeds.md §2.4; computed exactly from the transformer's weights at every assignment "
-              "and every query token, a computed fact, not a checker claim):", ""]
+        lines.append(f"- `{name}`: {count} evaluations differ from the definition")
+    lines += ["", "Score margin (seeds.md §2.4; computed exactly from the transformer's weights at every oracle "
+              "assignment and every query token, a computed fact, not a checker claim):", ""]
     for name, (margin, exact) in margins.items():
         lines.append(f"- `{name}`: min (top score - best score off y_i) = {margin}; top-scoring keys exactly y_i with "
                      f"the scores on y_i exactly tied: {exact}")
-    if control.counterexample is not None:
+    for control in (o for o in outcomes if o.instance.expect == "DIFFERENT" and o.counterexample is not None):
+        i = control.instance
         pointers, z, t_out, r_out = control.counterexample
-        lines += ["", f"Negative control: the checker verified that the networks differ on {control.differing_cases} "
-                  f"of {control.cases} cases (the oracle finds {wrong_control} assignments with a wrong output: "
-                  f"those where some token has pointer set {{0, 2}}, {total} - {comb(N, q) - 1}^{N}). "
+        expected = control_cases(i.n, i.split)
+        where = ("one case per output token, the one where that token points to {0, 2}" if i.split else
+                 f"the assignments where some token points to {{0, 2}}, {comb(i.n, q)}^{i.n} - "
+                 f"{comb(i.n, q) - 1}^{i.n}; the oracle finds {wrong[i.name]} wrong assignments")
+        lines += ["", f"Negative control, N = {i.n}: the checker verified that the networks differ on "
+                  f"{control.differing_cases} of {control.cases} cases (expected {expected}: {where}). "
                   f"Counterexample y = {pointers}, z = ({', '.join(map(str, z))}): transformer "
                   f"({', '.join(map(str, t_out))}), reference ({', '.join(map(str, r_out))}), qSA = "
                   f"({', '.join(map(str, sa.qsa(pointers, z, q)))}); "
                   f"{'a real error' if real_mismatch(control) else 'NOT a real error'} of the transformer."]
-    cases, all_cases, word, seconds = sample
-    lines += ["", f"N = {SAMPLE_N}, q = {q}: {cases} of the {all_cases:,} cases (tokens 0..2 fixed to pointer set "
-              f"{{0, 1}}) certified B1a vs reference {word} in {seconds:.1f} s, so the full enumeration would take "
-              f"about {seconds * all_cases / cases / 60:.0f} min; it is not run (see README.md)."]
     return "\n".join(lines)
 
 
-def write_networks(folder: Path, chosen: list[Instance], reference: Mlp) -> None:
-    """The transformers, the reference and the domain as JSON files in ``folder``."""
+def write_networks(folder: Path, chosen: list[Instance]) -> None:
+    """The transformers, the references and the domains as JSON files in ``folder``."""
     for i in chosen:
         save_network(i.transformer, folder / f"{i.name}.json")
-    save_network(reference, folder / "qsa-reference.json")
-    (folder / "domain.json").write_text(json.dumps(sa.mixed_domain_json(N, q)) + "\n")
+    for n in (N, N_SPLIT):
+        save_network(sa.qsa_reference(n, q), folder / f"qsa-reference-n{n}.json")
+        (folder / f"domain-n{n}.json").write_text(json.dumps(sa.mixed_domain_json(n, q)) + "\n")
 
 
 def main() -> int:
     started = time.perf_counter()
     folder = HERE / "build"
     folder.mkdir(exist_ok=True)
-    chosen, reference = instances(), sa.qsa_reference(N, q)
-    write_networks(folder, chosen, reference)
-    errors = {i.name: oracle_errors(i.transformer) for i in chosen} | {"qsa-reference": oracle_errors(reference)}
-    mismatches, wrong_control = {name: e[0] for name, e in errors.items()}, errors[chosen[-1].name][1]
+    chosen = instances()
+    write_networks(folder, chosen)
+    errors = {i.name: oracle_errors(i.transformer, i.n) for i in chosen}
+    errors |= {f"qsa-reference-n{n}": oracle_errors(sa.qsa_reference(n, q), n) for n in (N, N_SPLIT)}
+    mismatches, wrong = {name: e[0] for name, e in errors.items()}, {name: e[1] for name, e in errors.items()}
     progress("oracle: " + ", ".join(f"{name} {count}" for name, count in mismatches.items()))
-    margins = {i.name: sa.score_margin(i.transformer, N, q, sa.data_points(N)[-1]) for i in chosen[:2]
-               if sa.scores_ignore_data(i.transformer, N)}
+    margins = {i.name: sa.score_margin(i.transformer, i.n, q, sa.data_points(i.n)[-1], oracle_assignments(i.n))
+               for i in chosen if i.expect == "EQUIVALENT" and sa.scores_ignore_data(i.transformer, i.n)}
     progress("margins: " + ", ".join(f"{name} {m}" for name, m in margins.items()))
     outcomes = []
     for i in chosen:
-        outcomes.append(certified(i, reference, folder))
+        outcomes.append(certified(i, folder))
         progress(f"{i.name}: {outcomes[-1].conclusion} ({outcomes[-1].certify_s:.2f} s + check "
                  f"{outcomes[-1].check_s:.2f} s)")
-    sample = sample_seconds()
-    progress(f"N = {SAMPLE_N} sample: {sample}")
-    header = ("construction", "tokens", "width", "FFN width", "cases", "cells", "verdict (checker)", "margin",
-              "certify s", "check s")
-    intro = (f"Every assignment of pointer sets y_i (q = {q} of N = {N} positions; {comb(N, q)}^{N} = "
-             f"{comb(N, q) ** N} cases, one discrete group of indicator vectors 1_(y_i) per token) times every data "
-             f"vector z in [-1, 1]^{N}. Each transformer (one attention head, hard-max, ties averaged) is certified "
-             "equal to a reference ReLU network without attention by `polyreg.mixed.certify_mixed`; the certificates "
-             "(`build/*.json.gz`) are re-checked from the files by the standalone checker (`polyreg/check.py`). Exact "
-             "rational arithmetic. The margin column is the computed score margin of seeds.md §2.4 (not part of the "
-             "certificate).\n\n" + oracle_text(mismatches, wrong_control, outcomes[-1], margins, sample))
+    header = ("construction", "tokens", "width", "FFN width", "enumerated", "cases", "cells", "verdict (checker)",
+              "margin", "certify s", "check s")
+    intro = (f"Every assignment of pointer sets y_i (q = {q} of N positions; one discrete group of indicator vectors "
+             f"1_(y_i) per token: {comb(N, q)}^{N} = {comb(N, q) ** N} assignments for N = {N}, "
+             f"{comb(N_SPLIT, q)}^{N_SPLIT} = {comb(N_SPLIT, q) ** N_SPLIT:,} for N = {N_SPLIT}) times every data "
+             "vector z in [-1, 1]^N. Each transformer (one attention head, hard-max, ties averaged) is certified "
+             "equal to a reference ReLU network without attention by `polyreg.mixed.certify_mixed`: for N = "
+             f"{N} case by case over all assignments; for N = {N_SPLIT} split by output tokens (`--split-outputs`): "
+             "the checker finds from the weights that output i can depend only on y_i and z, so each part enumerates "
+             f"the {comb(N_SPLIT, q)} values of y_i (the other pointer sets at their first value) and its leaves "
+             "compare output i. The certificates (`build/*.json.gz`) are re-checked from the files by the standalone "
+             "checker (`polyreg/check.py`). Exact rational arithmetic. The margin column is the computed score "
+             "margin of seeds.md §2.4 (not part of the certificate).\n\n" + oracle_text(mismatches, wrong, outcomes,
+                                                                                       margins))
     ok = sa.gate_identity_holds() and all(exact and margin >= 1 for margin, exact in margins.values()) \
-        and len(margins) == 2
-    return finish(HERE, f"Claim 6: q-sparse averaging on all pointer sets x [-1, 1]^{N} (N = {N}, q = {q})", intro,
-                  header, [row(o, margins) for o in outcomes],
-                  sum(passed(o, mismatches, wrong_control) for o in outcomes) if ok else 0, started,
+        and len(margins) == 4
+    return finish(HERE, f"Claim 6: q-sparse averaging on all pointer sets x [-1, 1]^N (N = {N} and {N_SPLIT}, "
+                  f"q = {q})", intro, header, [row(o, margins) for o in outcomes],
+                  sum(passed(o, mismatches) for o in outcomes) if ok else 0, started,
                   claim="q-sparse averaging on all pointer sets x a box of data",
                   paper="Sanford-Hsu-Telgarsky 2023, qSA (seeds.md B1)",
-                  instances=f"2 transformers (B1a, B1b) x {comb(N, q) ** N} pointer-set assignments of N = {N}, "
-                            f"q = {q} x [-1, 1]^{N}; 1 negative control",
+                  instances=f"2 transformers (B1a, B1b) x all pointer-set assignments x [-1, 1]^N for N = {N}, "
+                            f"q = {q} ({comb(N, q) ** N} cases) and N = {N_SPLIT} ({comb(N_SPLIT, q) ** N_SPLIT:,} "
+                            "assignments, split by output token); 2 negative controls",
                   cells=sum(o.cells for o in outcomes), report="06-sparse-averaging/build/report.md")
 
 

@@ -205,11 +205,13 @@ def scores(t: Transformer, x: Sequence[Fraction]) -> list[list[Fraction]]:
     raise ValueError("the transformer has no attention")
 
 
-def score_margin(t: Transformer, N: int, q: int, z: Sequence[Fraction]) -> tuple[Fraction, bool]:
-    """``min`` over all assignments and query tokens ``i`` of (top score - best score off ``y_i``) at data ``z``,
-    and whether the top-scoring keys are exactly ``y_i`` with the scores on ``y_i`` exactly tied, everywhere."""
+def score_margin(t: Transformer, N: int, q: int, z: Sequence[Fraction],
+                 assignments: Iterable[Sequence[PointerSet]] | None = None) -> tuple[Fraction, bool]:
+    """``min`` over the assignments (by default all) and query tokens ``i`` of (top score - best score off ``y_i``)
+    at data ``z``, and whether the top-scoring keys are exactly ``y_i`` with the scores on ``y_i`` exactly tied,
+    everywhere."""
     margin, exact = None, True
-    for pointers in all_assignments(N, q):
+    for pointers in all_assignments(N, q) if assignments is None else assignments:
         for i, row in enumerate(scores(t, full_input(pointers, z))):
             top = max(row)
             exact &= {j for j in range(N) if row[j] == top} == set(pointers[i])
