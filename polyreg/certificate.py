@@ -28,7 +28,8 @@ from .io import network_to_json
 from .ir import Network
 from .lower import interleaved
 from .mixed import MixedDomain, MixedVerdict, Part
-from .regions import count_activation_regions, count_affine_maps, count_linear_regions, linear_region_graph
+from .regions import (count_activation_regions, count_affine_maps, count_linear_regions, linear_region_graph,
+                      separated_pairs, separation)
 from .stages import program_of
 
 FORMAT = "polyreg.certificate/1"
@@ -54,6 +55,8 @@ def certificate(cpwl: Cpwl, claim: dict[str, Any], producer: Optional[dict[str, 
     unchecked information (see ``provenance``)."""
     return {"format": FORMAT, "claim": claim, "networks": networks_json(cpwl.networks), **case_json(cpwl),
             **({"adjacency": adjacency(cpwl)} if "linear_regions" in claim else {}),
+            **({"separations": separations_json(cpwl)} if claim.get("linear_regions", 0) > claim.get("affine_maps", 0)
+               else {}),
             **({"producer": producer} if producer else {})}
 
 
@@ -114,13 +117,17 @@ def different_claim(cpwl: Cpwl) -> dict[str, Any]:
     return {"kind": "different", "cells": len(cpwl.cells), "differing": differing}
 
 
+SEPARATIONS = 100_000     # at most this many pairs of cells proved apart; beyond, linear regions are not claimed
+
+
 def count_claim(cpwl: Cpwl) -> dict[str, Any]:
-    """The counts; the linear regions too when each affine map has one region, so that merges
-    along shared facets (``adjacency``) and the number of maps bound it from both sides."""
+    """The counts, with the linear regions unless more than ``SEPARATIONS`` pairs of cells with one map lie in
+    different regions (merges along shared facets, ``adjacency``, bound them from above; the number of maps, or
+    ``separations`` where a map has several regions, from below)."""
     claim = {"kind": "counts", "cells": len(cpwl.cells), "activation_regions": count_activation_regions(cpwl),
              "affine_maps": count_affine_maps(cpwl)}
-    if count_linear_regions(cpwl) == claim["affine_maps"]:
-        claim["linear_regions"] = claim["affine_maps"]
+    if len(separated_pairs(cpwl)) <= SEPARATIONS:
+        claim["linear_regions"] = count_linear_regions(cpwl)
     return claim
 
 
@@ -131,6 +138,18 @@ def adjacency(cpwl: Cpwl) -> list[list[Any]]:
     position = {cell: k for k, cell in enumerate(leaves_in_order(cpwl.tree))}
     return [[position[i], position[j], [q_to_str(v) for v in graph.edges[i, j]["point"]]]
             for i, j in nx.dfs_edges(graph)]
+
+
+def separations_json(cpwl: Cpwl) -> list[list[Any]]:
+    """For each pair of cells with one map in different linear regions (by their leaves' order in the tree), the
+    multipliers showing that they share no facet."""
+    position = {cell: k for k, cell in enumerate(leaves_in_order(cpwl.tree))}
+    found = []
+    for i, j in separated_pairs(cpwl):
+        proof = separation(cpwl.cells[i], cpwl.cells[j])
+        terms = [[[side, list(rid), y] for side, rid, y in c] for c in proof.combinations]
+        found.append([position[i], position[j], {"empty": terms[0]} if proof.empty else {"tight": terms}])
+    return found
 
 
 def leaves_in_order(tree: Optional[Node]) -> list[int]:

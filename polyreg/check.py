@@ -27,8 +27,11 @@ Rules (a row ``(b, a)`` means ``b + a.x >= 0``; rows are integer vectors):
 8. Linear regions (``counts``) need ``adjacency``: pairs of leaves (numbered depth first) with
    equal maps and a point where every tight row of the first is a positive multiple of one row h
    and every tight row of the second of -h, so the two cells share a facet and join one region.
-   The merged groups bound the linear regions from above, the distinct maps from below; the
-   claim must equal both.
+   The merged groups bound the linear regions from above. Every two leaves with one map in
+   different groups need a ``separation``: positive multipliers over their rows summing to a zero
+   normal and a negative constant (the closed cells are disjoint), or several combinations each
+   summing to zero whose rows' normals span two dimensions (they meet in dimension d - 2 at most).
+   Then no facet joins the groups, and the claim must equal their number.
 9. A mixed domain (``cases``): the ``discrete`` groups' coordinates and the ``free`` ones partition the
    inputs; case k, for the k-th element of the product of the groups' value lists (last group fastest),
    is checked by rules 1-6 with those values substituted and input ``free[j]`` as ``x_j``. Every case has
@@ -48,7 +51,7 @@ import json
 import sys
 import time
 from fractions import Fraction
-from itertools import product
+from itertools import combinations, product
 from math import gcd, lcm
 
 
@@ -445,7 +448,7 @@ def network_hash(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-FIELDS = {"format", "claim", "networks", "adjacency", "producer"}
+FIELDS = {"format", "claim", "networks", "adjacency", "separations", "producer"}
 CASE, MIXED = ("domain", "order", "tree"), ("discrete", "free")
 
 
@@ -497,14 +500,20 @@ class Checker:
                     f"expected one case per assignment of the discrete values ({len(fixed)})")
             self.parts = [(None, None, fixed, cases)]
         self.cases, self.groups = [case for part in self.parts for case in part[3]], groups
-        self.leaves, self.patterns, self.maps, self.different, self.unsafe = 0, set(), set(), 0, set()
+        self.leaves, self.patterns, self.maps, self.different, self.unsafe = 0, set(), {}, 0, set()
         self.record, self.progress, self.stages = record, progress, {}
         self.adjacency = cert.get("adjacency", [])
         require(isinstance(self.adjacency, list) and all(isinstance(w, list) and len(w) == 3 and type(w[0]) is int
                                                          and type(w[1]) is int for w in self.adjacency),
                 "adjacency must be a list of [cell, cell, point]")
-        require(not self.adjacency or "linear_regions" in self.claim, "adjacency is given but not used")
-        self.kept = {i: None for w in self.adjacency for i in w[:2]}   # leaf -> (its rows, its map)
+        self.separations = cert.get("separations", [])
+        require(isinstance(self.separations, list) and all(
+            isinstance(w, list) and len(w) == 3 and type(w[0]) is int and type(w[1]) is int for w in self.separations),
+            "separations must be a list of [cell, cell, proof]")
+        require(not (self.adjacency or self.separations) or "linear_regions" in self.claim,
+                "adjacency or separations are given but not used")
+        self.kept = {i: None for w in self.adjacency + self.separations for i in w[:2]}   # leaf -> (rows, map)
+        self.leaf_maps = [] if "linear_regions" in self.claim else None      # each leaf's map, numbered
 
     def split(self, parts, groups):
         """Each part as (outputs, each network's live units per stage, its assignments, its cases)."""
@@ -640,10 +649,12 @@ class Checker:
         maps = [tuple(entry(v, i, self.d) for i in self.outputs or range(net.width))
                 for v, net in ((net.output(st), net) for net, st in zip(self.nets, states))]
         if self.leaves in self.kept:
-            self.kept[self.leaves] = set(rows.values()), maps[0]
+            self.kept[self.leaves] = dict(rows), maps[0]
         self.leaves += 1
         self.patterns.add(patterns)
-        self.maps.add(maps[0])
+        number = self.maps.setdefault(maps[0], len(self.maps))
+        if self.leaf_maps is not None:
+            self.leaf_maps.append(number)
         self.different += len(set(maps)) > 1
         if self.record is not None:
             self.record.append((x, list(rows.values()), maps))
@@ -677,8 +688,6 @@ class Checker:
             found["linear_regions"] = self.merged()
         require(set(self.claim) == {"kind"} | set(found) and all(self.claim[k] == v for k, v in found.items()),
                 f"the claimed counts are wrong: {found}")
-        require(found.get("linear_regions", len(self.maps)) == len(self.maps),
-                "the linear regions are proved only between the number of affine maps and the merged groups")
         return ", ".join(f"{k} {v}" for k, v in found.items())
 
     def cells(self):
@@ -689,8 +698,8 @@ class Checker:
         return f"{self.leaves} cells" + (f" in {' of '.join(where)}" if where else "")
 
     def merged(self):
-        """The number of groups of cells once the adjacency witnesses merge them (an upper bound on
-        the linear regions; each affine map needs a region of its own, a lower bound)."""
+        """The number of groups of cells once the adjacency witnesses merge them: an upper bound on the linear
+        regions, and the number itself once every two cells with one map in different groups are separated."""
         parent = list(range(self.leaves))
 
         def root(i):
@@ -702,7 +711,49 @@ class Checker:
             require(0 <= i < self.leaves and 0 <= j < self.leaves and i != j, "adjacency names no pair of cells")
             self.facet(self.kept[i], self.kept[j], point)
             parent[root(i)] = root(j)
+        separated = {(i, j) for i, j, proof in self.separations if self.separation(i, j, proof)}
+        groups = {}
+        for leaf, number in enumerate(self.leaf_maps):
+            groups.setdefault(number, {}).setdefault(root(leaf), []).append(leaf)
+        for by_root in groups.values():
+            for a, b in combinations(list(by_root.values()), 2):
+                missing = next(((i, j) for i in a for j in b if (i, j) not in separated and (j, i) not in separated),
+                               None)
+                require(missing is None, f"cells {missing} have one map in different groups but no separation")
         return sum(root(i) == i for i in range(self.leaves))
+
+    def separation(self, i, j, proof):
+        """Closed cells ``i`` and ``j`` share no facet: positive multipliers over their rows sum to a zero normal
+        and a negative constant (they are disjoint), or to zero in each of several combinations whose rows'
+        normals span two dimensions (every row used vanishes on their intersection, of dimension d - 2 at most)."""
+        require(0 <= i < self.leaves and 0 <= j < self.leaves and i != j, "a separation names no pair of cells")
+        require(isinstance(proof, dict) and (list(proof) == ["empty"] or list(proof) == ["tight"]),
+                "a separation is {\"empty\": terms} or {\"tight\": [terms, ...]}")
+        cells, normals = (self.kept[i][0], self.kept[j][0]), []
+        if "empty" in proof:
+            total = self.combined(proof["empty"], cells, normals)
+            require(not any(total[1:]) and total[0] < 0, "an empty separation does not sum to a negative constant")
+            return True
+        require(isinstance(proof["tight"], list) and proof["tight"], "a tight separation has no combination")
+        for terms in proof["tight"]:
+            require(not any(self.combined(terms, cells, normals)), "a tight separation does not sum to zero")
+        first = next((n for n in normals if any(n)), None)
+        require(first is not None and any(first[a] * n[b] != first[b] * n[a] for n in normals
+                                          for a in range(self.d) for b in range(a)),
+                "the rows of a tight separation do not span two dimensions")
+        return True
+
+    def combined(self, terms, cells, normals):
+        """``sum y row`` over ``terms`` ``[cell 0 or 1, row name, y]``; each row's normal is appended to ``normals``."""
+        require(isinstance(terms, list) and terms, "a separation combination is empty")
+        total = [0] * (self.d + 1)
+        for side, name, y in terms:
+            row = cells[side].get(tuple(name)) if side in (0, 1) else None
+            require(type(y) is int and y > 0, "separation multipliers must be positive integers")
+            require(row is not None, f"a separation uses row {name}, which its cell does not have")
+            total = [t + y * v for t, v in zip(total, row)]
+            normals.append(row[1:])
+        return total
 
     def facet(self, first, second, x):
         """Two cells with one map meet in a facet at ``x``: every row tight at ``x`` is, in the first
@@ -712,6 +763,7 @@ class Checker:
         point = homogeneous([num(v) for v in x])
         tight = []
         for sign, (rows, _) in ((1, first), (-1, second)):
+            rows = rows.values()
             tight.append({canonical([sign * v for v in row]) for row in rows if any(row[1:]) and dot(row, point) == 0})
             require(all(dot(row, point) >= 0 for row in rows), "an adjacency point is outside its cells")
         require(len(tight[0]) == 1 and tight[0] == tight[1], "an adjacency point is not inside one common facet")

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import combinations
+from math import lcm
 
 import networkx as nx
 
 from .cpwl import Cell, Cpwl
 from .errors import OracleError
 from .exact import Vec
-from .oracle import facet_point
+from .oracle import Interior, facet_point, interior_point_or_proof, maximum
+from .stages import RowId
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +81,63 @@ def facet_between(first: Cell, second: Cell) -> Vec | None:
         if tuple(-v for v in row) in theirs:
             return facet_point(row, first.polyhedron.rows + second.polyhedron.rows)
     raise OracleError("two cells share no separating hyperplane; the refinement is inconsistent")
+
+
+@dataclass(frozen=True, slots=True)
+class Separation:
+    """Why two closed cells share no facet: positive integer multipliers over their rows, each term ``(cell 0 or 1,
+    row id, y)``. ``empty``: one combination with zero normal and a negative constant (they do not meet);
+    otherwise combinations with zero normal and zero constant (every row used vanishes where they meet), whose rows'
+    normals span at least two dimensions (they meet in dimension d - 2 or less)."""
+    empty: bool
+    combinations: tuple[tuple[tuple[int, RowId, int], ...], ...]
+
+
+def separated_pairs(cpwl: Cpwl) -> list[tuple[int, int]]:
+    """The pairs of cells with one affine map in different linear regions: each needs a ``separation`` for the
+    linear regions to be exactly the components of ``linear_region_graph``."""
+    component: dict[int, int] = {}
+    for k, nodes in enumerate(nx.connected_components(linear_region_graph(cpwl))):
+        component.update((n, k) for n in nodes)
+    by_map: dict[object, list[int]] = defaultdict(list)
+    for i, cell in enumerate(cpwl.cells):
+        by_map[cell.affine].append(i)
+    return [(i, j) for members in by_map.values() for i, j in combinations(members, 2) if component[i] != component[j]]
+
+
+def separation(first: Cell, second: Cell) -> Separation:
+    """The proof that two cells with disjoint interiors share no facet (``OracleError`` if they do)."""
+    rows = first.polyhedron.rows + second.polyhedron.rows
+    names = [(0, rid) for rid in first.row_ids] + [(1, rid) for rid in second.row_ids]
+    proof = interior_point_or_proof(rows)
+    if isinstance(proof, Interior):
+        raise OracleError("two cells of the refinement have a common interior point")
+    found = [proof.multipliers]
+    normals = [rows[k][1:] for k, _ in proof.multipliers if any(rows[k][1:])]
+    if not proof.empty and not spans_two(normals):
+        h = normals[0]
+        for k, row in enumerate(rows):
+            if spans_two([h, row[1:]]):
+                best = maximum(rows, row)
+                if best.value == 0:      # the row vanishes on the intersection, which lies in h = 0 too
+                    found.append(integer_weights({k: Fraction(1)}, best.multipliers))
+                    break
+        else:
+            raise OracleError("two cells with one map in different linear regions share a facet")
+    return Separation(proof.empty, tuple(tuple((*names[k], y) for k, y in c) for c in found))
+
+
+def spans_two(normals: list) -> bool:
+    """Whether the vectors span a space of dimension at least 2 (some 2 x 2 minor of two of them is nonzero)."""
+    first = next((n for n in normals if any(n)), None)
+    return first is not None and any(first[a] * n[b] != first[b] * n[a]
+                                     for n in normals for a in range(len(n)) for b in range(a))
+
+
+def integer_weights(start: dict[int, Fraction], more: tuple[tuple[int, Fraction], ...]) -> tuple[tuple[int, int], ...]:
+    """``start`` plus ``more`` (row index -> weight), scaled to positive integers."""
+    weights = dict(start)
+    for k, y in more:
+        weights[k] = weights.get(k, Fraction(0)) + y
+    scale = lcm(*(w.denominator for w in weights.values()))
+    return tuple(sorted((k, int(w * scale)) for k, w in weights.items() if w))

@@ -265,7 +265,7 @@ def test_linear_regions_are_certified_by_facet_witnesses():
         assert rejected(bad)
     bad = copy.deepcopy(cert)
     del bad["claim"]["linear_regions"]
-    with pytest.raises(Reject, match="adjacency is given but not used"):
+    with pytest.raises(Reject, match="adjacency or separations are given but not used"):
         check(bad)
 
 
@@ -283,16 +283,30 @@ def test_merges_in_four_dimensions_verify_and_a_cell_with_another_map_cannot_be_
         check(bad)
 
 
-def test_linear_regions_are_not_claimed_when_a_map_has_two_regions():
+def test_linear_regions_of_a_map_with_two_regions_are_certified_by_separations():
+    """The tent x -> relu(x) - 2 relu(x - 1/3) + relu(x - 2/3) on [-1, 1]^2 is 0 on two strips (4 linear regions,
+    3 maps, test_closed_forms): the strips' cells carry a separation; without it, or with a wrong one, the count is
+    refused."""
     from polyreg import Dense, Mlp, Relu
-    from polyreg.certificate import adjacency
     tent = (Dense(((F(1), F(0)), (F(1), F(0)), (F(1), F(0)), (F(0), F(1))), (F(0), F(-1, 3), F(-2, 3), F(0))), Relu())
     cpwl = lower(Mlp(2, tent + (Dense(((F(1), F(-2), F(1), F(0)),), (F(0),)),)), box(2, -1, 1))
-    assert "linear_regions" not in count_claim(cpwl)      # 4 linear regions (test_closed_forms), 3 maps
     cert = certificate(cpwl, count_claim(cpwl))
-    cert["claim"]["linear_regions"], cert["adjacency"] = 4, adjacency(cpwl)
-    with pytest.raises(Reject, match="proved only between"):
-        check(cert)
+    assert check(copy.deepcopy(cert)).endswith("affine_maps 3, linear_regions 4")
+    assert len(cert["separations"]) >= 1
+    bad = copy.deepcopy(cert)
+    bad["separations"] = []
+    with pytest.raises(Reject, match="in different groups but no separation"):
+        check(bad)
+    bad = copy.deepcopy(cert)
+    proof = bad["separations"][0][2]
+    terms = proof.get("empty") or proof["tight"][0]
+    terms[0][2] += 1                                            # one multiplier changed
+    with pytest.raises(Reject, match="does not sum"):
+        check(bad)
+    bad = copy.deepcopy(cert)
+    bad["claim"]["linear_regions"] = 3
+    with pytest.raises(Reject, match="claimed counts are wrong"):
+        check(bad)
 
 
 def test_a_quadratic_score_is_refused_even_when_one_key_makes_it_vanish():

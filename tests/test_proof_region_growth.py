@@ -73,12 +73,14 @@ def test_the_compiled_transformer_has_certified_linear_regions_P_to_the_L(tmp_pa
     assert check(certificate(cpwl, count_claim(cpwl))).endswith(f"linear_regions {P ** L}")
 
 
-def test_two_dimensional_linear_regions_from_the_verified_cells():
+def test_two_dimensional_linear_regions_are_certified_and_agree_with_the_cells():
+    """Maps repeat (12 maps, 16 regions): the checker certifies the count with separations, and the count recomputed
+    from its verified cells as polygons (cells.py) agrees."""
     domain = box(2, 0, 1)
     cpwl = lower(compile_transformer(zigzag.zigzag_network(1, 2, 2, 2), domain), domain)
     record = []
     verdict = check(certificate(cpwl, count_claim(cpwl)), record)
-    assert verdict == "cells 16, activation_regions 16, affine_maps 12"     # maps repeat: no linear_regions
+    assert verdict == "cells 16, activation_regions 16, affine_maps 12, linear_regions 16"
     assert cells.linear_regions(record, 2) == 16
 
 

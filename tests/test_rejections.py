@@ -63,6 +63,19 @@ def relu_of_the_first_coordinate():
     return Mlp(2, (Dense(((F(1), F(0)), (F(0), F(1))), (F(0), F(0))), Relu(), Dense(((F(1), F(0)),), (F(0),))))
 
 
+def corner_net():
+    """``relu(x) + relu(y) - relu(x + y)``: 0 on the quadrants x, y >= 0 and x, y <= 0, which meet only at the
+    origin (two linear regions of one map: a tight separation)."""
+    return Mlp(2, (Dense(((F(1), F(0)), (F(0), F(1)), (F(1), F(1))), (F(0),) * 3), Relu(),
+                   Dense(((F(1), F(1), F(-1)),), (F(0),))))
+
+
+def tent_net():
+    """The tent ``relu(x) - 2 relu(x - 1/3) + relu(x - 2/3)``: 0 on two disjoint strips (an empty separation)."""
+    return Mlp(2, (Dense(((F(1), F(0)), (F(1), F(0)), (F(1), F(0))), (F(0), F(-1, 3), F(-2, 3))), Relu(),
+                   Dense(((F(1), F(-2), F(1)),), (F(0),))))
+
+
 def different_certificate(net, domain):
     """``net`` with its first readout bias raised by 1/10, against the transformer compiled from ``net``."""
     readout = net.layers[-1]
@@ -84,6 +97,8 @@ def valid():
         "maxout": count_certificate(random_maxout(2, [2], 3, seed=1), square),
         "dominated": count_certificate(duplicated_and_dominated(), square),
         "adjacent": count_certificate(relu_of_the_first_coordinate(), square),
+        "corner": count_certificate(corner_net(), square),
+        "strips": count_certificate(tent_net(), square),
         "head": count_certificate(max_head_transformer(0), box(1, -1, 1)),
         "equivalent": equivalence_certificate(mlp, compile_transformer(mlp, square), square),
         "step": equivalence_certificate(step, step, box(1, -1, 1)),
@@ -275,9 +290,27 @@ CASES = [
     (COUNTS_WRONG, changed("relu", more_cells)),
     # linear regions: adjacency witnesses (leaves 0, 1 are x_0 < 0, leaves 2, 3 are x_0 > 0; x_1 < 0 first)
     (r"^adjacency must be a list of \[cell, cell, point\]$", changed("adjacent", lambda c: c["adjacency"][0].pop())),
-    (r"^adjacency is given but not used$", changed("adjacent", lambda c: c["claim"].pop("linear_regions"))),
-    (r"^the linear regions are proved only between the number of affine maps and the merged groups$",
-     changed("adjacent", fewer_witnesses)),
+    (r"^adjacency or separations are given but not used$",
+     changed("adjacent", lambda c: c["claim"].pop("linear_regions"))),
+    (r"^cells \(\d+, \d+\) have one map in different groups but no separation$", changed("adjacent", fewer_witnesses)),
+    # separations: two cells with one map share no facet
+    (r"^separations must be a list of \[cell, cell, proof\]$", changed("corner", lambda c: c.update(separations={}))),
+    (r"^a separation names no pair of cells$", changed("corner", lambda c: c["separations"][0].__setitem__(1, 0))),
+    (r'^a separation is \{"empty": terms\} or \{"tight": \[terms, \.\.\.\]\}$',
+     changed("corner", lambda c: c["separations"][0].__setitem__(2, {"empty": [], "tight": []}))),
+    (r"^an empty separation does not sum to a negative constant$",
+     changed("strips", lambda c: c["separations"][0][2]["empty"].pop())),
+    (r"^a tight separation has no combination$", changed("corner", lambda c: c["separations"][0][2].update(tight=[]))),
+    (r"^a tight separation does not sum to zero$",
+     changed("corner", lambda c: c["separations"][0][2]["tight"][0][0].__setitem__(2, 2))),
+    (r"^the rows of a tight separation do not span two dimensions$",
+     changed("corner", lambda c: c["separations"][0][2]["tight"].pop())),
+    (r"^a separation combination is empty$",
+     changed("corner", lambda c: c["separations"][0][2]["tight"].__setitem__(0, []))),
+    (r"^separation multipliers must be positive integers$",
+     changed("corner", lambda c: c["separations"][0][2]["tight"][0][0].__setitem__(2, 0))),
+    (r"^a separation uses row \[9, 9, 9\], which its cell does not have$",
+     changed("corner", lambda c: c["separations"][0][2]["tight"][0][0].__setitem__(1, [9, 9, 9]))),
     (r"^adjacency names no pair of cells$", changed("adjacent", witness(0, 4, "-1/2", "0"))),
     (r"^adjacency names no pair of cells$", changed("adjacent", witness(1, 1, "-1/2", "0"))),
     (r"^adjacency joins cells with different maps$", changed("adjacent", witness(1, 3, "0", "1/2"))),
