@@ -1,5 +1,5 @@
-"""proofs/08-memory-retrieval: the definitions, the transformers of seeds.md M1, M3, A3 and their references against
-the definitions, small certificates re-checked from the file, and the negative controls."""
+"""proofs/08-memory-retrieval: the definitions, the transformers of seeds.md M1, M3, A3, A1 and their references
+against the definitions, small certificates re-checked from the file, and the negative controls."""
 import importlib.util
 import random
 import sys
@@ -11,7 +11,7 @@ from polyreg.certificate import certificate, equivalence_claim, mixed_certificat
 from polyreg.certify import certify
 from polyreg.check import check, load
 from polyreg.io import mixed_domain_from_json, network_from_json, network_to_json
-from polyreg.mixed import certify_mixed
+from polyreg.mixed import MixedDomain, certify_mixed
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "08-memory-retrieval"
 spec = importlib.util.spec_from_file_location("proof_memory_retrieval", FOLDER / "memory_retrieval.py")
@@ -29,6 +29,11 @@ def test_the_definitions_on_small_inputs():
     assert mr.fixed_memory((1, 0, 0, 1)) == (0, 1, 0, 1)                 # f(x_{t-1}, x_{t-3}), zero padding
     assert mr.adaptive_memory((1, 2, 1), (Fraction(1, 2), 1, 0)) == (0, 0, 1)
     assert mr.nearest_retrieval((Fraction(1, 4), 0, 0, 0, 0, 1)) == (Fraction(1, 8),) + (Fraction(1, 4),) * 4 + (1,)
+    half = Fraction(1, 2)
+    assert mr.nearest_point([(half, half), (2, 2)], [(0, 0), (1, 1)]) == (half, half, 1, 1)      # a tie, then (1, 1)
+    assert mr.nearest_point([(1, 1)], [(0, 0)]) == (0, 0)
+    assert mr.nearest_point([(1, 1)] * 3, [(0, 0), (2, 0), (0, 2)]) == (Fraction(2, 3),) * 6     # a triple tie
+    assert mr.nearest_point([(1, 0)] * 3, [(0, 0), (2, 0), (2, 0)]) == (Fraction(4, 3), 0) * 3   # ties count tokens
 
 
 def test_m1_and_its_reference_compute_fixed_memory():
@@ -77,14 +82,17 @@ def test_m3_is_certified_on_the_mixed_domain(tmp_path):
     assert check(load(path)).startswith("the networks are equal everywhere on the domain")
 
 
-def test_a3_slice_is_equal_almost_everywhere_and_rank_one_fails():
-    a, b = mr.rank_two_retrieval(6, 2), mr.one_hot_retrieval(6, 2)
-    verdict = certify(a, b, box(6, 0, 1))
-    assert verdict.word == "EQUIVALENT ALMOST EVERYWHERE"
-    wrong = certify(mr.rank_one_retrieval(6, 2), b, box(6, 0, 1))
+def test_a3_at_tau_6_is_equal_almost_everywhere_by_output_tokens_and_rank_one_fails():
+    """Split by output tokens, each part decides only its own query's units: 11 cells per token, not 11^6."""
+    domain = MixedDomain(6, (), tuple(range(6)), box(6, 0, 1))
+    a, b = mr.rank_two_retrieval(6), mr.one_hot_retrieval(6)
+    verdict = certify_mixed(a, b, domain, split_outputs=True)
+    assert verdict.word == "EQUIVALENT ALMOST EVERYWHERE" and [len(p.outputs) for p in verdict.parts] == [1] * 6
+    assert check(mixed_certificate(verdict, a, b, domain)).startswith("the networks are equal almost everywhere")
+    wrong = certify_mixed(mr.rank_one_retrieval(6), b, domain, split_outputs=True)
     assert wrong.word == "DIFFERENT"
     z = wrong.counterexample.x
-    assert evaluate(mr.rank_one_retrieval(6), z)[2] != mr.nearest_retrieval(z)[2]
+    assert evaluate(mr.rank_one_retrieval(6), z) != mr.nearest_retrieval(z)
 
 
 def test_the_controls_are_real_errors():
@@ -106,3 +114,52 @@ def test_the_m3_domain_file_describes_the_same_domain():
     expected = mr.adaptive_domain(3)
     assert domain.num_cases == expected.num_cases == 27 and domain.free == expected.free
     assert domain.discrete == expected.discrete
+
+
+def nearest_cases(rng, tau, side, count):
+    """Random A1 inputs (``u`` of denominator 2), then tie points: ``u_t`` the midpoint of ``v_t`` and ``v_{t+1}``."""
+    def stored():
+        return [(rng.randrange(side), rng.randrange(side)) for _ in range(tau)]
+    cases = [([(Fraction(rng.randint(0, 2 * side - 2), 2), Fraction(rng.randint(0, 2 * side - 2), 2))
+               for _ in range(tau)], stored()) for _ in range(count)]
+    for _ in range(count):
+        v = stored()
+        cases.append(([tuple(Fraction(a + b, 2) for a, b in zip(v[t], v[(t + 1) % tau])) for t in range(tau)], v))
+    return cases
+
+
+def test_a1_networks_find_the_nearest_point_ties_included():
+    rng = random.Random(7)
+    triple = ([(1, 1), (1, 0), (Fraction(1, 2), 2)], [(0, 0), (2, 0), (0, 2)])   # (1, 1) is equidistant from all three
+    for tau, side, extra in ((3, 3, [triple]), (2, 5, [])):
+        nets = (mr.nearest_point_transformer(tau, side), mr.nearest_point_reference(tau, side))
+        for u, v in nearest_cases(rng, tau, side, 15) + extra:
+            z = mr.nearest_input(u, v, side)
+            assert mr.nearest_parts(z, side) == (u, v)
+            for net in nets:
+                assert evaluate(net, z) == mr.nearest_truth(z, side) == mr.nearest_point(u, v), (u, v)
+    assert mr.nearest_point(*triple)[:2] == (Fraction(2, 3), Fraction(2, 3))
+
+
+def test_a1_is_certified_almost_everywhere_and_its_certificate_verifies(tmp_path):
+    tau, side = 2, 2
+    a, b, domain = mr.nearest_point_transformer(tau, side), mr.nearest_point_reference(tau, side), \
+        mr.nearest_domain(tau, side)
+    verdict = certify_mixed(a, b, domain)
+    assert verdict.word == "EQUIVALENT ALMOST EVERYWHERE" and len(verdict.cases) == 16
+    path = tmp_path / "a1.json.gz"
+    write_certificate(mixed_certificate(verdict, a, b, domain), path)
+    assert check(load(path)).startswith("the networks are equal almost everywhere")
+    parsed = mixed_domain_from_json(mr.nearest_domain_json(tau, side), "a1")
+    assert parsed.discrete == domain.discrete and parsed.free == domain.free
+
+
+def test_the_a1_controls_are_real_errors():
+    tau, side = 2, 2
+    reference, domain = mr.nearest_point_reference(tau, side), mr.nearest_domain(tau, side)
+    for control in (mr.nearest_point_control(tau, side, (1, 1)), mr.nearest_point_transformer(tau, side, 0)):
+        verdict = certify_mixed(control, reference, domain)      # one lookup weight; the rank-2 score 2 u.v
+        assert verdict.word == "DIFFERENT"
+        z = verdict.counterexample.x
+        network_out, reference_out = verdict.counterexample.outputs
+        assert reference_out == mr.nearest_truth(z, side) != network_out

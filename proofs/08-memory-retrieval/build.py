@@ -1,12 +1,12 @@
-"""Claim 8: fixed and adaptive memory (Wang & E) and nearest-position retrieval, "rank matters" (Jiang & Li), by
-hard-max transformers.
+"""Claim 8: fixed and adaptive memory (Wang & E), nearest-position retrieval, "rank matters", and nearest point to a
+set (Jiang & Li), by hard-max transformers.
 
-The transformers of seeds.md M1, M3 and A3 and reference networks built another way (memory_retrieval.py) are
+The transformers of seeds.md M1, M3, A3 and A1 and reference networks built another way (memory_retrieval.py) are
 written to build/ as JSON. Each is first compared with the plain Python definition by exact evaluation (the
 independent oracle); then each transformer is certified against its reference (M1 and A3 on a box with
-polyreg.certify.certify, M3 on the mixed domain with polyreg.mixed.certify_mixed), the certificate is written and
-re-checked from the file by the standalone checker. Negative controls: a one-weight change of M1 and of M3, and an
-m_h = 1 network for A3; each is certified DIFFERENT and its counterexample is a real error against the definition.
+polyreg.certify.certify, M3 and A1 on mixed domains with polyreg.mixed.certify_mixed), the certificate is written and
+re-checked from the file by the standalone checker. Negative controls: a one-weight change of M1, of M3 and of A1, and
+an m_h = 1 network for A3; each is certified DIFFERENT and its counterexample is a real error against the definition.
 Writes build/report.md and build/summary.json.
 """
 from __future__ import annotations
@@ -32,9 +32,11 @@ from polyreg.certificate import (certificate, different_claim, equivalence_claim
 from polyreg.certify import certify                                                  # noqa: E402
 from polyreg.io import save_network                                                  # noqa: E402
 from polyreg.ir import Network                                                       # noqa: E402
-from polyreg.mixed import certify_mixed                                              # noqa: E402
+from polyreg.mixed import MixedDomain, certify_mixed                                 # noqa: E402
 
 T_FIXED, T_ADAPTIVE, TAU, TAU_FULL = 8, 6, 6, 4
+A1_SIZES = ((2, 5), (4, 2))  # A1's (tau, grid side): side^(2 tau) discrete cases; the first whole, the second by token
+A1_TAU, A1_SIDE = A1_SIZES[0]
 EXPECTED = {"EQUIVALENT": "the networks are equal everywhere", "DIFFERENT": "the networks differ on",
             "EQUIVALENT ALMOST EVERYWHERE": "the networks are equal"}
 
@@ -52,7 +54,7 @@ class Instance:
     truth: Callable
     mixed: bool = False
     expect: str = "EQUIVALENT"
-    token: Optional[int] = None     # a slice: only output ``token`` is the task's
+    split: bool = False             # certified part by part (output tokens), polyreg certify --split-outputs
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,13 @@ def adaptive_truth(z):
     return mr.adaptive_memory(mr.controls_of(z), mr.payloads_of(z))
 
 
+def nearest_truth(side: int) -> Callable:
+    """A1's definition on the input vector (points ``u_t`` and one-hot points ``v_t`` of the grid of ``side``)."""
+    return lambda z: mr.nearest_truth(z, side)
+
+
 def instances() -> list[Instance]:
-    """M1, M3, A3 (full at tau = 4; per output token at tau = 6) and the negative controls."""
+    """M1, M3, A3 (tau = 4 whole; tau = 6 by output tokens), A1 and the negative controls."""
     m1, m1_ref, cube = mr.fixed_memory_transformer(T_FIXED), mr.fixed_memory_reference(T_FIXED), box(T_FIXED, 0, 1)
     m3, m3_ref, mixed = (mr.adaptive_memory_transformer(T_ADAPTIVE), mr.adaptive_memory_reference(T_ADAPTIVE),
                          mr.adaptive_domain(T_ADAPTIVE))
@@ -90,17 +97,25 @@ def instances() -> list[Instance]:
               Instance(f"a3-rank-two-tau{TAU_FULL}", "A3", f"m_h = 2 vs m_h = tau one-hot keys, tau = {TAU_FULL}",
                        mr.rank_two_retrieval(TAU_FULL), mr.one_hot_retrieval(TAU_FULL), box(TAU_FULL, 0, 1),
                        mr.nearest_retrieval, expect="EQUIVALENT ALMOST EVERYWHERE")]
-    chosen += [Instance(f"a3-rank-two-tau{TAU}-token{t}", "A3", f"as above, tau = {TAU}, output token {t} slice",
-                        mr.rank_two_retrieval(TAU, t), mr.one_hot_retrieval(TAU, t), box(TAU, 0, 1),
-                        mr.nearest_retrieval, expect="EQUIVALENT ALMOST EVERYWHERE", token=t) for t in range(TAU)]
+    chosen += [Instance(f"a3-rank-two-tau{TAU}", "A3", f"as above, tau = {TAU}, by output tokens",
+                        mr.rank_two_retrieval(TAU), mr.one_hot_retrieval(TAU), box(TAU, 0, 1),
+                        mr.nearest_retrieval, expect="EQUIVALENT ALMOST EVERYWHERE", split=True)]
+    chosen += [Instance(f"a1-nearest-point-tau{tau}-grid{side}", "A1", f"m_h = 3 vs m_h = {side ** 2} one-hot keys, "
+                        f"tau = {tau}, {side}x{side} grid" + (", by output tokens" if k else ""),
+                        mr.nearest_point_transformer(tau, side), mr.nearest_point_reference(tau, side),
+                        mr.nearest_domain(tau, side), nearest_truth(side), True, "EQUIVALENT ALMOST EVERYWHERE",
+                        split=k > 0) for k, (tau, side) in enumerate(A1_SIZES)]
     chosen += [Instance("control-m1", "M1 (control)", "head k = 3: query constant -6 set to -4 (offset 2)",
                         mr.with_query_shift(m1, 1, -4), m1_ref, cube, fixed_truth, expect="DIFFERENT"),
                Instance("control-m3", "M3 (control)", "query weight of c = 3 set from -6 to -4",
                         mr.adaptive_memory_transformer(T_ADAPTIVE, (1, 2, 2)), m3_ref, mixed, adaptive_truth, True,
                         "DIFFERENT"),
-               Instance(f"control-a3-rank-one-tau{TAU}-token0", "A3 (m_h = 1)", "query g(x_t), key s: one rank-1 "
-                        "network", mr.rank_one_retrieval(TAU, 0), mr.one_hot_retrieval(TAU, 0), box(TAU, 0, 1),
-                        mr.nearest_retrieval, expect="DIFFERENT", token=0)]
+               Instance(f"control-a3-rank-one-tau{TAU}", "A3 (m_h = 1)", "query g(x_t), key s: one rank-1 "
+                        "network, by output tokens", mr.rank_one_retrieval(TAU), mr.one_hot_retrieval(TAU),
+                        box(TAU, 0, 1), mr.nearest_retrieval, expect="DIFFERENT", split=True),
+               Instance("control-a1", "A1 (control)", "token 0's lookup of the squared norm of (1, 2) set from 5 to 6",
+                        mr.nearest_point_control(A1_TAU, A1_SIDE), mr.nearest_point_reference(A1_TAU, A1_SIDE),
+                        mr.nearest_domain(A1_TAU, A1_SIDE), nearest_truth(A1_SIDE), True, "DIFFERENT")]
     return chosen
 
 
@@ -121,6 +136,24 @@ def retrieval_points(rng: random.Random, tau: int) -> list[tuple[Fraction, ...]]
     return [tuple(Fraction(rng.randint(0, 24), 24) for _ in range(tau)) for _ in range(300)]
 
 
+def nearest_points(rng: random.Random, count: int, tau: int, side: int) -> list[tuple[Fraction, ...]]:
+    """``count`` random A1 inputs with ``u`` of denominator 4 (so often on a tie), then ``count`` tie points: random
+    stored points ``v`` with ``u_t`` the midpoint of ``v_t`` and ``v_{t+1}`` (indices mod tau), on the boundary of
+    the two points' Voronoi cells unless a third stored point is nearer."""
+    def stored() -> list[tuple[int, int]]:
+        return [(rng.randrange(side), rng.randrange(side)) for _ in range(tau)]
+    points = []
+    for _ in range(count):
+        u = [(Fraction(rng.randint(0, 4 * side - 4), 4), Fraction(rng.randint(0, 4 * side - 4), 4))
+             for _ in range(tau)]
+        points.append(mr.nearest_input(u, stored(), side))
+    for _ in range(count):
+        v = stored()
+        u = [tuple(Fraction(a + b, 2) for a, b in zip(v[t], v[(t + 1) % tau])) for t in range(tau)]
+        points.append(mr.nearest_input(u, v, side))
+    return points
+
+
 def oracle_wrong(net: Network, truth: Callable, points: list) -> int:
     """The number of ``points`` where ``net`` (exact evaluation) differs from the Python definition."""
     return sum(evaluate(net, z) != truth(z) for z in points)
@@ -130,6 +163,7 @@ def oracle(rng: random.Random) -> dict[str, tuple[int, int]]:
     """Wrong points / points, per network, against the plain definitions."""
     fixed, adaptive, ret, ret_full = (fixed_points(rng), adaptive_points(), retrieval_points(rng, TAU),
                                       retrieval_points(rng, TAU_FULL))
+    near = {size: nearest_points(rng, 150, *size) for size in A1_SIZES}
     nets = {"m1-fixed-memory": (mr.fixed_memory_transformer(T_FIXED), fixed_truth, fixed),
             "m1-reference (MLP)": (mr.fixed_memory_reference(T_FIXED), fixed_truth, fixed),
             "control-m1": (mr.with_query_shift(mr.fixed_memory_transformer(T_FIXED), 1, -4), fixed_truth, fixed),
@@ -141,7 +175,13 @@ def oracle(rng: random.Random) -> dict[str, tuple[int, int]]:
             f"a3 rank two, full tau = {TAU_FULL}": (mr.rank_two_retrieval(TAU_FULL), mr.nearest_retrieval, ret_full),
             f"a3 one-hot reference, full tau = {TAU_FULL}": (mr.one_hot_retrieval(TAU_FULL), mr.nearest_retrieval,
                                                              ret_full),
-            f"a3 rank one (m_h = 1), full tau = {TAU}": (mr.rank_one_retrieval(TAU), mr.nearest_retrieval, ret)}
+            f"a3 rank one (m_h = 1), full tau = {TAU}": (mr.rank_one_retrieval(TAU), mr.nearest_retrieval, ret),
+            "control-a1": (mr.nearest_point_control(A1_TAU, A1_SIDE), nearest_truth(A1_SIDE), near[A1_SIZES[0]])}
+    for tau, side in A1_SIZES:
+        name = f"a1-nearest-point-tau{tau}-grid{side}"
+        nets[name] = (mr.nearest_point_transformer(tau, side), nearest_truth(side), near[tau, side])
+        nets[f"{name}-reference (one-hot keys)"] = (mr.nearest_point_reference(tau, side), nearest_truth(side),
+                                                    near[tau, side])
     return {name: (oracle_wrong(net, truth, points), len(points)) for name, (net, truth, points) in nets.items()}
 
 
@@ -149,10 +189,12 @@ def certified(instance: Instance, folder: Path) -> Outcome:
     """Certify, write the certificate, re-check it from the file."""
     a, b, path = instance.network, instance.reference, folder / f"{instance.name}.json.gz"
     started = time.perf_counter()
-    if instance.mixed:
-        verdict = certify_mixed(a, b, instance.domain)
+    if instance.mixed or instance.split:
+        domain = instance.domain if instance.mixed else MixedDomain(a.input_dim, (), tuple(range(a.input_dim)),
+                                                                    instance.domain)
+        verdict = certify_mixed(a, b, domain, split_outputs=instance.split)
         certify_s = time.perf_counter() - started
-        write_certificate(mixed_certificate(verdict, a, b, instance.domain), path)
+        write_certificate(mixed_certificate(verdict, a, b, domain), path)
         cases, cells, differing = len(verdict.cases), verdict.cells, verdict.differing_cases
     else:
         verdict = certify(a, b, instance.domain)
@@ -168,33 +210,35 @@ def certified(instance: Instance, folder: Path) -> Outcome:
 
 
 def real_mismatch(outcome: Outcome) -> bool:
-    """The counterexample's network output is not the definition's, and the reference's is (for a slice: at its
-    output token)."""
+    """The counterexample's network output is not the definition's, and the reference's is."""
     if outcome.counterexample is None:
         return False
     z, net_out, ref_out = outcome.counterexample
-    truth, t = outcome.instance.truth(z), outcome.instance.token
-    if t is not None:
-        net_out, ref_out, truth = net_out[t], ref_out[t], truth[t]
+    truth = outcome.instance.truth(z)
     return net_out != truth and ref_out == truth
 
 
-def full_network_error(outcome: Outcome) -> bool:
-    """For the A3 slice control: the full (unsliced) m_h = 1 network is also wrong at the counterexample."""
-    z = outcome.counterexample[0]
-    return evaluate(mr.rank_one_retrieval(TAU), z) != mr.nearest_retrieval(z)
+def a1_control_cases() -> int:
+    """The cases where A1's control differs from the task: ``v_0 = (1, 2)`` and no other stored point is ``(1, 2)``
+    (then the bisector between ``v_0`` and a neighbouring stored point moves; with a second copy of ``(1, 2)`` that
+    copy wins where ``v_0`` should, with the same value), ``(side^2 - 1)^(tau - 1)`` of them."""
+    return (A1_SIDE ** 2 - 1) ** (A1_TAU - 1)
 
 
 def passed(outcome: Outcome, wrong: dict[str, tuple[int, int]]) -> bool:
-    """Certified as expected and oracle agreement; a control: a real error (M3: on as many cases as the oracle)."""
+    """Certified as expected and oracle agreement; a control: a real error (M3: on as many cases as the oracle; A1:
+    on the predicted cases)."""
     i = outcome.instance
     clean = all(count == 0 for name, (count, _) in wrong.items() if "control" not in name and "rank one" not in name)
     if i.expect != "DIFFERENT":
         return outcome.certified and clean
     if i.name == "control-m3":
         return outcome.certified and real_mismatch(outcome) and wrong["control-m3"][0] == outcome.differing
+    if i.name == "control-a1":
+        return outcome.certified and real_mismatch(outcome) and wrong[i.name][0] > 0 and \
+            outcome.differing == a1_control_cases()
     if i.name.startswith("control-a3"):
-        return outcome.certified and real_mismatch(outcome) and full_network_error(outcome)
+        return outcome.certified and real_mismatch(outcome) and wrong[f"a3 rank one (m_h = 1), full tau = {TAU}"][0] > 0
     return outcome.certified and real_mismatch(outcome) and wrong[i.name][0] > 0
 
 
@@ -222,11 +266,22 @@ def text_of(z) -> str:
     return "(" + ", ".join(str(v) for v in z) + ")"
 
 
+def nearest_text(z) -> str:
+    """An A1 input as points: the query points ``u_t``, the stored points ``v_s`` and every squared distance."""
+    u, v = mr.nearest_parts(z, A1_SIDE)
+    distances = "; ".join(f"u_{t} to " + ", ".join(f"{text_of(vs)}: {sum((a - b) ** 2 for a, b in zip(ut, vs))}"
+                                                   for vs in v) for t, ut in enumerate(u))
+    return (f"As points: u = {text_of(map(text_of, u))}, stored v = {text_of(map(text_of, v))}; squared distances "
+            f"{distances}.")
+
+
 def oracle_text(wrong: dict[str, tuple[int, int]], outcomes: list[Outcome]) -> str:
     """The oracle and negative-control paragraphs of the report."""
     lines = ["Oracle (exact evaluation with `polyreg.semantics.evaluate`, compared with the plain Python definitions "
-             "`fixed_memory`, `adaptive_memory`, `nearest_retrieval` of `memory_retrieval.py`; A3 points have "
-             "denominator 24, so many sit exactly on a tie of two positions):", ""]
+             "`fixed_memory`, `adaptive_memory`, `nearest_retrieval`, `nearest_point` of `memory_retrieval.py`; A3 "
+             "points have denominator 24, so many sit exactly on a tie of two positions; of the A1 points half have "
+             "denominator 4 and half put every `u_t` at the midpoint of two stored points, a tie unless a third "
+             "stored point is nearer):", ""]
     lines += [f"- `{name}`: {count} of {total} points differ from the definition" for name, (count, total) in
               wrong.items()]
     lines += ["", "Negative controls:", ""]
@@ -236,21 +291,21 @@ def oracle_text(wrong: dict[str, tuple[int, int]], outcomes: list[Outcome]) -> s
         z, net_out, ref_out = o.counterexample
         lines.append(f"- `{o.instance.name}`: {short_verdict(o)}; counterexample input {text_of(z)}: network "
                      f"{text_of(net_out)}, reference {text_of(ref_out)}, definition {text_of(o.instance.truth(z))}"
-                     + ("" if o.instance.token is None else f" (a slice: only output {o.instance.token} is the task's)")
                      + f"; {'a real error' if real_mismatch(o) else 'NOT a real error'}.")
-        if o.instance.name.startswith("control-a3"):
-            lines.append(f"  The full m_h = 1 network (all tokens) at that input gives "
-                         f"{text_of(evaluate(mr.rank_one_retrieval(TAU), z))}, the definition "
-                         f"{text_of(mr.nearest_retrieval(z))}.")
+        if o.instance.name == "control-a1":
+            lines.append("  " + nearest_text(z))
     return "\n".join(lines)
 
 
 def write_networks(folder: Path, chosen: list[Instance]) -> None:
-    """Every network, its reference and the M3 domain as JSON files in ``folder``."""
+    """Every network, its reference and the M3 and A1 domains as JSON files in ``folder``."""
     for i in chosen:
         save_network(i.network, folder / f"{i.name}.json")
         save_network(i.reference, folder / f"{i.name}-reference.json")
     (folder / "m3-domain.json").write_text(json.dumps(mr.adaptive_domain_json(T_ADAPTIVE)) + "\n")
+    for tau, side in A1_SIZES:
+        (folder / f"a1-domain-tau{tau}-grid{side}.json").write_text(json.dumps(mr.nearest_domain_json(tau, side))
+                                                                     + "\n")
 
 
 def main() -> int:
@@ -269,19 +324,26 @@ def main() -> int:
     header = ("seed", "construction", "tokens", "heads", "width", "FFN width", "cases", "cells", "verdict (checker)",
               "certify s", "check s")
     intro = (f"M1: all x in [0, 1]^{T_FIXED} (box). M3: 3^{T_ADAPTIVE} = {3 ** T_ADAPTIVE} control assignments times "
-             f"payloads in [0, 1]^{T_ADAPTIVE} (mixed domain). A3: all x in [0, 1]^{TAU_FULL} for the whole network, "
-             f"and all x in [0, 1]^{TAU} for each output token's slice (see README.md). Each transformer is certified "
-             "against a reference built another way (M1, M3: ReLU networks without attention; A3: a transformer with "
-             "one-hot positional keys, since the target jumps at ties and no ReLU network can equal it); the "
-             "certificates (`build/*.json.gz`) are re-checked from the files by the standalone checker. Hard-max "
+             f"payloads in [0, 1]^{T_ADAPTIVE} (mixed domain). A3: all x in [0, 1]^{TAU_FULL} and all x in "
+             f"[0, 1]^{TAU}, the latter by output tokens (`--split-outputs`: each part decides only the units its "
+             "output can reach, found by the checker from the weights). A1: "
+             + "; ".join(f"tau = {tau} tokens, each stored point v_t one of the {side ** 2} points of the grid "
+                         f"{{0 .. {side - 1}}}^2 (one-hot symbol; {side ** (2 * tau)} cases), each query point u_t "
+                         f"in [0, {side - 1}]^2" for tau, side in A1_SIZES) +
+             " (mixed domains; the second by output tokens). Each transformer is certified against a reference "
+             "built another way (M1, M3: ReLU networks without attention; A3, A1: transformers with one-hot keys, "
+             "since the targets jump at ties and no ReLU network can equal them); the certificates "
+             "(`build/*.json.gz`) are re-checked from the files by the standalone checker. Hard-max "
              "attention, ties averaged, exact rational arithmetic.\n\n" + oracle_text(wrong, outcomes))
     return finish(HERE, "Claim 8: fixed and adaptive memory, nearest-position retrieval (rank matters)", intro,
                   header, [row(o) for o in outcomes], sum(passed(o, wrong) for o in outcomes), started,
-                  claim="Fixed and adaptive sparse memory; nearest-position retrieval needs rank 2",
-                  paper="Wang & E 2024 (seeds.md M1, M3); Jiang & Li 2024 (seeds.md A3)",
+                  claim="Fixed and adaptive sparse memory; nearest-position retrieval needs rank 2; nearest point "
+                        "to a set with m_h = d + 1",
+                  paper="Wang & E 2024 (seeds.md M1, M3); Jiang & Li 2024 (seeds.md A3, A1)",
                   instances=f"M1 T = {T_FIXED} on [0,1]^{T_FIXED}; M3 T = {T_ADAPTIVE}, {3 ** T_ADAPTIVE} control "
-                            f"cases x [0,1]^{T_ADAPTIVE}; A3 tau = {TAU_FULL} whole, tau = {TAU} per token; "
-                            "3 negative controls",
+                            f"cases x [0,1]^{T_ADAPTIVE}; A3 tau = {TAU_FULL} and {TAU} on [0,1]^tau; A1 "
+                            + ", ".join(f"tau = {tau} on a {side}x{side} grid ({side ** (2 * tau)} cases)"
+                                        for tau, side in A1_SIZES) + "; 4 negative controls",
                   cells=sum(o.cells for o in outcomes), report="08-memory-retrieval/build/report.md")
 
 

@@ -1,8 +1,10 @@
-"""Memory and retrieval by hard-max attention (seeds.md §5 A3, §6 M1, M3): the plain definitions, the transformers,
-reference networks built another way, and the domains.
+"""Memory and retrieval by hard-max attention (seeds.md §5 A1, A3, §6 M1, M3): the plain definitions, the
+transformers, reference networks built another way, and the domains.
 
 Positions enter only through the positional rows ``p_i = (i, i^2, 1)``; every score is ``2 q s - s^2 = q^2 - (s - q)^2``
 for a query target ``q``, so the nearest position to ``q`` wins with margin at least 1 when ``q`` is an integer.
+A1 uses the same identity in the plane with a stored point ``v_s`` in place of the position:
+``2 u.v - |v|^2 = |u|^2 - |u - v|^2``.
 """
 from __future__ import annotations
 
@@ -204,10 +206,9 @@ def nearest_retrieval(x: Sequence[Fraction]) -> tuple[Fraction, ...]:
     return tuple(out)
 
 
-def retrieval_embedding(tau: int, width: int, X: int, U: int, query: int | None) -> tuple[Matrix, ...]:
-    """Token ``i`` holds ``x_i`` in the value slot ``X`` and, if ``query`` is None or ``i``, in the query input ``U``
-    (the slice for output ``query``: every other token computes ``g(0) = 1``)."""
-    return tuple(matrix(tau, width, [(i, X, 1)] + ([(i, U, 1)] if query in (None, i) else [])) for i in range(tau))
+def retrieval_embedding(tau: int, width: int, X: int, U: int) -> tuple[Matrix, ...]:
+    """Token ``i`` holds ``x_i`` in the value slot ``X`` and in the query input ``U``."""
+    return tuple(matrix(tau, width, [(i, X, 1), (i, U, 1)]) for i in range(tau))
 
 
 def g_units(U: int, G: int, tau: int) -> list[tuple[Terms, int, Terms]]:
@@ -215,12 +216,12 @@ def g_units(U: int, G: int, tau: int) -> list[tuple[Terms, int, Terms]]:
     return [([(U, tau)], -1, [(G, 1)]), ([(U, tau)], -tau, [(G, -1)])]
 
 
-def rank_two_retrieval(tau: int, query: int | None = None) -> Transformer:
+def rank_two_retrieval(tau: int) -> Transformer:
     """seeds.md A3 (``m_h = 2``): an FFN computes ``g(x_t)``; the head has query ``(2 g, -1)``, key ``(s, s^2)`` and
     value ``x_s``, so the score ``g^2 - (s - g)^2`` picks the positions nearest to ``g``, ties averaged."""
     X, G, P, P2, C, Y, U = range(7)
     width = 7
-    embed = retrieval_embedding(tau, width, X, U, query)
+    embed = retrieval_embedding(tau, width, X, U)
     head = Head(query=matrix(width, 2, [(G, 0, 2), (C, 1, -1)]), key=position_key(width, P, P2),
                 value=matrix(width, 1, [(X, 0, 1)]), output=matrix(1, width, [(0, Y, 1)]))
     return Transformer(tau, tau, width, embed, positions(tau, width, 1, P, P2, C),
@@ -228,12 +229,12 @@ def rank_two_retrieval(tau: int, query: int | None = None) -> Transformer:
                         Block(Attention((head,)), None)), readout(tau, width, Y, 0), (Fraction(0),) * tau)
 
 
-def one_hot_retrieval(tau: int, query: int | None = None) -> Transformer:
+def one_hot_retrieval(tau: int) -> Transformer:
     """The same task built another way (``m_h = tau``): an FFN computes ``D_s = -|g(x_t) - s|`` for every position
     ``s`` by ReLU pairs; the head has query ``D``, one-hot positional key ``e_s``, value ``x_s``."""
     X, G, Y, U, D, E = 0, 1, 2, 3, 4, 4 + tau
     width = 4 + 2 * tau
-    embed = retrieval_embedding(tau, width, X, U, query)
+    embed = retrieval_embedding(tau, width, X, U)
     distance = [([(G, sign)], -sign * s, [(D + s - 1, -1)]) for s in range(1, tau + 1) for sign in (1, -1)]
     head = Head(query=matrix(width, tau, [(D + s, s, 1) for s in range(tau)]),
                 key=matrix(width, tau, [(E + s, s, 1) for s in range(tau)]),
@@ -244,18 +245,144 @@ def one_hot_retrieval(tau: int, query: int | None = None) -> Transformer:
                        readout(tau, width, Y, 0), (Fraction(0),) * tau)
 
 
-def rank_one_retrieval(tau: int, query: int | None = None) -> Transformer:
+def rank_one_retrieval(tau: int) -> Transformer:
     """An ``m_h = 1`` attempt of the family of seeds.md A3: query ``g(x_t)``, key ``s``, value ``x_s``; the score
     ``g s`` is largest at ``s = tau`` for every ``g >= 1``, so only the last position is ever retrieved."""
     X, G, P, C, Y, U = range(6)
     width = 6
-    embed = retrieval_embedding(tau, width, X, U, query)
+    embed = retrieval_embedding(tau, width, X, U)
     head = Head(query=matrix(width, 1, [(G, 0, 1)]), key=matrix(width, 1, [(P, 0, 1)]),
                 value=matrix(width, 1, [(X, 0, 1)]), output=matrix(1, width, [(0, Y, 1)]))
     pos = matrix(tau, width, [e for i in range(tau) for e in ((i, P, i + 1), (i, C, 1))])
     return Transformer(tau, tau, width, embed, pos,
                        (Block(None, feed_forward(width, g_units(U, G, tau), [(G, 1)])),
                         Block(Attention((head,)), None)), readout(tau, width, Y, 0), (Fraction(0),) * tau)
+
+
+# A1: nearest point to a set
+
+def grid(side: int) -> list[tuple[int, int]]:
+    """The grid points ``{0 .. side-1}^2`` in row-major order (the order of every one-hot symbol)."""
+    return list(product(range(side), repeat=2))
+
+
+def nearest_point(u: Sequence[Sequence[Fraction]], v: Sequence[Sequence[int]]) -> tuple[Fraction, ...]:
+    """``y_t = avg {v_s : s in argmin_s |u_t - v_s|}`` for every token ``t`` (squared Euclidean distances, exact; ties
+    averaged), flattened as ``(y_0[0], y_0[1], y_1[0], ..)``."""
+    out = []
+    for ut in u:
+        distance = [sum((Fraction(a) - b) ** 2 for a, b in zip(ut, vs)) for vs in v]
+        chosen = [vs for vs, d in zip(v, distance) if d == min(distance)]
+        out += [Fraction(sum(vs[k] for vs in chosen), len(chosen)) for k in range(2)]
+    return tuple(out)
+
+
+def nearest_stride(side: int) -> int:
+    """Input coordinates per token: ``u_t`` (2) and the one-hot of ``v_t`` over the ``side^2`` grid points."""
+    return 2 + side * side
+
+
+def nearest_input(u: Sequence[Sequence[Fraction]], v: Sequence[Sequence[int]], side: int) -> tuple[Fraction, ...]:
+    """Token ``t`` is input coordinates ``k t, k t + 1`` (``u_t``) and ``k t + 2 ..`` (one-hot of ``v_t``), with
+    ``k = nearest_stride(side)``."""
+    points = grid(side)
+    return tuple(Fraction(x) for ut, vt in zip(u, v)
+                 for x in list(ut) + [int(g == tuple(vt)) for g in points])
+
+
+def nearest_parts(z: Sequence[Fraction], side: int) -> tuple[list[tuple[Fraction, ...]], list[tuple[int, int]]]:
+    """The points ``u`` and the grid points ``v`` of an input vector (inverse of ``nearest_input``)."""
+    k, points = nearest_stride(side), grid(side)
+    tokens = range(len(z) // k)
+    return ([tuple(z[k * t: k * t + 2]) for t in tokens],
+            [points[list(z[k * t + 2: k * t + k]).index(1)] for t in tokens])
+
+
+def nearest_truth(z: Sequence[Fraction], side: int) -> tuple[Fraction, ...]:
+    """A1's definition on the input vector."""
+    return nearest_point(*nearest_parts(z, side))
+
+
+def nearest_domain(tau: int, side: int) -> MixedDomain:
+    """One discrete group per token (the ``side^2`` one-hot symbols of ``v_t``) times ``[0, side-1]^{2 tau}`` over the
+    points ``u``: ``side^{2 tau}`` cases."""
+    k, n = nearest_stride(side), side * side
+    values = tuple(tuple(Fraction(int(a == g)) for g in range(n)) for a in range(n))
+    groups = tuple(DiscreteGroup(tuple(range(k * t + 2, k * t + k)), values) for t in range(tau))
+    return MixedDomain(k * tau, groups, tuple(k * t + j for t in range(tau) for j in range(2)),
+                       box(2 * tau, 0, side - 1))
+
+
+def nearest_domain_json(tau: int, side: int) -> dict:
+    """``nearest_domain`` as a ``polyreg.mixed-domain/1`` file."""
+    k, n = nearest_stride(side), side * side
+    return {"format": "polyreg.mixed-domain/1", "input_dim": k * tau,
+            "discrete": [{"coordinates": list(range(k * t + 2, k * t + k)),
+                          "values": [[int(a == g) for g in range(n)] for a in range(n)]} for t in range(tau)],
+            "continuous": {"coordinates": [k * t + j for t in range(tau) for j in range(2)],
+                           "A": [[sign * int(i == j) for j in range(2 * tau)] for i in range(2 * tau)
+                                 for sign in (1, -1)],
+                           "b": [b for _ in range(2 * tau) for b in (side - 1, 0)]}}
+
+
+def nearest_readout(tau: int, width: int, Y: int) -> tuple[Matrix, ...]:
+    """Outputs ``2t, 2t + 1`` are slots ``Y, Y + 1`` of token ``t``."""
+    return tuple(matrix(width, 2 * tau, [(Y, 2 * i, 1), (Y + 1, 2 * i + 1, 1)]) for i in range(tau))
+
+
+def nearest_point_transformer(tau: int, side: int, norm_weight: Fraction | int = -1) -> Transformer:
+    """seeds.md A1 (``m_h = 3``): the embedding looks the symbol ``v_t`` up as ``(v_t, |v_t|^2)``; one head with query
+    ``(2 u_t, norm_weight)`` (``-1``: the task), key ``(v_s, |v_s|^2)``, value ``v_s``, so the score
+    ``2 u_t.v_s - |v_s|^2 = |u_t|^2 - |u_t - v_s|^2`` picks the stored points nearest to ``u_t``, ties averaged. No
+    feed-forward layer."""
+    U, V, N, C, Y = 0, 2, 4, 5, 6
+    width, k = 8, nearest_stride(side)
+    lookup = [(2 + a, slot, value) for a, g in enumerate(grid(side))
+              for slot, value in ((V, g[0]), (V + 1, g[1]), (N, g[0] ** 2 + g[1] ** 2))]
+    embed = tuple(matrix(k * tau, width, [(k * i, U, 1), (k * i + 1, U + 1, 1)] + [(k * i + r, c, w)
+                                                                                  for r, c, w in lookup])
+                  for i in range(tau))
+    head = Head(query=matrix(width, 3, [(U, 0, 2), (U + 1, 1, 2), (C, 2, norm_weight)]),
+                key=matrix(width, 3, [(V, 0, 1), (V + 1, 1, 1), (N, 2, 1)]),
+                value=matrix(width, 2, [(V, 0, 1), (V + 1, 1, 1)]), output=matrix(2, width, [(0, Y, 1), (1, Y + 1, 1)]))
+    return Transformer(k * tau, tau, width, embed, matrix(tau, width, [(i, C, 1) for i in range(tau)]),
+                       (Block(Attention((head,)), None),), nearest_readout(tau, width, Y), (Fraction(0),) * (2 * tau))
+
+
+def nearest_point_reference(tau: int, side: int) -> Transformer:
+    """The same task built another way (``m_h = side^2``): the one-hot of ``v_s`` itself is the key and the value;
+    the query is the ``side^2`` affine functions ``2 u_t.g - |g|^2`` of ``u_t``, one per grid point ``g``; the head
+    averages the one-hots of the winning tokens and the output matrix maps the one-hot of ``g`` to ``g``."""
+    points = grid(side)
+    n, k = len(points), nearest_stride(side)
+    U, C, Y, H = 0, 2, 3, 5
+    width = 5 + n
+    embed = tuple(matrix(k * tau, width, [(k * i, U, 1), (k * i + 1, U + 1, 1)] + [(k * i + 2 + a, H + a, 1)
+                                                                                  for a in range(n)])
+                  for i in range(tau))
+    query = matrix(width, n, [e for a, g in enumerate(points)
+                              for e in ((U, a, 2 * g[0]), (U + 1, a, 2 * g[1]), (C, a, -g[0] ** 2 - g[1] ** 2))])
+    one_hot = matrix(width, n, [(H + a, a, 1) for a in range(n)])
+    head = Head(query=query, key=one_hot, value=one_hot,
+                output=matrix(n, width, [e for a, g in enumerate(points) for e in ((a, Y, g[0]), (a, Y + 1, g[1]))]))
+    return Transformer(k * tau, tau, width, embed, matrix(tau, width, [(i, C, 1) for i in range(tau)]),
+                       (Block(Attention((head,)), None),), nearest_readout(tau, width, Y), (Fraction(0),) * (2 * tau))
+
+
+def with_embed_entry(t: Transformer, token: int, row: int, column: int, value: Fraction | int) -> Transformer:
+    """``t`` with entry (``row``, ``column``) of token ``token``'s embedding matrix set to ``value``: one weight."""
+    embed = [list(map(list, E)) for E in t.embed]
+    embed[token][row][column] = Fraction(value)
+    return replace(t, embed=tuple(tuple(map(tuple, E)) for E in embed))
+
+
+def nearest_point_control(tau: int, side: int, point: tuple[int, int] = (1, 2)) -> Transformer:
+    """A1 with one weight changed: token 0 looks the symbol ``point`` up with ``|point|^2 + 1`` in the norm slot, so
+    when ``v_0 = point`` every query scores token 0 one less than it should and the boundary between ``v_0`` and
+    another stored point moves away from ``v_0``."""
+    norm = 4                                    # the slot N of ``nearest_point_transformer``
+    return with_embed_entry(nearest_point_transformer(tau, side), 0, 2 + grid(side).index(point), norm,
+                            point[0] ** 2 + point[1] ** 2 + 1)
 
 
 def hidden_widths(t: Transformer) -> tuple[int, ...]:
