@@ -16,6 +16,7 @@ import json
 import sys
 import uuid
 from datetime import datetime, timezone
+from fractions import Fraction
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -79,10 +80,11 @@ def case_json(cpwl: Cpwl) -> dict[str, Any]:
 
 
 def mixed_certificate(verdict: MixedVerdict, a: Network, b: Network, domain: MixedDomain,
-                      producer: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+                      producer: Optional[dict[str, Any]] = None, margin: Optional[Fraction] = None) -> dict[str, Any]:
     """The certificate of ``verdict`` over a mixed domain: the discrete groups, the free coordinates and one case
     per assignment in product order (without free coordinates: no rows, and one leaf with an empty point); split by
-    outputs, the cases of each part with its outputs and varied groups."""
+    outputs, the cases of each part with its outputs and varied groups. An equivalence can also claim a ``margin``:
+    every hard-max unit scores its keys by constants, the top one at least ``margin`` above every lower one."""
     point_order = [list(o) for o in interleaved([program_of(a), program_of(b)])]
 
     def cases(part: Part) -> list[dict[str, Any]]:
@@ -93,6 +95,8 @@ def mixed_certificate(verdict: MixedVerdict, a: Network, b: Network, domain: Mix
                            for p in verdict.parts]} if verdict.split else {"cases": cases(verdict.parts[0])})
     claim = ({"kind": "equivalent", "everywhere": verdict.everywhere, "cells": verdict.cells} if verdict.equivalent
              else {"kind": "different", "cells": verdict.cells, "differing": verdict.differing_cells})
+    if margin is not None and verdict.equivalent:
+        claim["margin"] = q_to_str(margin)
     discrete = [{"coordinates": list(g.coordinates), "values": [[q_to_str(v) for v in vector] for vector in g.values]}
                 for g in domain.discrete]
     return {"format": FORMAT, "claim": claim, "networks": networks_json((a, b)), "discrete": discrete,

@@ -23,7 +23,9 @@ Rules (a row ``(b, a)`` means ``b + a.x >= 0``; rows are integer vectors):
 7. The claim is recomputed: equal maps on every leaf (``equivalent``); different maps on the
    claimed number of leaves, at least one (``different``: the networks differ on an open set); or
    the number of leaves, distinct patterns and distinct maps (``counts``). Anything else is
-   rejected. The ``producer`` section (who made it, when, times) is information and not checked.
+   rejected. An ``equivalent`` claim may add a ``margin``: every hard-max unit met scores its keys
+   by constants, and the top score exceeds every lower one by at least the margin. The
+   ``producer`` section (who made it, when, times) is information and not checked.
 8. Linear regions (``counts``) need ``adjacency``: pairs of leaves (numbered depth first) with
    equal maps and a point where every tight row of the first is a positive multiple of one row h
    and every tight row of the second of -h, so the two cells share a facet and join one region.
@@ -315,6 +317,7 @@ class Transformer:
         require(len(self.readout) == N and any(self.readout) and all(
             R is None or (R.inputs, R.outputs) == (D, len(self.bias)) for R in self.readout), "readout shapes")
         self.width = len(self.bias)
+        self.gap = self.varying = None      # the least score margin of a hard-max unit; a unit whose scores vary
 
     def start(self, fixed):
         x = inputs(self.n, self.free, fixed)
@@ -345,6 +348,17 @@ class Transformer:
             live.append(units)
             wanted = (wanted if residual else set()) | read
         return {i for t, a in wanted for i in self.first[t].reads({a})}, live[::-1]
+
+    def score_gap(self, pieces, name):
+        """Lower ``self.gap`` to the gap between the top score and the next lower one, when no score depends on x;
+        else record ``name`` in ``self.varying``."""
+        scores = [p for p in pieces if p is not None]
+        if any(any(p[1][1:]) for p in scores):
+            self.varying = self.varying or name
+            return
+        top = sorted({constant(p) for p in scores}, reverse=True)[:2]
+        if len(top) == 2:
+            self.gap = top[0] - top[1] if self.gap is None else min(self.gap, top[0] - top[1])
 
     def attention(self, b, heads, residual, X, live):
         d, N = self.d, len(X)
@@ -395,6 +409,7 @@ class Transformer:
                     return averages[tied]
                 units.append(max_unit(pieces, value, f"block {b}, head {h}, query token {i}"))
                 outputs.append(i)
+                self.score_gap(pieces, units[-1].name)
 
         def apply(choices):
             added = [[x] if residual else [] for x in X]
@@ -663,10 +678,10 @@ class Checker:
 
     def verdict(self):
         kind = self.claim.get("kind")
-        fields = {"different": {"cells", "differing"}, "equivalent": {"cells", "everywhere"},
+        fields = {"different": {"cells", "differing"}, "equivalent": {"cells", "everywhere", "margin"},
                   "counts": {"cells", "activation_regions", "affine_maps", "linear_regions"}}
         require(kind in fields and set(self.claim) - {"kind"} <= fields[kind], "unknown claim")
-        require(all(type(v) is int for k, v in self.claim.items() if k not in ("kind", "everywhere")),
+        require(all(type(v) is int for k, v in self.claim.items() if k not in ("kind", "everywhere", "margin")),
                 "claimed numbers must be integers")
         if kind == "different":
             require(len(self.nets) == 2 and self.different > 0, "no cell where the maps differ")
@@ -681,7 +696,7 @@ class Checker:
             require(self.claim.get("cells") == self.leaves, "the claimed number of cells is wrong")
             where = "everywhere" if everywhere else "almost everywhere (on every cell's interior" + \
                 (f"; not tie-safe: {'; '.join(sorted(self.unsafe))})" if self.unsafe else ")")
-            return f"the networks are equal {where} on the domain ({self.cells()})"
+            return f"the networks are equal {where} on the domain ({self.cells()})" + self.margin()
         require(len(self.nets) == 1, "counts are certified for one network")
         found = {"cells": self.leaves, "activation_regions": len(self.patterns), "affine_maps": len(self.maps)}
         if "linear_regions" in self.claim:
@@ -689,6 +704,19 @@ class Checker:
         require(set(self.claim) == {"kind"} | set(found) and all(self.claim[k] == v for k, v in found.items()),
                 f"the claimed counts are wrong: {found}")
         return ", ".join(f"{k} {v}" for k, v in found.items())
+
+    def margin(self):
+        """With a claimed ``margin``: every hard-max unit met scores its keys by constants on its cell, and the top
+        score exceeds every lower one by at least the margin (the gap a softmax approximation needs)."""
+        if "margin" not in self.claim:
+            return ""
+        claimed = num(self.claim["margin"], "margin")
+        varying = next((n.varying for n in self.nets if getattr(n, "varying", None)), None)
+        require(varying is None, f"a margin is claimed, but the scores of {varying} depend on the input")
+        gaps = [n.gap for n in self.nets if getattr(n, "gap", None) is not None]
+        require(gaps, "a margin is claimed, but no hard-max unit has a lower score")
+        require(min(gaps) >= claimed, f"the claimed margin is wrong: the least score gap is {min(gaps)}")
+        return f"; every hard-max score margin is at least {self.claim['margin']}"
 
     def cells(self):
         where = [f"{len(self.cases)} discrete cases"] if self.groups else []

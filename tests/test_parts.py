@@ -73,6 +73,9 @@ def test_split_certificate_enumerates_each_tokens_symbol_alone_and_verifies():
                                                                             ((2,), (2,), 3)]
     assert check(cert).startswith("the networks are equal everywhere on the domain (9 cells in 9 discrete cases "
                                   "of 3 output parts)")
+    a, b, domain = lookup_transformer(3), lookup_reference(3), lookup_domain(3)
+    with_margin = json.loads(json.dumps(mixed_certificate(verdict, a, b, domain, margin=F(1))))
+    assert check(with_margin).endswith("every hard-max score margin is at least 1")   # score 1 on y_i, 0 elsewhere
     # the same pair without splitting: 27 cases, the same verdict
     whole = certify_mixed(lookup_transformer(3), lookup_reference(3), lookup_domain(3))
     assert whole.word == "EQUIVALENT" and len(whole.cases) == 27

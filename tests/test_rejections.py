@@ -337,6 +337,13 @@ CASES = [
      changed("parts", lambda c: c["parts"][0].update(groups=[5]))),
     (r"^outputs \[0\] can depend on discrete groups \[0\], which their part does not vary$",
      changed("parts", lambda c: c["parts"][0].update(groups=[]))),
+    # a claimed score margin
+    (r"^the claimed margin is wrong: the least score gap is 1$",
+     changed("parts", lambda c: c["claim"].update(margin="2"))),
+    (r"^a margin is claimed, but the scores of block 0, head 0, query token 0 depend on the input$",
+     changed("step", lambda c: c["claim"].update(margin="1"))),
+    (r"^a margin is claimed, but no hard-max unit has a lower score$",
+     changed("mixed", lambda c: c["claim"].update(margin="1"))),
     (r"^a part needs one case per assignment of its groups \(3\)$",
      changed("parts", lambda c: c["parts"][0]["cases"].pop())),
 ]
