@@ -231,9 +231,6 @@ def run_certify(args: argparse.Namespace) -> int:
         a, b, name_a, name_b, domain, described = networks_for(args, mixed=True)
         if args.split_outputs and not isinstance(domain, MixedDomain):
             domain = MixedDomain(domain.dim, (), tuple(range(domain.dim)), domain)
-        if isinstance(domain, MixedDomain) and args.report:
-            raise InputError("--report is not available over a mixed domain or with --split-outputs yet; write "
-                             "--certificate FILE and check it with `polyreg check FILE`")
         if isinstance(domain, MixedDomain):
             verdict = with_progress(lambda *job: certify_mixed(*job, split_outputs=args.split_outputs), a, b, domain)
         else:
@@ -264,9 +261,9 @@ def print_mixed_verdict(args: argparse.Namespace, verdict: MixedVerdict, network
     result = verdict_json(verdict, names, described, verdict.not_tie_safe, discrete_cases=len(verdict.cases),
                           differing_cases=verdict.differing_cases, cells=verdict.cells,
                           differing_cells=verdict.differing_cells)
-    if args.certificate:
+    if args.certificate or args.report:
         facts = certify_provenance(args, verdict, result, described)
-        save_certificate(mixed_certificate(verdict, *networks, domain, facts), args.certificate)
+        save_evidence(mixed_certificate(verdict, *networks, domain, facts), args)
     if args.json:
         print(json.dumps(result, indent=2))
         return certify_exit_code(verdict)

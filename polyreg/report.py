@@ -72,9 +72,6 @@ def checked_certificate(path: str) -> Checked:
         raise InputError(f"{path}: cannot read the certificate ({err})") from None
     if not isinstance(cert, dict) or cert.get("format") != "polyreg.certificate/1":
         raise InputError(f"{path}: not a polyreg.certificate/1 document")
-    if "cases" in cert:
-        raise InputError(f"{path}: reports of certificates over mixed domains are not implemented; "
-                         f"check it with `polyreg check {path}`")
     record: list = []
     started = time.perf_counter()
     claim = cert.get("claim")
@@ -212,14 +209,73 @@ def counterexample_facts(cert: dict, nets: list[Optional[Network]]) -> Optional[
         return {"error": f"the producer's counterexample cannot be evaluated ({err})"}
     gap = max(abs(a - b) for a, b in zip(*outputs))
     return {"x": [q_to_str(v) for v in x], "outputs": {k: [q_to_str(v) for v in o] for k, o in zip("AB", outputs)},
-            "difference": q_to_str(gap), "in_domain": all(slack(r, x) >= 0 for r in cert["domain"]["rows"]),
+            "difference": q_to_str(gap), "in_domain": in_domain(cert, x),
             "matches_producer": outputs == claimed and str(w.get("difference")) == q_to_str(gap)}
+
+
+def in_domain(cert: dict, x: Sequence[Fraction]) -> bool:
+    """Whether the input ``x`` lies in the certificate's domain (over a mixed domain: each discrete group takes one
+    of its values and the free coordinates satisfy the rows)."""
+    if "domain" in cert:
+        return all(slack(r, x) >= 0 for r in cert["domain"]["rows"])
+    groups = cert.get("discrete") or []
+    if not all([x[i] for i in g["coordinates"]] in [[Fraction(v) for v in value] for value in g["values"]]
+               for g in groups):
+        return False
+    free = [x[i] for i in cert.get("free") or []]
+    return all(slack(r, free) >= 0 for r in domain_of(cert).get("rows") or [])
+
+
+def mixed_cases(cert: dict) -> list[tuple[Optional[list], list]]:
+    """(outputs or None for all, cases) per part of a certificate over a mixed domain."""
+    if "parts" in cert:
+        return [(p.get("outputs"), p.get("cases") or []) for p in cert["parts"]]
+    return [(None, cert.get("cases") or [])]
+
+
+def domain_of(cert: dict) -> dict:
+    """The domain's rows and point: the certificate's, or (mixed) its first case's (the checker requires every case
+    to have these rows)."""
+    if "domain" in cert:
+        return cert["domain"]
+    cases = [case for _, part in mixed_cases(cert) for case in part]
+    return (cases[0].get("domain") if cases else None) or {}
+
+
+def leaves_in(tree: Any) -> int:
+    stack, count = [tree], 0
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict) and "leaf" in node:
+            count += 1
+        elif isinstance(node, dict) and isinstance(node.get("split"), list):
+            stack.extend(node["split"])
+    return count
+
+
+def discrete_blocks(cert: dict) -> list[Block]:
+    """The discrete groups, the free coordinates, and per part its outputs, varied groups, cases and cells."""
+    groups = cert.get("discrete") or []
+    varied = {id(p): p.get("groups") for p in cert.get("parts") or []}
+    items = tuple(f"group {k}: inputs {g.get('coordinates')}, {len(g.get('values') or [])} values"
+                  for k, g in enumerate(groups)) + (f"free (continuous) inputs: {cert.get('free')}",)
+    rows = [("outputs", "groups varied (others at their first value)", "cases", "cells")]
+    for p, (outputs, cases) in zip(cert.get("parts") or [None], mixed_cases(cert)):
+        rows.append(("all" if outputs is None else ", ".join(map(str, outputs)),
+                     "all" if p is None else ", ".join(map(str, varied[id(p)])) or "none", str(len(cases)),
+                     str(sum(leaves_in(case.get("tree")) for case in cases))))
+    return [Block("heading", "Discrete cases"),
+            Block("para", "The domain is the product of the discrete groups' values times the polytope above over the "
+                          "free inputs; the checker enumerates the cases itself" + (
+                              ", part by part: each part's outputs can depend only on the groups it varies, which the "
+                              "checker verifies from the weights" if "parts" in cert else "") + "."),
+            Block("items", items=items), Block("table", items=tuple(rows))]
 
 
 def certificate_part(c: Checked, tag: str) -> tuple[list[Block], dict]:
     """The report's blocks and JSON facts for one checked certificate (``tag`` prefixes its figures' names)."""
     cert, producer = c.cert, c.cert.get("producer") or {}
-    claim, domain = cert.get("claim") or {}, cert.get("domain") or {}
+    claim, domain, mixed = cert.get("claim") or {}, domain_of(cert), "domain" not in cert
     pairs = [network_facts(e, n) for e, n in zip(cert.get("networks") or [], network_names(cert))]
     nets, d = [net for _, net in pairs], len(domain.get("point") or [])
     facts: dict[str, Any] = {
@@ -228,9 +284,17 @@ def certificate_part(c: Checked, tag: str) -> tuple[list[Block], dict]:
         "domain": {"text": producer.get("domain"), "rows": domain.get("rows")}, "checker_seconds": round(c.seconds, 3),
         "producer_seconds": producer.get("seconds"), "producer": producer or None}
     blocks = [Block("heading", f"Certificate {c.path}")] + ([Block("para", status(c))] if tag else [])
-    blocks += description(c, claim, producer, pairs, d)
+    described = description(c, claim, producer, pairs, d, domain.get("rows") or [])
+    blocks += described[:4] + (discrete_blocks(cert) if mixed else []) + described[4:]   # after the domain
     if c.verdict is None:
         return blocks + [Block("para", "No figures: nothing was verified.")], facts
+    if mixed:
+        witness = counterexample_facts(cert, nets)
+        facts.update(cells=len(c.leaves), differing_cells=sum(len(set(maps)) > 1 for _, _, maps in c.leaves))
+        if witness is not None or claim.get("kind") == "different":
+            blocks += counterexample_blocks(witness, producer, c, [], [], facts)
+        return blocks + [Block("para", "No cell figure: over a mixed domain every discrete case has a refinement of "
+                                       "its own.")], facts
     vertices = cell_vertices(c, domain["rows"]) if d <= 2 else []
     differing = [len(set(maps)) > 1 for _, _, maps in c.leaves]
     facts.update(cells=len(c.leaves), differing_cells=sum(differing))
@@ -261,14 +325,13 @@ def status(c: Checked) -> str:
     return f"{KIND_WORD.get(kind, 'VERIFIED')}{' ALMOST EVERYWHERE' if almost else ''} — verified: {c.verdict}"
 
 
-def description(c: Checked, claim: dict, producer: dict, pairs: list, d: int) -> list[Block]:
+def description(c: Checked, claim: dict, producer: dict, pairs: list, d: int, rows: list) -> list[Block]:
     """The claim in words, the networks, the domain, the assumptions, the times and the provenance."""
     roles = ["A", "B"] if len(pairs) == 2 else [""] * len(pairs)
     table = [("", "name", "format", "in", "out", "depth", "sizes", "SHA-256")] + [
         (r, f["name"], str(f["format"]), str(f.get("input_dim", "?")), str(f.get("output_dim", "?")),
          str(f.get("depth", "?")), f.get("sizes", f.get("error", "")), str(f["sha256"]))
         for r, (f, _) in zip(roles, pairs)]
-    rows = (c.cert.get("domain") or {}).get("rows") or []
     shown = tuple(inequality(r) for r in rows[:30]) + ((f"... and {len(rows) - 30} more",) if len(rows) > 30 else ())
     inputs = tuple(f"input {i.get('path')}: SHA-256 {i.get('sha256')}" for i in producer.get("inputs", []))
     return [Block("para", claim_text(claim, c.verdict is not None)), Block("table", items=tuple(table)),
@@ -285,15 +348,17 @@ def description(c: Checked, claim: dict, producer: dict, pairs: list, d: int) ->
 
 def claim_text(claim: dict, verified: bool) -> str:
     how, kind = "Proved" if verified else "Claimed (not verified)", claim.get("kind")
+    margin = (f" Every hard-max unit scores its keys by constants, the top score at least {claim['margin']} above "
+              "every lower one." if "margin" in claim else "")
     if kind == "equivalent" and claim.get("everywhere"):
-        return f"{how}: A(x) = B(x) exactly for every x in the domain ({claim.get('cells')} cells)."
+        return f"{how}: A(x) = B(x) exactly for every x in the domain ({claim.get('cells')} cells).{margin}"
     if kind == "equivalent":
-        return f"{how}: A(x) = B(x) exactly on the interior of each of the {claim.get('cells')} cells."
+        return f"{how}: A(x) = B(x) exactly on the interior of each of the {claim.get('cells')} cells.{margin}"
     if kind == "different":
         return (f"{how}: A and B differ on an open set; their affine maps differ on {claim.get('differing')} "
                 f"of the {claim.get('cells')} cells of their common refinement.")
     linear = (f", and {claim['linear_regions']} linear regions (cells merged across shared facets)"
-              if "linear_regions" in claim else ". Linear regions are not certified (some affine map has several)")
+              if "linear_regions" in claim else ". Linear regions are not part of the claim")
     return (f"{how}: on the domain the network has exactly {claim.get('cells')} cells, "
             f"{claim.get('activation_regions')} activation regions (distinct activation patterns with an interior "
             f"point) and {claim.get('affine_maps')} distinct affine maps{linear}.")
