@@ -4,23 +4,51 @@ Run with ``make bench`` (or ``python examples/benchmark.py [--quick] [NAME ...]`
 in a fresh process, so its peak resident memory is its own. ``count`` cases include all three
 region definitions (the linear-region merge is part of the time); ``certify`` cases compile a
 network into a transformer and certify the pair (cells of the common refinement; the time
-includes compiling). Every case then writes its certificate and times the standalone checker on it
-(``check s``; peak memory includes the certificate).
+includes compiling). Three cases come from proofs/: a 2-D zigzag transformer whose maps repeat (its
+linear regions need separations), and two pairs certified part by part (``--split-outputs``): q-sparse
+averaging over 15^6 pointer-set assignments and nearest-position retrieval at tau = 6. Every case then
+writes its certificate and times the standalone checker on it (``check s``; peak memory includes the
+certificate).
 """
 from __future__ import annotations
 
+import importlib
 import json
 import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from polyreg import box, lower, region_counts
-from polyreg.certificate import certificate, count_claim, equivalence_claim, write_certificate
+from polyreg.certificate import certificate, count_claim, equivalence_claim, mixed_certificate, write_certificate
 from polyreg.certify import certify
 from polyreg.check import check
 from polyreg.compiler import compile_transformer
 from polyreg.families import random_maxout, random_relu, sawtooth
+from polyreg.mixed import MixedDomain, certify_mixed
+
+PROOFS = Path(__file__).resolve().parent.parent / "proofs"
+
+
+def proof_module(folder: str, name: str):
+    """A claim folder's construction module (proofs/<folder>/<name>.py)."""
+    sys.path.insert(0, str(PROOFS / folder))
+    return importlib.import_module(name)
+
+
+def zigzag_2d():
+    zigzag = proof_module("04-region-growth", "zigzag")
+    return compile_transformer(zigzag.zigzag_network(1, 2, 4, 2), box(2, 0, 1))
+
+
+def split_pair(name: str) -> tuple:
+    """The two networks and the mixed domain of a part-by-part case."""
+    if name.startswith("certify split qsa"):
+        sa = proof_module("06-sparse-averaging", "sparse_averaging")
+        return sa.qsa_moment(6, 2), sa.qsa_reference(6, 2), sa.mixed_domain(6, 2)
+    mr = proof_module("08-memory-retrieval", "memory_retrieval")
+    return mr.rank_two_retrieval(6), mr.one_hot_retrieval(6), MixedDomain(6, (), tuple(range(6)), box(6, 0, 1))
 
 
 def suite() -> dict[str, tuple]:
@@ -36,20 +64,33 @@ def suite() -> dict[str, tuple]:
     cases["certify maxout 3->4->4 rank 3"] = (lambda: random_maxout(3, [4, 4], 3, seed=0), 3, -1, 1)
     cases["certify relu 2->16->16->1"] = (lambda: random_relu(2, [16, 16], seed=0), 2, -1, 1)
     cases["certify relu 2->32->32->1"] = (lambda: random_relu(2, [32, 32], seed=0), 2, -1, 1)
+    cases["count zigzag transformer 2-D L=4"] = (zigzag_2d, 2, 0, 1)
+    cases["certify split qsa N=6 (B1b)"] = (None, 0, 0, 0)
+    cases["certify split retrieval tau=6 (A3)"] = (None, 0, 0, 0)
     return cases
 
 
 def run_case(name: str) -> dict:
     build, d, lo, hi = suite()[name]
-    net, domain = build(), box(d, lo, hi)
     started = time.perf_counter()
-    if name.startswith("certify"):
+    if name.startswith("certify split"):
+        a, b, mixed = split_pair(name)
+        started = time.perf_counter()
+        verdict = certify_mixed(a, b, mixed, split_outputs=True)
+        assert verdict.equivalent
+        cells, linear = verdict.cells, "-"
+        seconds = time.perf_counter() - started
+        cert = mixed_certificate(verdict, a, b, mixed)
+    elif name.startswith("certify"):
+        net, domain = build(), box(d, lo, hi)
         verdict = certify(net, compile_transformer(net, domain), domain)
         assert verdict.word == "EQUIVALENT"
         cells, linear = len(verdict.refinement.cells), "-"
         seconds = time.perf_counter() - started
         cert = certificate(verdict.refinement, equivalence_claim(verdict.refinement))
     else:
+        net, domain = build(), box(d, lo, hi)
+        started = time.perf_counter()
         cpwl = lower(net, domain)
         counts = region_counts(cpwl)
         cells, linear = counts.cells, counts.linear_regions

@@ -4,11 +4,13 @@ whether the changed claim is still justified (then the checker may accept it).
 Run ``python tests/mutations.py`` for the table in the README.
 """
 import copy
+import importlib.util
 import sys
 from fractions import Fraction as F
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from polyreg import box                                                    # noqa: E402
 from polyreg.certificate import canonical_hash, certificate, equivalence_claim   # noqa: E402
@@ -126,6 +128,45 @@ def adjacency_mutants(cert):
         yield "claimed linear regions", m, never
 
 
+def separation_mutants(cert, per_kind=25):
+    """Changes to the separations of a count certificate whose maps repeat (the claim stays true; every one should
+    still be rejected) and to its claimed linear regions (never justified)."""
+    always, never = (lambda: True), (lambda: False)
+    for k, (i, j, proof) in enumerate(cert["separations"][:per_kind]):
+        m = copy.deepcopy(cert)
+        del m["separations"][k]
+        yield "separation dropped", m, always
+        m = copy.deepcopy(cert)
+        terms = m["separations"][k][2].get("empty") or m["separations"][k][2]["tight"][0]
+        terms[0][2] += 1
+        yield "separation multiplier + 1", m, always
+        m = copy.deepcopy(cert)
+        m["separations"][k][1] = next(c for c in range(cert["claim"]["cells"]) if c not in (i, j))
+        yield "separation, another cell", m, always
+    for change in (1, -1):
+        m = copy.deepcopy(cert)
+        m["claim"]["linear_regions"] += change
+        yield "claimed linear regions (separations)", m, never
+
+
+def part_mutants(cert):
+    """Changes to the parts of a certificate split by outputs. The networks stay equal, so an acceptance is justified;
+    only a part that varies too few groups or has the wrong outputs must be rejected."""
+    def always():
+        return True
+    for k, part in enumerate(cert["parts"]):
+        m = copy.deepcopy(cert)
+        m["parts"][k].update(groups=[], cases=part["cases"][:1])
+        yield "part varies no group", m, always
+        m = copy.deepcopy(cert)
+        other = m["parts"][(k + 1) % len(m["parts"])]
+        m["parts"][k]["outputs"], other["outputs"] = other["outputs"], m["parts"][k]["outputs"]
+        yield "parts' outputs swapped", m, always
+        m = copy.deepcopy(cert)
+        m["parts"][k]["cases"].reverse()
+        yield "part's cases reversed", m, always
+
+
 def inside_own_cell(cert, i):
     """The moved point of leaf ``i`` is exactly inside the cell the producer made for it."""
     a, b = (network_from_json(entry["network"]) for entry in cert["networks"])
@@ -137,7 +178,9 @@ def inside_own_cell(cert, i):
 def outcomes(cert, per_kind=25):
     """Per kind: [mutants, rejected, accepted and justified, accepted without justification]."""
     table = {}
-    generated = adjacency_mutants(cert) if "adjacency" in cert else mutants(cert, per_kind)
+    generated = (part_mutants(cert) if "parts" in cert else separation_mutants(cert, per_kind)
+                 if "separations" in cert else adjacency_mutants(cert) if "adjacency" in cert
+                 else mutants(cert, per_kind))
     for kind, m, justified in generated:
         row = table.setdefault(kind, [0, 0, 0, 0])
         row[0] += 1
@@ -167,10 +210,31 @@ def example_count_certificate():
     return certificate(cpwl, count_claim(cpwl))
 
 
+def example_separation_certificate():
+    """Counts of the 2-D zigzag of proofs/04-region-growth (h = 1, k = 2, L = 3) on [0, 1]^2: 64 cells with 28
+    maps in 64 linear regions, so pairs of cells with one map need separations."""
+    from polyreg import lower
+    from polyreg.certificate import count_claim
+    path = ROOT / "proofs" / "04-region-growth" / "zigzag.py"
+    spec = importlib.util.spec_from_file_location("mutations_zigzag", path)
+    zigzag = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(zigzag)
+    cpwl = lower(zigzag.zigzag_network(1, 2, 3, 2), box(2, 0, 1))
+    return certificate(cpwl, count_claim(cpwl))
+
+
+def example_parts_certificate():
+    """Three tokens' pointer lookups certified part by part (test_parts.py)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_parts import parts_certificate
+    return parts_certificate(3)[1]
+
+
 if __name__ == "__main__":
     print("| mutation | mutants | rejected | accepted, still true | accepted, unjustified |")
     print("|---|---:|---:|---:|---:|")
     per_kind = int(sys.argv[1]) if len(sys.argv) > 1 else 60
-    for cert in (example_certificate(), example_count_certificate()):
+    for cert in (example_certificate(), example_count_certificate(), example_separation_certificate(),
+                 example_parts_certificate()):
         for kind, row in outcomes(cert, per_kind).items():
             print(f"| {kind} | " + " | ".join(map(str, row)) + " |")

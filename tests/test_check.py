@@ -176,6 +176,16 @@ def test_every_change_to_the_facet_witnesses_or_the_linear_regions_is_rejected()
     assert all(rejected_count == total > 0 for total, rejected_count, _, _ in table.values())
 
 
+def test_every_change_to_the_separations_or_the_parts_is_rejected():
+    from mutations import example_parts_certificate, example_separation_certificate, outcomes
+    separations = outcomes(example_separation_certificate(), per_kind=8)
+    parts = outcomes(example_parts_certificate())
+    assert set(separations) == {"separation dropped", "separation multiplier + 1", "separation, another cell",
+                                "claimed linear regions (separations)"}
+    assert set(parts) == {"part varies no group", "parts' outputs swapped", "part's cases reversed"}
+    assert all(rejected_count == total > 0 for total, rejected_count, _, _ in [*separations.values(), *parts.values()])
+
+
 def test_semantic_rejections_of_transformer_certificates():
     from polyreg.io import network_to_json
     from test_certify import duplicated_and_dominated
