@@ -78,15 +78,16 @@ def specialize(net: Network, fixed: Mapping[int, Fraction], free: Sequence[int])
     linear layer (or an affine layer put first), for a transformer into the positions (``E`` keeps the free rows)."""
     if not free:
         raise InputError("specialize: there are no free coordinates; evaluate the network at the point instead")
+    nonzero = [(i, v) for i, v in fixed.items() if v]      # one-hot symbols: most fixed values are 0
     if isinstance(net, Transformer):
-        positions = tuple(tuple(p + sum((v * E[i][c] for i, v in fixed.items()), Fraction(0))
+        positions = tuple(tuple(p + sum((v * E[i][c] for i, v in nonzero if E[i][c]), Fraction(0))
                                 for c, p in enumerate(row)) for E, row in zip(net.embed, net.positions))
         return replace(net, input_dim=len(free), embed=tuple(tuple(E[i] for i in free) for E in net.embed),
                        positions=positions)
     first = net.layers[0] if net.layers else None
     if isinstance(first, Dense):
         weight = tuple(tuple(row[i] for i in free) for row in first.weight)
-        bias = tuple(c + sum((row[i] * v for i, v in fixed.items()), Fraction(0))
+        bias = tuple(c + sum((row[i] * v for i, v in nonzero if row[i]), Fraction(0))
                      for row, c in zip(first.weight, first.bias))
         return Mlp(len(free), (Dense(weight, bias),) + net.layers[1:])
     return Mlp(len(free), (input_layer(net.input_dim, fixed, free),) + net.layers)

@@ -104,11 +104,25 @@ def fq(v: Fraction) -> flint.fmpq:
     return flint.fmpq(v.numerator, v.denominator)
 
 
+_converted: dict[tuple[int, bool], tuple[Mat, flint.fmpq_mat]] = {}
+
+
 def flint_matrix(M: Mat, transpose: bool = False) -> flint.fmpq_mat:
+    """``M`` (or its transpose) as a FLINT matrix, converted once per matrix object: the specialized networks of a
+    mixed domain share their weight matrices. The cache holds ``M`` itself, so its ``id`` stays unique; callers
+    only multiply the result, never change it."""
+    hit = _converted.get((id(M), transpose))
+    if hit is not None and hit[0] is M:
+        return hit[1]
     rows, cols = len(M), len(M[0])
     if transpose:
-        return flint.fmpq_mat(cols, rows, [fq(M[i][j]) for j in range(cols) for i in range(rows)])
-    return flint.fmpq_mat(rows, cols, [fq(v) for row in M for v in row])
+        converted = flint.fmpq_mat(cols, rows, [fq(M[i][j]) for j in range(cols) for i in range(rows)])
+    else:
+        converted = flint.fmpq_mat(rows, cols, [fq(v) for row in M for v in row])
+    if len(_converted) >= 4096:
+        _converted.clear()
+    _converted[id(M), transpose] = (M, converted)
+    return converted
 
 
 def constant_column(v: Vec, dim: int) -> flint.fmpq_mat:
