@@ -258,7 +258,8 @@ def run_certify(args: argparse.Namespace) -> int:
 def print_mixed_verdict(args: argparse.Namespace, verdict: MixedVerdict, networks: tuple[Network, Network],
                         names: tuple[str, str], domain: MixedDomain, described: str) -> int:
     """Print (and with --certificate write the certificate of) a verdict over a mixed domain; the exit code."""
-    result = verdict_json(verdict, names, described, verdict.not_tie_safe, discrete_cases=len(verdict.cases),
+    split = {"output_parts": len(verdict.parts)} if verdict.split else {}
+    result = verdict_json(verdict, names, described, verdict.not_tie_safe, **split, discrete_cases=len(verdict.cases),
                           differing_cases=verdict.differing_cases, cells=verdict.cells,
                           differing_cells=verdict.differing_cells)
     if args.certificate or args.report:

@@ -9,7 +9,7 @@ import pytest
 
 from polyreg import box, evaluate
 from polyreg.certificate import mixed_certificate
-from polyreg.check import Mlp as CheckedMlp, Reject, Transformer as CheckedTransformer, check
+from polyreg.check import Mlp as CheckedMlp, Reject, Transformer as CheckedTransformer, check, load
 from polyreg.cli import main
 from polyreg.families import random_relu
 from polyreg.io import network_to_json, save_network
@@ -203,3 +203,7 @@ def test_cli_split_outputs_on_a_box_writes_a_certificate_that_checks(tmp_path, c
     assert code == 0 and capsys.readouterr().out.startswith("EQUIVALENT")
     assert main(["check", str(tmp_path / "c.json")]) == 0
     assert "output parts" in capsys.readouterr().out
+    code = main(["certify", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--box", "-1", "1",
+                 "--split-outputs", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0 and result["output_parts"] == len(load(tmp_path / "c.json")["parts"])
