@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test bench proofs clean
+.PHONY: setup demo lint test bench proofs clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,11 @@ demo: setup
 	$(VENV)/bin/polyreg certify examples/maxout_2x3x3.json build/transformer.json --box -1 1 --json > build/certify.json
 	cat build/certify.json
 
-test: setup
+lint: setup
+	$(VENV)/bin/ruff check polyreg polyreg_check
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest -q
 
 bench: setup

@@ -21,10 +21,7 @@ assert cpwl(x) == polyreg.evaluate(net, x)      # the CPWL object agrees with di
 print("f(1/3, -1/7) =", polyreg.evaluate(net, x)[0])
 
 # compile a maxout network into a hard-max transformer and certify the two equal on [-1, 1]^2
-from polyreg.certify import certify          # noqa: E402
-from polyreg.compiler import compile_transformer   # noqa: E402
-
 maxout = polyreg.load_network(here / "maxout_2x3x3.json")
 domain = polyreg.box(2, -1, 1)
-verdict = certify(maxout, compile_transformer(maxout, domain), domain)
+verdict = polyreg.certify(maxout, polyreg.compile_transformer(maxout, domain), domain)
 print(verdict.word, "on", len(verdict.refinement.cells), "cells of the common refinement")

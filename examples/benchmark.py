@@ -21,12 +21,15 @@ import time
 from pathlib import Path
 
 from polyreg import box, lower, region_counts
-from polyreg.certificate import certificate, count_claim, equivalence_claim, mixed_certificate, write_certificate
-from polyreg.certify import certify
-from polyreg.check import check
-from polyreg.compiler import compile_transformer
-from polyreg.families import random_maxout, random_relu, sawtooth
-from polyreg.mixed import MixedDomain, certify_mixed
+from polyreg.certificates.write import certificate, mixed_certificate, write_certificate
+from polyreg.certificates.claims import Counts, Equivalent
+from polyreg.analysis.equivalence import certify
+from polyreg_check import check
+from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.network.families import random_maxout, random_relu, sawtooth
+from polyreg.analysis.cases import certify_mixed
+
+from polyreg.geometry.domains import MixedDomain
 
 PROOFS = Path(__file__).resolve().parent.parent / "proofs"
 
@@ -87,7 +90,7 @@ def run_case(name: str) -> dict:
         assert verdict.word == "EQUIVALENT"
         cells, linear = len(verdict.refinement.cells), "-"
         seconds = time.perf_counter() - started
-        cert = certificate(verdict.refinement, equivalence_claim(verdict.refinement))
+        cert = certificate(verdict.refinement, Equivalent.of(verdict.refinement))
     else:
         net, domain = build(), box(d, lo, hi)
         started = time.perf_counter()
@@ -95,7 +98,7 @@ def run_case(name: str) -> dict:
         counts = region_counts(cpwl)
         cells, linear = counts.cells, counts.linear_regions
         seconds = time.perf_counter() - started
-        cert = certificate(cpwl, count_claim(cpwl))
+        cert = certificate(cpwl, Counts.of(cpwl))
     per_cell = round(write_certificate(cert, "/tmp/polyreg-bench-cert.json.gz") / cells)
     started = time.perf_counter()
     check(cert)

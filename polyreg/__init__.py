@@ -1,16 +1,29 @@
-"""polyreg: exact linear regions and equivalence of piecewise-linear networks."""
-from .certify import Verdict, certify, distance
-from .compiler import compile_transformer
-from .cpwl import Cell, Cpwl, Leaf, Prune, Split
+"""polyreg: exact linear regions and equivalence of piecewise-linear networks.
+
+The pipeline, one sub-package a step: ``formats`` (files to the network IR) -> ``network`` (the IR and its exact
+meaning) -> ``core`` (stages and the enumerator: the exact CPWL object) -> ``analysis`` (counts, equivalence,
+discrete cases) -> ``certificates`` (claims and their evidence) -> ``report`` -> ``cli``. The trusted checker is
+the separate package ``polyreg_check``.
+"""
+from .analysis.cases import MixedVerdict, certify_mixed
+from .analysis.equivalence import Verdict, certify, distance
+from .analysis.regions import (
+                               RegionCounts,
+                               count_activation_regions,
+                               count_affine_maps,
+                               count_linear_regions,
+                               region_counts,
+)
+from .compiler.maxout_to_transformer import compile_transformer
+from .core.cpwl import Cell, Cpwl, Leaf, Prune, Split
+from .core.enumerate import lower
 from .errors import DomainError, InexactInputError, InputError, OracleError, PolyregError
-from .io import load_domain, load_mixed_domain, load_network, network_from_json
-from .ir import Attention, Block, Dense, FeedForward, Head, Maxout, Mlp, Relu, Transformer
-from .lower import lower
-from .mixed import DiscreteGroup, MixedDomain, MixedVerdict, certify_mixed, specialize
-from .polyhedron import Polyhedron, box, polyhedron_from_inequalities
-from .regions import (RegionCounts, count_activation_regions, count_affine_maps,
-                      count_linear_regions, region_counts)
-from .semantics import affine_on_path, choices_at, evaluate
+from .formats.json_files import load_domain, load_mixed_domain, load_network, network_from_json
+from .geometry.domains import DiscreteGroup, MixedDomain
+from .geometry.polyhedron import Polyhedron, box, polyhedron_from_inequalities
+from .network.ir import Attention, Block, Dense, FeedForward, Head, Maxout, Mlp, Relu, Transformer
+from .network.rewrite import specialize
+from .network.semantics import affine_on_path, choices_at, evaluate
 
 __version__ = "0.1.0"
 __all__ = [

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from polyreg import box
-from polyreg.certificate import certificate, equivalence_claim, write_certificate
-from polyreg.certify import certify
-from polyreg.check import Reject, check, load
-from polyreg.compiler import compile_transformer, parameter_counts, size_of
-from polyreg.ir import Mlp
+from polyreg.certificates.write import certificate, write_certificate
+from polyreg.certificates.claims import Equivalent
+from polyreg.analysis.equivalence import certify
+from polyreg_check import Reject, check, load
+from polyreg.compiler.maxout_to_transformer import compile_transformer, parameter_counts, size_of
+from polyreg.network.ir import Mlp
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def certified_emulation(name: str, net: Mlp, lo: int, hi: int, folder: Path) -> 
     verdict = certify(net, transformer, domain)
     producer_s = time.perf_counter() - started
     path = folder / f"{name}.json.gz"
-    write_certificate(certificate(verdict.refinement, equivalence_claim(verdict.refinement)), path)
+    write_certificate(certificate(verdict.refinement, Equivalent.of(verdict.refinement)), path)
     conclusion, checker_s = rechecked(path)
     verified = verdict.word == "EQUIVALENT" and not conclusion.startswith("NOT VERIFIED")
     size = size_of(transformer)

@@ -1,4 +1,4 @@
-"""A separate exact evaluator, written from the JSON formats alone (not from polyreg.semantics),
+"""A separate exact evaluator, written from the JSON formats alone (not from polyreg.network.semantics),
 to confirm counterexamples: MLPs, and transformers with hard-max attention (ties averaged)."""
 from fractions import Fraction as F
 

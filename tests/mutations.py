@@ -13,11 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from polyreg import box                                                    # noqa: E402
-from polyreg.certificate import canonical_hash, certificate, equivalence_claim   # noqa: E402
-from polyreg.certify import certify                                        # noqa: E402
-from polyreg.check import Reject, check                                    # noqa: E402
-from polyreg.compiler import compile_transformer                           # noqa: E402
-from polyreg.io import network_from_json                                   # noqa: E402
+from polyreg.certificates.write import canonical_hash, certificate   # noqa: E402
+from polyreg.certificates.claims import Equivalent   # noqa: E402
+from polyreg.analysis.equivalence import certify                                        # noqa: E402
+from polyreg_check import Reject, check                                    # noqa: E402
+from polyreg.compiler.maxout_to_transformer import compile_transformer                           # noqa: E402
+from polyreg.formats.json_files import network_from_json                                   # noqa: E402
 
 MALFORMED = (Reject, KeyError, TypeError, ValueError, IndexError, AttributeError)
 
@@ -194,33 +195,33 @@ def outcomes(cert, per_kind=25):
 
 
 def example_certificate():
-    from polyreg.families import random_maxout
+    from polyreg.network.families import random_maxout
     net = random_maxout(2, [3, 2], 3, seed=1)
     domain = box(2, -1, 1)
     verdict = certify(net, compile_transformer(net, domain), domain)
-    return certificate(verdict.refinement, equivalence_claim(verdict.refinement))
+    return certificate(verdict.refinement, Equivalent.of(verdict.refinement))
 
 
 def example_count_certificate():
     """Counts of a 4->8->8 ReLU net on [-1,1]^4, whose linear regions need merges across facets."""
     from polyreg import lower
-    from polyreg.certificate import count_claim
-    from polyreg.families import random_relu
+    from polyreg.certificates.claims import Counts
+    from polyreg.network.families import random_relu
     cpwl = lower(random_relu(4, [8, 8], seed=0), box(4, -1, 1))
-    return certificate(cpwl, count_claim(cpwl))
+    return certificate(cpwl, Counts.of(cpwl))
 
 
 def example_separation_certificate():
     """Counts of the 2-D zigzag of proofs/04-region-growth (h = 1, k = 2, L = 3) on [0, 1]^2: 64 cells with 28
     maps in 64 linear regions, so pairs of cells with one map need separations."""
     from polyreg import lower
-    from polyreg.certificate import count_claim
+    from polyreg.certificates.claims import Counts
     path = ROOT / "proofs" / "04-region-growth" / "zigzag.py"
     spec = importlib.util.spec_from_file_location("mutations_zigzag", path)
     zigzag = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(zigzag)
     cpwl = lower(zigzag.zigzag_network(1, 2, 3, 2), box(2, 0, 1))
-    return certificate(cpwl, count_claim(cpwl))
+    return certificate(cpwl, Counts.of(cpwl))
 
 
 def example_parts_certificate():

@@ -11,8 +11,8 @@ from itertools import product
 from math import comb
 
 from polyreg import Dense, Maxout, Mlp, Relu
-from polyreg.exact import primitive_row
-from polyreg.oracle import Interior, interior_point_or_proof, vertices
+from polyreg.exact.rationals import primitive_row
+from polyreg.geometry.oracle import Interior, interior_point_or_proof, vertices
 
 
 def zaslavsky(m: int, d: int) -> int:

@@ -10,7 +10,7 @@ zero normal with a constant < 0 (empty) or = 0 (thin, rows with nonzero normals 
 from fractions import Fraction
 
 from polyreg import Leaf, Mlp, Prune, Split, affine_on_path
-from polyreg.exact import primitive_row
+from polyreg.exact.rationals import primitive_row
 
 
 def unit_functions(net, pattern, layer):

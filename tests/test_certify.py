@@ -6,13 +6,13 @@ from fractions import Fraction as F
 import pytest
 
 from polyreg import box, choices_at, evaluate, lower
-from polyreg.certify import certify, distance
-from polyreg.cli import main
-from polyreg.compiler import compile_transformer
-from polyreg.families import random_maxout, random_relu
-from polyreg.io import network_to_json, save_network
-from polyreg.ir import Dense, Maxout, Mlp
-from polyreg.oracle import vertices
+from polyreg.analysis.equivalence import certify, distance
+from polyreg.cli.main import main
+from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.network.families import random_maxout, random_relu
+from polyreg.formats.json_files import network_to_json, save_network
+from polyreg.network.ir import Dense, Maxout, Mlp
+from polyreg.geometry.oracle import vertices
 from evaluator import run
 from test_transformers import max_head_transformer
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from polyreg import evaluate, load_network
-from polyreg.cli import main
+from polyreg.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NET = str(EXAMPLES / "relu_2x8x8.json")

@@ -6,7 +6,7 @@ from itertools import combinations
 import pytest
 
 from polyreg import Dense, Maxout, Mlp, Relu, box, lower, region_counts
-from polyreg.families import sawtooth, zigzag
+from polyreg.network.families import sawtooth, zigzag
 from oracles import maxout_layer_maximum, zaslavsky
 
 

@@ -64,7 +64,7 @@ def test_every_prune_in_the_tree_combines_to_a_valid_proof():
 
 
 def test_prunes_of_random_networks_replay():
-    from polyreg.families import random_maxout, random_relu
+    from polyreg.network.families import random_maxout, random_relu
     from replay import replay_prunes
     for net in (random_relu(2, [6, 5], seed=3), random_maxout(2, [3, 2], 3, seed=4)):
         assert replay_prunes(lower(net, box(2, -1, 1))) > 10
@@ -73,7 +73,7 @@ def test_prunes_of_random_networks_replay():
 def test_replay_rejects_a_prune_with_a_changed_multiplier():
     """The replay is a real check: scaling one multiplier of one proof breaks it."""
     from dataclasses import replace
-    from polyreg.families import random_relu
+    from polyreg.network.families import random_relu
     from replay import check_prune
     cpwl = lower(random_relu(2, [6, 5], seed=3), box(2, -1, 1))
     cell = cpwl.cells[0]

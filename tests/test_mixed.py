@@ -10,14 +10,16 @@ from itertools import product
 import pytest
 
 from polyreg import evaluate
-from polyreg.certificate import mixed_certificate
-from polyreg.check import Reject, check
-from polyreg.cli import main
-from polyreg.compiler import compile_transformer
-from polyreg.io import load_domain, load_mixed_domain, network_to_json, save_network
-from polyreg.ir import Attention, Block, Dense, Head, Maxout, Mlp, Relu, Transformer
-from polyreg.mixed import DiscreteGroup, MixedDomain, certify_mixed, specialize
-from polyreg.polyhedron import box
+from polyreg.certificates.write import mixed_certificate
+from polyreg_check import Reject, check
+from polyreg.cli.main import main
+from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.formats.json_files import load_domain, load_mixed_domain, network_to_json, save_network
+from polyreg.network.ir import Attention, Block, Dense, Head, Maxout, Mlp, Relu, Transformer
+from polyreg.analysis.cases import certify_mixed
+from polyreg.geometry.domains import DiscreteGroup, MixedDomain
+from polyreg.network.rewrite import specialize
+from polyreg.geometry.polyhedron import box
 from evaluator import run
 
 ONE_HOT = tuple(tuple(F(int(i == k)) for i in range(3)) for k in range(3))
@@ -185,7 +187,7 @@ def rejected(cert):
 def test_a_missing_case_is_rejected(selector_cert):
     cert = copy.deepcopy(selector_cert)
     cert["cases"].pop()
-    assert rejected(cert) == "expected one case per assignment of the discrete values (3)"
+    assert rejected(cert) == "cases: expected one case per assignment of the discrete values (3)"
 
 
 def test_swapped_cases_are_rejected(selector_cert):

@@ -8,15 +8,21 @@ from fractions import Fraction as F
 import pytest
 
 from polyreg import box, evaluate
-from polyreg.certificate import mixed_certificate
-from polyreg.check import Mlp as CheckedMlp, Reject, Transformer as CheckedTransformer, check, load
-from polyreg.cli import main
-from polyreg.families import random_relu
-from polyreg.io import network_to_json, save_network
-from polyreg.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
-from polyreg.lower import refine
-from polyreg.mixed import DiscreteGroup, MixedDomain, certify_mixed
-from polyreg.relevance import project, relevance
+from polyreg.certificates.write import mixed_certificate
+from polyreg_check import Reject, check, load
+from polyreg_check.mlp import Mlp as CheckedMlp
+from polyreg_check.transformer import Transformer as CheckedTransformer
+from polyreg.cli.main import main
+from polyreg.network.families import random_relu
+from polyreg.formats.json_files import network_to_json, save_network
+from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
+from polyreg.core.enumerate import refine
+from polyreg.analysis.cases import certify_mixed
+from polyreg.geometry.domains import DiscreteGroup, MixedDomain
+from polyreg.network.relevance import relevance
+
+
+from polyreg.network.rewrite import project
 
 
 def table(rows, cols, entries):

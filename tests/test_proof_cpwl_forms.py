@@ -6,11 +6,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from polyreg import box, evaluate
-from polyreg.certificate import certificate, different_claim, equivalence_claim, write_certificate
-from polyreg.certify import certify
-from polyreg.check import check, load
-from polyreg.compiler import compile_transformer, size_of
-from polyreg.families import random_relu
+from polyreg.certificates.write import certificate, write_certificate
+from polyreg.certificates.claims import Different, Equivalent
+from polyreg.analysis.equivalence import certify
+from polyreg_check import check, load
+from polyreg.compiler.maxout_to_transformer import compile_transformer, size_of
+from polyreg.network.families import random_relu
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "03-cpwl-forms"
 spec = importlib.util.spec_from_file_location("cpwl_forms", FOLDER / "forms.py")
@@ -57,7 +58,7 @@ def test_the_lattice_form_of_a_relu_network_certifies_equivalent_and_its_certifi
     verdict = certify(net, compile_transformer(forms.lattice_network(found.form), domain), domain)
     assert verdict.word == "EQUIVALENT"
     path = tmp_path / "lattice.json.gz"
-    write_certificate(certificate(verdict.refinement, equivalence_claim(verdict.refinement)), path)
+    write_certificate(certificate(verdict.refinement, Equivalent.of(verdict.refinement)), path)
     assert "equal everywhere" in check(load(path))
 
 
@@ -70,7 +71,7 @@ def test_a_lattice_form_without_an_essential_term_certifies_different(tmp_path):
     x = verdict.counterexample.x
     assert wrong(x) == verdict.counterexample.outputs[1][0] != evaluate(net, x)[0]
     path = tmp_path / "wrong.json.gz"
-    write_certificate(certificate(verdict.refinement, different_claim(verdict.refinement)), path)
+    write_certificate(certificate(verdict.refinement, Different.of(verdict.refinement)), path)
     assert "differ on" in check(load(path))
 
 

@@ -7,11 +7,14 @@ from fractions import Fraction
 from pathlib import Path
 
 from polyreg import box, evaluate
-from polyreg.certificate import certificate, equivalence_claim, mixed_certificate, write_certificate
-from polyreg.certify import certify
-from polyreg.check import check, load
-from polyreg.io import mixed_domain_from_json, network_from_json, network_to_json
-from polyreg.mixed import MixedDomain, certify_mixed
+from polyreg.certificates.write import certificate, mixed_certificate, write_certificate
+from polyreg.certificates.claims import Equivalent
+from polyreg.analysis.equivalence import certify
+from polyreg_check import check, load
+from polyreg.formats.json_files import mixed_domain_from_json, network_from_json, network_to_json
+from polyreg.analysis.cases import certify_mixed
+
+from polyreg.geometry.domains import MixedDomain
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "08-memory-retrieval"
 spec = importlib.util.spec_from_file_location("proof_memory_retrieval", FOLDER / "memory_retrieval.py")
@@ -67,7 +70,7 @@ def test_m1_is_certified_and_its_certificate_verifies_from_the_file(tmp_path):
     verdict = certify(a, b, box(T, 0, 1))
     assert verdict.word == "EQUIVALENT"
     path = tmp_path / "m1.json.gz"
-    write_certificate(certificate(verdict.refinement, equivalence_claim(verdict.refinement)), path)
+    write_certificate(certificate(verdict.refinement, Equivalent.of(verdict.refinement)), path)
     assert check(load(path)).startswith("the networks are equal everywhere on the domain")
     assert network_from_json(network_to_json(a)) == a
 

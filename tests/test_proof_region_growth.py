@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from polyreg import box, evaluate, lower
-from polyreg.certificate import certificate, count_claim
-from polyreg.check import check
-from polyreg.compiler import compile_transformer
-from polyreg.io import load_network, network_from_json
+from polyreg.certificates.write import certificate
+from polyreg.certificates.claims import Counts
+from polyreg_check import check
+from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.formats.json_files import load_network, network_from_json
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "04-region-growth"
 
@@ -70,7 +71,7 @@ def test_the_compiled_transformer_has_certified_linear_regions_P_to_the_L(tmp_pa
     assert transformer.tokens == k and len(transformer.blocks) == L + 1
     cpwl = lower(transformer, domain)
     P = zigzag.pieces_formula(h, k)
-    assert check(certificate(cpwl, count_claim(cpwl))).endswith(f"linear_regions {P ** L}")
+    assert check(certificate(cpwl, Counts.of(cpwl))).endswith(f"linear_regions {P ** L}")
 
 
 def test_two_dimensional_linear_regions_are_certified_and_agree_with_the_cells():
@@ -79,7 +80,7 @@ def test_two_dimensional_linear_regions_are_certified_and_agree_with_the_cells()
     domain = box(2, 0, 1)
     cpwl = lower(compile_transformer(zigzag.zigzag_network(1, 2, 2, 2), domain), domain)
     record = []
-    verdict = check(certificate(cpwl, count_claim(cpwl)), record)
+    verdict = check(certificate(cpwl, Counts.of(cpwl)), record)
     assert verdict == "cells 16, activation_regions 16, affine_maps 12, linear_regions 16"
     assert cells.linear_regions(record, 2) == 16
 
@@ -102,6 +103,6 @@ def test_cells_with_one_map_join_across_an_edge_and_not_across_a_corner():
 def test_prop_p6_as_stated_is_exceeded_and_the_sublayer_product_is_not():
     t = network_from_json(prop_p6.P6_EXAMPLE)
     cpwl = lower(t, box(1, -1, 1))
-    assert check(certificate(cpwl, count_claim(cpwl))) == \
+    assert check(certificate(cpwl, Counts.of(cpwl))) == \
         "cells 6, activation_regions 6, affine_maps 6, linear_regions 6"
     assert prop_p6.p6_bounds(t) == (4, 6)

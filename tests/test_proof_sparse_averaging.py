@@ -10,10 +10,10 @@ import pytest
 from pathlib import Path
 
 from polyreg import evaluate
-from polyreg.certificate import mixed_certificate, write_certificate
-from polyreg.check import check, load
-from polyreg.io import network_from_json, network_to_json
-from polyreg.mixed import certify_mixed
+from polyreg.certificates.write import mixed_certificate, write_certificate
+from polyreg_check import check, load
+from polyreg.formats.json_files import network_from_json, network_to_json
+from polyreg.analysis.cases import certify_mixed
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "06-sparse-averaging"
 spec = importlib.util.spec_from_file_location("proof_sparse_averaging", FOLDER / "sparse_averaging.py")

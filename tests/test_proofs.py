@@ -3,8 +3,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from polyreg.check import check, load
-from polyreg.families import random_maxout, random_relu
+from polyreg_check import check, load
+from polyreg.network.families import random_maxout, random_relu
 
 PROOFS = Path(__file__).resolve().parent.parent / "proofs"
 sys.path.insert(0, str(PROOFS))

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polyreg import affine_on_path, box, choices_at, evaluate, lower
-from polyreg.oracle import Interior, interior_point_or_proof
+from polyreg.geometry.oracle import Interior, interior_point_or_proof
 from oracles import brute_force_activation_regions, volume
 from strategies import networks, points
 
@@ -58,7 +58,7 @@ def test_float_guesses_do_not_change_the_result(net):
 
 
 def test_float_guesses_do_not_change_the_result_on_a_larger_network():
-    from polyreg.families import random_relu
+    from polyreg.network.families import random_relu
     from polyreg import region_counts
     net = random_relu(2, [12, 10], seed=11)
     guessed, exact = (lower(net, box(2, -1, 1), float_guesses=g) for g in (True, False))
@@ -70,7 +70,7 @@ def test_float_guesses_do_not_change_the_result_on_a_larger_network():
 @given(networks(max_dim=3))
 def test_redundancy_removal_keeps_each_cell_and_leaves_only_needed_rows(net):
     """Same vertices after removal; without any kept row the rest admit points violating it."""
-    from polyreg.oracle import irredundant_rows, vertices
+    from polyreg.geometry.oracle import irredundant_rows, vertices
     for cell in lower(net, box(net.input_dim, -1, 1)).cells[:4]:
         rows = list(cell.polyhedron.rows)
         kept = [rows[i] for i in irredundant_rows(rows)]

@@ -1,19 +1,21 @@
-"""Every rejection of the certificate checker is exercised: each rejection site of check.py is triggered by a case.
+"""Every rejection of the certificate checker is exercised: each rejection site of polyreg_check is triggered by a
+case.
 
 ``CASES`` is a table of (regular expression, builder): the builder copies a valid certificate and changes one
-thing, and ``check`` must raise ``Reject`` with a message the expression matches (``KeyError`` or ``TypeError``
-would be a malformed certificate, a different path, and fail the case).
+thing, and ``check`` must raise ``Reject`` (``Malformed`` is one) with a message the expression matches (``KeyError``
+or ``TypeError`` would be a fault of the checker, and fail the case).
 
-The structural test works by site, not by wording. It parses check.py with ``ast`` and collects every
-``require(condition, message)`` call and every ``Reject(message)`` construction (outside ``require`` itself);
-a message is a string or an f-string, whose formatted parts become ``.*`` in the site's template regex. Each
-case's ``Reject`` is attributed to the site whose lines contain the raising line of check.py (the innermost
-traceback frame there outside ``require``), and its message must fully match that site's template. Every site
-must be hit by some case or be listed, with its reason, in ``UNREACHABLE``. Sites are keyed by (function,
-template, occurrence), so two checks with the same message (e.g. the two "bad stage order" checks) each need
-their own case, and moving code does not invalidate the allow-list. A new ``require`` without a case fails
-the suite; so does an allow-listed site that a case reaches, or that no longer exists. A last test keeps the
-table's expressions specific: an expression may not match a message produced at a site of another template.
+The structural test works by site, not by wording. It parses every module of polyreg_check with ``ast`` and
+collects every ``require(condition, message)`` and ``wellformed(condition, message)`` call and every
+``Reject(message)`` and ``Malformed(message)`` construction (outside those two helpers); a message is a string or an
+f-string, whose formatted parts become ``.*`` in the site's template regex. Each case's refusal is attributed to the
+site whose lines contain the raising line of the checker (the innermost traceback frame in polyreg_check outside the
+helpers), and its message must fully match that site's template (after the path of a malformed tree node, which the
+schema puts in front). Every site must be hit by some case or be listed, with its reason, in ``UNREACHABLE``. Sites
+are keyed by (module.function, template, occurrence), so two checks with the same message (e.g. the two "bad stage
+order" checks) each need their own case, and moving code does not invalidate the allow-list. A new ``require`` without
+a case fails the suite; so does an allow-listed site that a case reaches, or that no longer exists. A last test keeps
+the table's expressions specific: an expression may not match a message produced at a site of another template.
 """
 import ast
 import copy
@@ -25,36 +27,39 @@ from pathlib import Path
 
 import pytest
 
-import polyreg.check
+import polyreg_check
 from polyreg import box, lower
-from polyreg.certificate import canonical_hash, certificate, count_claim, different_claim, equivalence_claim
-from polyreg.certify import certify
-from polyreg.check import Reject, check
-from polyreg.compiler import compile_transformer
-from polyreg.families import random_maxout, random_relu, sawtooth
-from polyreg.io import network_to_json
-from polyreg.ir import Dense, Mlp, Relu
+from polyreg.certificates.write import canonical_hash, certificate
+from polyreg.certificates.claims import Counts, Different, Equivalent
+from polyreg.analysis.equivalence import certify
+from polyreg_check import Reject, check
+from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.network.families import random_maxout, random_relu, sawtooth
+from polyreg.formats.json_files import network_to_json
+from polyreg.network.ir import Dense, Mlp, Relu
 from mutations import preorder
 from test_certify import duplicated_and_dominated, not_tie_safe_transformer
 from test_mixed import selector_certificate
 from test_parts import parts_certificate
 from test_transformers import max_head_transformer, quadratic_transformer
 
-CHECK_PY = Path(os.path.realpath(polyreg.check.__file__))
+CHECKER = Path(os.path.realpath(polyreg_check.__file__)).parent
+HELPERS = {"require", "wellformed"}      # they raise for their caller: a site is a call of one of them
+NODE = re.compile(r"^(?:(?:parts\[\d+\]\.)?cases\[\d+\]\.)?tree(?:\.split\[\d+\])*: ")   # a tree node's path
 
 # Rejection sites that no JSON certificate can reach, keyed like ``rejection_sites()``:
-# (function, message template, occurrence) -> why an earlier check always fires first.
+# (module.function, message template, occurrence) -> why an earlier check always fires first.
 UNREACHABLE = {}
 
 
 def count_certificate(net, domain):
     cpwl = lower(net, domain)
-    return certificate(cpwl, count_claim(cpwl))
+    return certificate(cpwl, Counts.of(cpwl))
 
 
 def equivalence_certificate(a, b, domain):
     verdict = certify(a, b, domain)
-    return certificate(verdict.refinement, equivalence_claim(verdict.refinement))
+    return certificate(verdict.refinement, Equivalent.of(verdict.refinement))
 
 
 def relu_of_the_first_coordinate():
@@ -83,7 +88,7 @@ def different_certificate(net, domain):
     perturbed = replace(net, layers=net.layers[:-1] + (replace(readout, bias=bias),))
     verdict = certify(perturbed, compile_transformer(net, domain), domain)
     assert verdict.word == "DIFFERENT"
-    return certificate(verdict.refinement, different_claim(verdict.refinement))
+    return certificate(verdict.refinement, Different.of(verdict.refinement))
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +115,7 @@ def valid():
 
 @pytest.fixture(scope="module")
 def outcomes():
-    """Case index -> (message, raising line of check.py), filled as cases run."""
+    """Case index -> (message, raising (module, line) of the checker), filled as cases run."""
     return {}
 
 
@@ -217,51 +222,75 @@ COUNTS_WRONG = (r"^the claimed counts are wrong: \{'cells': \d+, 'activation_reg
 
 CASES = [
     # numbers and matrices
-    (r"^number: True is not a number$", changed("relu", set_leaf_coordinate(True))),
-    (r"^number: '0x1' is not a number$", changed("relu", set_leaf_coordinate("0x1"))),
-    (r"^number: '1/0' is not a number$", changed("relu", set_leaf_coordinate("1/0"))),
-    (r"^number: '2/4' is not spelled canonically$", changed("relu", set_leaf_coordinate("2/4"))),
-    (r"^weight: not a matrix$", network_changed("equivalent", 0, lambda n: n["layers"][0].update(weight=[]))),
-    (r"^weight: rows of different lengths$",
+    (r"^tree(\.split\[\d+\])*: leaf: True is not a number$", changed("relu", set_leaf_coordinate(True))),
+    (r"^tree(\.split\[\d+\])*: leaf: '0x1' is not a number$", changed("relu", set_leaf_coordinate("0x1"))),
+    (r"^tree(\.split\[\d+\])*: leaf: '1/0' is not a number$", changed("relu", set_leaf_coordinate("1/0"))),
+    (r"^tree(\.split\[\d+\])*: leaf: '2/4' is not spelled canonically$", changed("relu", set_leaf_coordinate("2/4"))),
+    (r"^networks\[0\]\.network\.layers\[0\]\.weight: not a matrix$",
+     network_changed("equivalent", 0, lambda n: n["layers"][0].update(weight=[]))),
+    (r"^networks\[0\]\.network\.layers\[0\]\.weight: rows of different lengths$",
      network_changed("equivalent", 0, lambda n: n["layers"][0]["weight"][0].append(0))),
+    # the schema's generic checks: a type, a missing field, a tree node, a prune term, a row name, an order entry
+    (r"^claim: expected an object$", changed("relu", lambda c: c.update(claim=[]))),
+    (r"^certificate: missing field 'claim'$", changed("relu", lambda c: c.pop("claim"))),
+    (r"^tree\.split\[0\]: expected null, a split, a prune or a leaf$",
+     changed("relu", lambda c: c["tree"]["split"].__setitem__(0, {"note": 1}))),
+    (r"^tree(\.split\[\d+\])*: prune: a term is \[row, multiplier\] with an integer multiplier$",
+     changed("relu", set_first_multiplier(lambda y: str(y)))),
+    (r"^tree(\.split\[\d+\])*: prune: a row is named by three integers$",
+     changed("relu", lambda c: node(c, "prune")["prune"][0].__setitem__(0, [9, 9]))),
+    (r"^order: the stage order is a list of \[network, stage\] pairs$",
+     changed("relu", lambda c: c["order"].__setitem__(0, [0]))),
     # networks in the polyreg.network/1 format
-    (r"^linear layer shape$", network_changed("equivalent", 0, lambda n: add_column(n["layers"][0]["weight"]))),
-    (r"^bias length differs from the matrix's outputs$",
+    (r"^networks\[0\]\.network\.layers\[0\]: linear layer shape$",
+     network_changed("equivalent", 0, lambda n: add_column(n["layers"][0]["weight"]))),
+    (r"^networks\[0\]\.network\.layers\[0\]\.bias: expected \d+ numbers, got \d+$",
      network_changed("equivalent", 0, lambda n: n["layers"][0]["bias"].append(0))),
-    (r"^unknown layer type 'tanh'$", network_changed("equivalent", 0, lambda n: n["layers"][1].update(type="tanh"))),
-    (r"^maxout rank$", network_changed("maxout", 0, lambda n: n["layers"][1].update(rank=4))),
+    (r"^networks\[0\]\.network\.layers\[1\]: unknown layer type 'tanh'$",
+     network_changed("equivalent", 0, lambda n: n["layers"][1].update(type="tanh"))),
+    (r"^networks\[0\]\.network\.layers\[1\]: maxout rank$",
+     network_changed("maxout", 0, lambda n: n["layers"][1].update(rank=4))),
     # networks in the polyreg.transformer/1 format
-    (r"^embedding shape$", network_changed("head", 0, lambda n: n["embedding"]["positions"].pop())),
-    (r"^embedding shape$", network_changed("equivalent", 1, lambda n: n.update(width=n["width"] + 1))),
-    (r"^block 1: attention matrix shapes$", network_changed("equivalent", 1, lambda n: add_column(head(n)["key"]))),
-    (r"^block 0: attention: residual must be true or false$",
+    (r"^networks\[0\]\.network\.embedding: embedding shape$",
+     network_changed("head", 0, lambda n: n["embedding"]["positions"].pop())),
+    (r"^networks\[1\]\.network\.embedding: embedding shape$",
+     network_changed("equivalent", 1, lambda n: n.update(width=n["width"] + 1))),
+    (r"^networks\[1\]\.network\.blocks\[1\]\.attention\.heads\[0\]: attention matrix shapes$",
+     network_changed("equivalent", 1, lambda n: add_column(head(n)["key"]))),
+    (r"^networks\[0\]\.network\.blocks\[0\]\.attention\.residual: expected true or false$",
      network_changed("head", 0, lambda n: n["blocks"][0]["attention"].update(residual="false"))),
-    (r"^block 1: score_bias and mask must be tokens x tokens, the mask of 0 and 1$",
+    (r"^networks\[1\]\.network\.blocks\[1\]\.attention\.heads\[0\]: "
+     r"score_bias and mask must be tokens x tokens, the mask of 0 and 1$",
      network_changed("equivalent", 1, lambda n: head(n).update(mask=[[1]]))),
-    (r"^block 0: feed-forward shapes$",
+    (r"^networks\[1\]\.network\.blocks\[0\]\.feed_forward: feed-forward shapes$",
      network_changed("equivalent", 1, lambda n: n["blocks"][0]["feed_forward"]["w2"].append([0] * n["width"]))),
-    (r"^readout shapes$", network_changed("equivalent", 1, lambda n: n["readout"]["weight"].pop())),
+    (r"^networks\[1\]\.network\.readout: readout shapes$",
+     network_changed("equivalent", 1, lambda n: n["readout"]["weight"].pop())),
     (r"^block 0, head 0, query 0: score not affine$", changed("head", quadratic_network)),
     (r"^a query attends to no key$",
      network_changed("head", 0, lambda n: n["blocks"][0]["attention"]["heads"][0].update(mask=[[0, 0], [1, 1]]))),
     # the certificate's frame: format, fields, hashes, stage order, domain
-    (r"^unknown certificate format$", changed("relu", lambda c: c.update(format="polyreg.certificate/2"))),
-    (r"^unknown certificate fields \['comment'\]$", changed("relu", lambda c: c.update(comment="hello"))),
+    (r"^format: unknown certificate format$",
+     changed("relu", lambda c: c.update(format="polyreg.certificates.write/2"))),
+    (r"^certificate: unknown certificate fields \['comment'\]$", changed("relu", lambda c: c.update(comment="hello"))),
     (r"^a network's SHA-256 does not match$",
      changed("equivalent", lambda c: c["networks"][0]["network"]["layers"][-1]["bias"].__setitem__(0, "7/3"))),
-    (r"^input dimension differs from the domain's$", network_changed("relu", 0, lambda n: n.update(input_dim=3))),
-    (r"^unknown network format$", network_changed("relu", 0, lambda n: n.update(format="polyreg.network/2"))),
-    (r"^bad stage order$", changed("equivalent", lambda c: c.update(order=c["order"][1:] + c["order"][:1]))),
-    (r"^bad stage order$", changed("equivalent", lambda c: c["order"].append([2, 0]))),
-    (r"^domain rows must be integer rows of length d \+ 1$", changed("relu", lambda c: c["domain"]["rows"][0].pop())),
-    (r"^domain rows must be integer rows of length d \+ 1$",
+    (r"^networks\[0\]\.network: input dimension differs from the domain's$",
+     network_changed("relu", 0, lambda n: n.update(input_dim=3))),
+    (r"^networks\[0\]\.network: unknown network format$",
+     network_changed("relu", 0, lambda n: n.update(format="polyreg.network/2"))),
+    (r"^order: bad stage order$", changed("equivalent", lambda c: c.update(order=c["order"][1:] + c["order"][:1]))),
+    (r"^order: bad stage order$", changed("equivalent", lambda c: c["order"].append([2, 0]))),
+    (r"^domain: domain rows must be integer rows of length d \+ 1$",
+     changed("relu", lambda c: c["domain"]["rows"][0].pop())),
+    (r"^domain: domain rows must be integer rows of length d \+ 1$",
      changed("relu", lambda c: c["domain"]["rows"][0].__setitem__(0, "1"))),
     (r"^the domain's point is not strictly inside$", changed("relu", lambda c: c["domain"].update(point=["1", "0"]))),
     # the tree: splits, prunes, leaves
     (r"^stage 0, unit 0: expected a split with 2 children$",
      changed("relu", lambda c: c.update(tree=node(c, "leaf")))),
     (r"^stage 0, unit \d+: option \d+ is not a candidate$", changed("dominated", candidate_given_to_a_dropped_piece)),
-    (r"^malformed prune$", changed("relu", lambda c: node(c, "prune").update(why="empty"))),
+    (r"^tree(\.split\[\d+\])*: malformed prune$", changed("relu", lambda c: node(c, "prune").update(why="empty"))),
     (r"^a prune names no rows$", changed("relu", lambda c: node(c, "prune").update(prune=[], empty=False))),
     (r"^multipliers must be positive integers$", changed("relu", set_first_multiplier(lambda y: 0))),
     (r"^prune uses row \[9, 9, 9\], which is not on the path$",
@@ -272,31 +301,34 @@ CASES = [
         empty=True))),
     (r"^prune constant has the wrong sign$", changed("relu", lambda c: node(c, "prune").update(empty=False))),
     (r"^expected a leaf$", changed("relu", leaf_replaced_by_split)),
-    (r"^leaf point has the wrong dimension$", changed("relu", lambda c: node(c, "leaf")["leaf"].pop())),
+    (r"^tree(\.split\[\d+\])*: leaf: expected 2 numbers, got 1$",
+     changed("relu", lambda c: node(c, "leaf")["leaf"].pop())),
     (r"^a leaf point is not strictly inside$", changed("relu", leaf_of_another_cell)),
     # the claim
     (r"^no cell where the maps differ$", changed("equivalent", new_claim(kind="different", differing=0))),
     (r"^the claimed cells are wrong: \d+ of \d+ differ$", changed("different", more_cells)),
     (r"^the maps differ on \d+ cells$", changed("different", new_claim(kind="equivalent", everywhere=True))),
     (r"^equality everywhere is claimed, but a head is not tie-safe$", changed("step", claim(everywhere=True))),
-    (r"^equality everywhere is claimed, but a head is not tie-safe$", changed("equivalent", claim(everywhere="yes"))),
+    (r"^claim\.everywhere: expected true or false$", changed("equivalent", claim(everywhere="yes"))),
     (r"^the claimed number of cells is wrong$", changed("equivalent", more_cells)),
-    (r"^unknown claim$", changed("relu", claim(kind="volume"))),
-    (r"^unknown claim$", changed("equivalent", claim(kind="counts"))),
-    (r"^unknown claim$", changed("relu", claim(volume=1))),
-    (r"^claimed numbers must be integers$", changed("relu", claim(cells=True))),
+    (r"^claim: unknown claim$", changed("relu", claim(kind="volume"))),
+    (r"^claim: unknown claim$", changed("equivalent", claim(kind="counts"))),
+    (r"^claim: unknown claim$", changed("relu", claim(volume=1))),
+    (r"^claim: claimed numbers must be integers$", changed("relu", claim(cells=True))),
     (r"^counts are certified for one network$", changed("equivalent", lambda c: c.update(
         claim={"kind": "counts", "cells": 1, "activation_regions": 1, "affine_maps": 1}))),
     (COUNTS_WRONG, changed("relu", more_cells)),
     # linear regions: adjacency witnesses (leaves 0, 1 are x_0 < 0, leaves 2, 3 are x_0 > 0; x_1 < 0 first)
-    (r"^adjacency must be a list of \[cell, cell, point\]$", changed("adjacent", lambda c: c["adjacency"][0].pop())),
-    (r"^adjacency or separations are given but not used$",
+    (r"^adjacency: adjacency must be a list of \[cell, cell, point\]$",
+     changed("adjacent", lambda c: c["adjacency"][0].pop())),
+    (r"^claim: adjacency or separations are given but not used$",
      changed("adjacent", lambda c: c["claim"].pop("linear_regions"))),
     (r"^cells \(\d+, \d+\) have one map in different groups but no separation$", changed("adjacent", fewer_witnesses)),
     # separations: two cells with one map share no facet
-    (r"^separations must be a list of \[cell, cell, proof\]$", changed("corner", lambda c: c.update(separations={}))),
+    (r"^separations: separations must be a list of \[cell, cell, proof\]$",
+     changed("corner", lambda c: c.update(separations={}))),
     (r"^a separation names no pair of cells$", changed("corner", lambda c: c["separations"][0].__setitem__(1, 0))),
-    (r'^a separation is \{"empty": terms\} or \{"tight": \[terms, \.\.\.\]\}$',
+    (r'^separations\[0\]\[2\]: a separation is \{"empty": terms\} or \{"tight": \[terms, \.\.\.\]\}$',
      changed("corner", lambda c: c["separations"][0].__setitem__(2, {"empty": [], "tight": []}))),
     (r"^an empty separation does not sum to a negative constant$",
      changed("strips", lambda c: c["separations"][0][2]["empty"].pop())),
@@ -311,32 +343,35 @@ CASES = [
      changed("corner", lambda c: c["separations"][0][2]["tight"][0][0].__setitem__(2, 0))),
     (r"^a separation uses row \[9, 9, 9\], which its cell does not have$",
      changed("corner", lambda c: c["separations"][0][2]["tight"][0][0].__setitem__(1, [9, 9, 9]))),
+    (r"^separations\[0\]\[2\]: a term is \[cell 0 or 1, row, multiplier\] with integer cell and multiplier$",
+     changed("corner", lambda c: c["separations"][0][2]["tight"][0][0].__setitem__(0, "0"))),
     (r"^adjacency names no pair of cells$", changed("adjacent", witness(0, 4, "-1/2", "0"))),
     (r"^adjacency names no pair of cells$", changed("adjacent", witness(1, 1, "-1/2", "0"))),
     (r"^adjacency joins cells with different maps$", changed("adjacent", witness(1, 3, "0", "1/2"))),
-    (r"^an adjacency point has the wrong dimension$", changed("adjacent", witness(0, 1, "-1/2"))),
+    (r"^adjacency\[0\]\[2\]: expected 2 numbers, got 1$", changed("adjacent", witness(0, 1, "-1/2"))),
     (r"^an adjacency point is outside its cells$", changed("adjacent", witness(0, 1, "-1/2", "1/2"))),
     (r"^an adjacency point is not inside one common facet$", changed("adjacent", witness(0, 1, "0", "0"))),
     # mixed domains: discrete groups, free coordinates, one case per assignment
-    (r"^unknown certificate fields \['tree'\]$", changed("mixed", lambda c: c.update(tree={"leaf": []}))),
+    (r"^certificate: unknown certificate fields \['tree'\]$", changed("mixed", lambda c: c.update(tree={"leaf": []}))),
     (r"^counts are not certified over discrete cases$", changed("mixed", lambda c: c.update(
         claim={"kind": "counts", "cells": 8, "activation_regions": 1, "affine_maps": 1}))),
-    (r"^discrete groups need coordinates and at least one value vector of their length$",
+    (r"^discrete: discrete groups need coordinates and at least one value vector of their length$",
      changed("mixed", lambda c: c["discrete"][0].update(values=[]))),
-    (r"^the discrete and free coordinates must partition the inputs$",
+    (r"^free: the discrete and free coordinates must partition the inputs$",
      changed("mixed", lambda c: c.update(free=[3, 3]))),
-    (r"^expected one case per assignment of the discrete values \(3\)$", changed("mixed", lambda c: c["cases"].pop())),
+    (r"^cases: expected one case per assignment of the discrete values \(3\)$",
+     changed("mixed", lambda c: c["cases"].pop())),
     (r"^every case must have the domain rows of the first$",
      changed("mixed", lambda c: c["cases"][1]["domain"]["rows"].append([1, 0, 0]))),
     # parts: outputs certified separately over the groups they can depend on
-    (r"^parts compare two networks with the same outputs$", changed("parts", lambda c: c["networks"].pop())),
-    (r"^each part needs outputs, groups and cases$", changed("parts", lambda c: c["parts"][0].pop("groups"))),
-    (r"^the parts' outputs must partition the outputs$",
+    (r"^parts: parts compare two networks with the same outputs$", changed("parts", lambda c: c["networks"].pop())),
+    (r"^parts: each part needs outputs, groups and cases$", changed("parts", lambda c: c["parts"][0].pop("groups"))),
+    (r"^parts: the parts' outputs must partition the outputs$",
      changed("parts", lambda c: c["parts"][0].update(outputs=[1]))),
-    (r"^a part's groups must be increasing group indices$",
+    (r"^parts\[0\]: a part's groups must be increasing group indices$",
      changed("parts", lambda c: c["parts"][0].update(groups=[5]))),
     (r"^outputs \[0\] can depend on discrete groups \[0\], which their part does not vary$",
-     changed("parts", lambda c: c["parts"][0].update(groups=[]))),
+     changed("parts", lambda c: c["parts"][0].update(groups=[], cases=c["parts"][0]["cases"][:1]))),
     # a claimed score margin
     (r"^the claimed margin is wrong: the least score gap is 1$",
      changed("parts", lambda c: c["claim"].update(margin="2"))),
@@ -344,7 +379,7 @@ CASES = [
      changed("step", lambda c: c["claim"].update(margin="1"))),
     (r"^a margin is claimed, but no hard-max unit has a lower score$",
      changed("mixed", lambda c: c["claim"].update(margin="1"))),
-    (r"^a part needs one case per assignment of its groups \(3\)$",
+    (r"^parts\[0\]: a part needs one case per assignment of its groups \(3\)$",
      changed("parts", lambda c: c["parts"][0]["cases"].pop())),
 ]
 
@@ -354,18 +389,19 @@ def case_id(i):
 
 
 def raising_line(traceback):
-    """The line of check.py that rejected: the innermost frame there outside ``require``."""
+    """The (module, line) of the checker that refused: the innermost frame in polyreg_check outside the helpers."""
     line = None
     while traceback is not None:
         code = traceback.tb_frame.f_code
-        if os.path.realpath(code.co_filename) == str(CHECK_PY) and code.co_name != "require":
-            line = traceback.tb_lineno
+        path = Path(os.path.realpath(code.co_filename))
+        if path.parent == CHECKER and code.co_name not in HELPERS:
+            line = (path.stem, traceback.tb_lineno)
         traceback = traceback.tb_next
     return line
 
 
 def rejection(i, valid, outcomes):
-    """Run case ``i`` once: ``check`` must raise ``Reject`` matching its expression. Its message and line."""
+    """Run case ``i`` once: ``check`` must raise ``Reject`` matching its expression. Its message and place."""
     if i not in outcomes:
         pattern, build = CASES[i]
         bad = build(valid)
@@ -379,7 +415,7 @@ def template(message, line):
     """A message argument as a template: f-string parts become ``{}``."""
     if isinstance(message, ast.Constant) and isinstance(message.value, str):
         return message.value
-    assert isinstance(message, ast.JoinedStr), f"check.py:{line}: a rejection message must be a string or f-string"
+    assert isinstance(message, ast.JoinedStr), f"{line}: a rejection message must be a string or f-string"
     return "".join(part.value if isinstance(part, ast.Constant) else "{}" for part in message.values)
 
 
@@ -388,10 +424,11 @@ def template_regex(text):
 
 
 class Sites(ast.NodeVisitor):
-    """Collects ``require(condition, message)`` and ``Reject(message)`` calls with their enclosing scope."""
+    """Collects ``require``/``wellformed(condition, message)`` calls and ``Reject``/``Malformed(message)``
+    constructions with their enclosing scope."""
 
-    def __init__(self):
-        self.scope, self.found = [], []
+    def __init__(self, module):
+        self.module, self.scope, self.found = module, [], []
 
     def scoped(self, node):
         self.scope.append(node.name)
@@ -402,27 +439,30 @@ class Sites(ast.NodeVisitor):
 
     def visit_Call(self, node):
         name = node.func.id if isinstance(node.func, ast.Name) else None
-        if name in ("require", "Reject") and self.scope != ["require"]:
+        if name in HELPERS | {"Reject", "Malformed"} and not (len(self.scope) == 1 and self.scope[0] in HELPERS):
             args = node.args + [k.value for k in node.keywords if k.arg == "message"]
-            assert len(args) == (2 if name == "require" else 1), f"check.py:{node.lineno}: unexpected {name} call"
+            assert len(args) == (2 if name in HELPERS else 1), f"{self.module}:{node.lineno}: unexpected {name} call"
             self.found.append((".".join(self.scope), template(args[-1], node.lineno), node.lineno, node.end_lineno))
         self.generic_visit(node)
 
 
 def rejection_sites():
-    """(function, template, occurrence) -> (first line, last line) for every rejection site of check.py."""
-    visitor = Sites()
-    visitor.visit(ast.parse(CHECK_PY.read_text(), str(CHECK_PY)))
+    """(module.function, template, occurrence) -> (module, first line, last line) for every rejection site of the
+    checker."""
     sites, seen = {}, {}
-    for function, text, first, last in visitor.found:
-        k = seen[function, text] = seen.get((function, text), -1) + 1
-        sites[function, text, k] = (first, last)
+    for source in sorted(CHECKER.glob("*.py")):
+        visitor = Sites(source.stem)
+        visitor.visit(ast.parse(source.read_text(), str(source)))
+        for function, text, first, last in visitor.found:
+            name = f"{source.stem}.{function}"
+            k = seen[name, text] = seen.get((name, text), -1) + 1
+            sites[name, text, k] = (source.stem, first, last)
     return sites
 
 
-def site_of(line, sites):
-    found = [key for key, (first, last) in sites.items() if first <= line <= last]
-    assert len(found) == 1, f"check.py:{line} is in {len(found)} rejection sites"
+def site_of(place, sites):
+    found = [key for key, (module, first, last) in sites.items() if module == place[0] and first <= place[1] <= last]
+    assert len(found) == 1, f"{place} is in {len(found)} rejection sites"
     return found[0]
 
 
@@ -445,15 +485,17 @@ def test_every_rejection_site_is_reached_by_a_case_or_allow_listed(valid, outcom
     hit = {}
     for i in range(len(CASES)):
         message, line = rejection(i, valid, outcomes)
-        assert line is not None, f"case {case_id(i)}: no line of check.py raised"
+        assert line is not None, f"case {case_id(i)}: no line of the checker raised"
         key = site_of(line, sites)
-        assert re.fullmatch(template_regex(key[1]), message), f"case {case_id(i)}: {message!r} is not {key[1]!r}"
+        assert re.fullmatch(template_regex(key[1]), NODE.sub("", message, count=1)), \
+            f"case {case_id(i)}: {message!r} is not {key[1]!r}"
         hit.setdefault(key, []).append(case_id(i))
     stale = [key for key in UNREACHABLE if key not in sites]
-    assert not stale, f"allow-listed sites that check.py no longer has: {stale}"
+    assert not stale, f"allow-listed sites that the checker no longer has: {stale}"
     reached = {key: hit[key] for key in UNREACHABLE if key in hit}
     assert not reached, f"allow-listed sites that cases reach: {reached}"
-    missing = [f"{key} at check.py:{sites[key][0]}" for key in sites if key not in hit and key not in UNREACHABLE]
+    missing = [f"{key} at {sites[key][0]}.py:{sites[key][1]}" for key in sites
+               if key not in hit and key not in UNREACHABLE]
     assert not missing, "rejection sites without a case:\n" + "\n".join(missing)
 
 

@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 from polyreg import box, evaluate, load_network, lower
-from polyreg.certificate import certificate, count_claim, equivalence_claim, write_certificate
-from polyreg.certify import certify
-from polyreg.check import Reject, check, load
-from polyreg.cli import main
-from polyreg.compiler import compile_transformer
-from polyreg.families import random_relu, sawtooth
-from polyreg.io import save_network
-from polyreg.report import cell_polygon, polygon_area
+from polyreg.certificates.write import certificate, write_certificate
+from polyreg.certificates.claims import Counts, Equivalent
+from polyreg.analysis.equivalence import certify
+from polyreg_check import Reject, check, load
+from polyreg.cli.main import main
+from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.network.families import random_relu, sawtooth
+from polyreg.formats.json_files import save_network
+from polyreg.report.render import cell_polygon, polygon_area
 from mutations import preorder
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -117,7 +118,7 @@ def test_the_verified_cells_polygons_tile_the_domain():
     domain = box(2, -1, 1)
     verdict = certify(net, compile_transformer(net, domain), domain)
     record = []
-    check(certificate(verdict.refinement, equivalence_claim(verdict.refinement)), record)
+    check(certificate(verdict.refinement, Equivalent.of(verdict.refinement)), record)
     polygons = [cell_polygon(rows) for _, rows, _ in record]
     assert all(polygon_area(p) > 0 for p in polygons)
     assert sum(polygon_area(p) for p in polygons) == 4
@@ -136,7 +137,7 @@ def test_sawtooth_report_has_the_closed_form_breakpoints(tmp_path, capsys, L):
 
 def test_a_tampered_certificate_gives_a_not_verified_report_without_figures(tmp_path, capsys):
     cpwl = lower(random_relu(2, [4, 3], seed=2), box(2, -1, 1))
-    cert = certificate(cpwl, count_claim(cpwl))
+    cert = certificate(cpwl, Counts.of(cpwl))
     tampered = copy.deepcopy(cert)
     preorder(tampered["tree"], "prune")[0]["prune"][0][1] += 1
     with pytest.raises(Reject) as rejection:
@@ -196,7 +197,7 @@ def test_a_family_of_count_certificates_gets_a_table_and_a_plot_against_depth(tm
 
 def test_three_inputs_give_no_cell_figure(tmp_path, capsys):
     cpwl = lower(random_relu(3, [3], seed=1), box(3, -1, 1))
-    write_certificate(certificate(cpwl, count_claim(cpwl)), tmp_path / "c.json.gz")
+    write_certificate(certificate(cpwl, Counts.of(cpwl)), tmp_path / "c.json.gz")
     assert run(capsys, "report", tmp_path / "c.json.gz", "-o", tmp_path / "r")[0] == 0
     page = sound_page(tmp_path / "r")
     assert page.images == [] and any("No cell figure" in t for t in page.text)
@@ -207,7 +208,7 @@ def test_unreadable_or_malformed_certificates_exit_2_naming_the_file(tmp_path, c
     garbage.write_text("{not json")
     network.write_text(Path(MAXOUT).read_text())
     cpwl = lower(random_relu(2, [2], seed=0), box(2, -1, 1))
-    truncated = certificate(cpwl, count_claim(cpwl))
+    truncated = certificate(cpwl, Counts.of(cpwl))
     del truncated["tree"]
     write_certificate(truncated, tmp_path / "truncated.json")
     for path in (tmp_path / "missing.json", garbage, network, tmp_path / "truncated.json"):
@@ -217,14 +218,14 @@ def test_unreadable_or_malformed_certificates_exit_2_naming_the_file(tmp_path, c
 
 
 def test_the_checker_and_the_other_commands_do_not_import_matplotlib():
-    code = "import sys, polyreg.cli, polyreg.check; sys.exit('matplotlib' in sys.modules)"
+    code = "import sys, polyreg.cli.main, polyreg_check; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_mixed_domain_reports_part_by_part_and_the_counterexample_is_a_full_input(tmp_path, capsys):
     """Over a mixed domain, split by outputs: the report states the checker's verdict and a table of parts whose cells
     add up to the verified cells; a leaking network's counterexample is re-evaluated on the full input."""
-    from polyreg.mixed import certify_mixed
+    from polyreg.analysis.cases import certify_mixed
     from test_parts import lookup_domain, lookup_reference, lookup_transformer
     files = {}
     nets = (("a", lookup_transformer(3)), ("leak", lookup_transformer(3, leak=1)), ("b", lookup_reference(3)))

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 
 from polyreg import InputError, box, evaluate, lower, region_counts
-from polyreg.compiler import compile_transformer, maxout_form, size_of
-from polyreg.families import random_maxout, random_relu
-from polyreg.io import network_from_json, network_to_json
-from polyreg.ir import Attention, Block, Dense, FeedForward, Head, Maxout, Mlp, Relu, Transformer
-from polyreg.semantics import choices_at, evaluate_softmax
-from polyreg.stages import ScoreNotAffine
+from polyreg.compiler.maxout_to_transformer import compile_transformer, maxout_form, size_of
+from polyreg.network.families import random_maxout, random_relu
+from polyreg.formats.json_files import network_from_json, network_to_json
+from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Maxout, Mlp, Relu, Transformer
+from polyreg.network.semantics import choices_at, evaluate_softmax
+from polyreg.core.stages import ScoreNotAffine
 from strategies import networks
 
 

@@ -21,11 +21,12 @@ sys.path.insert(0, str(HERE))
 import forms                                                                         # noqa: E402
 from common import markdown_table, progress, rechecked, write_summary  # noqa: E402
 from polyreg import box                                                              # noqa: E402
-from polyreg.certificate import certificate, different_claim, equivalence_claim, write_certificate   # noqa: E402
-from polyreg.certify import certify                                                  # noqa: E402
-from polyreg.compiler import compile_transformer, size_of                            # noqa: E402
-from polyreg.families import random_relu                                             # noqa: E402
-from polyreg.ir import Mlp                                                           # noqa: E402
+from polyreg.certificates.write import certificate, write_certificate   # noqa: E402
+from polyreg.certificates.claims import Different, Equivalent   # noqa: E402
+from polyreg.analysis.equivalence import certify                                                  # noqa: E402
+from polyreg.compiler.maxout_to_transformer import compile_transformer, size_of                            # noqa: E402
+from polyreg.network.families import random_relu                                             # noqa: E402
+from polyreg.network.ir import Mlp                                                           # noqa: E402
 
 HAND_MADE = (("|x|", forms.absolute_value, forms.absolute_value_direct),
              ("hat max(0, 1 - |x|)", forms.hat, forms.hat_direct),
@@ -140,7 +141,7 @@ def certified(instance: Instance, path: Path) -> Outcome:
     transformer = compile_transformer(instance.form_net, domain)
     verdict = certify(instance.reference, transformer, domain)
     certify_s = time.perf_counter() - started
-    claim = equivalence_claim if instance.expect == "EQUIVALENT" else different_claim
+    claim = Equivalent.of if instance.expect == "EQUIVALENT" else Different.of
     write_certificate(certificate(verdict.refinement, claim(verdict.refinement)), path)
     conclusion, check_s = rechecked(path)
     expected = "equal everywhere" if instance.expect == "EQUIVALENT" else "differ on"

@@ -1,5 +1,5 @@
 """Two normal forms of continuous piecewise-linear (CPWL) functions R^d -> R, in exact arithmetic, and their
-maxout networks (polyreg IR), which ``polyreg.compiler.compile_transformer`` turns into hard-max transformers.
+maxout networks (polyreg IR), which ``polyreg.compiler.maxout_to_transformer.compile_transformer`` turns into hard-max transformers.
 
 * Wang-Sun form (Wang and Sun 2005, generalised hinging hyperplanes): ``f = sum_q s_q max{l_q1, ..., l_q,d+1}``
   with ``s_q`` in {+1, -1}.
@@ -16,10 +16,10 @@ from itertools import combinations, product
 from typing import Sequence
 
 from polyreg import box, evaluate, lower
-from polyreg.cpwl import Cell
-from polyreg.ir import Dense, Maxout, Mlp, Relu
-from polyreg.oracle import vertices
-from polyreg.polyhedron import Polyhedron
+from polyreg.core.cpwl import Cell
+from polyreg.network.ir import Dense, Maxout, Mlp, Relu
+from polyreg.geometry.oracle import vertices
+from polyreg.geometry.polyhedron import Polyhedron
 
 Vec = tuple[Fraction, ...]
 ZERO, ONE = Fraction(0), Fraction(1)

@@ -30,10 +30,10 @@ sys.path[:0] = [str(FOLDER), str(FOLDER.parent)]
 
 from cells import linear_regions  # noqa: E402
 from common import markdown_table, progress, write_summary  # noqa: E402
-from polyreg.check import check, load  # noqa: E402
-from polyreg.cli import main as polyreg  # noqa: E402
-from polyreg.io import load_network  # noqa: E402
-from polyreg.ir import Transformer  # noqa: E402
+from polyreg_check import check, load  # noqa: E402
+from polyreg.cli.main import main as polyreg  # noqa: E402
+from polyreg.formats.json_files import load_network  # noqa: E402
+from polyreg.network.ir import Transformer  # noqa: E402
 from prop_p6 import P6_EXAMPLE, p6_bounds  # noqa: E402
 from zigzag import (decomposition_mismatches, largest_pieces, pieces_formula, serra_bound,  # noqa: E402
                     write_zigzag_network)

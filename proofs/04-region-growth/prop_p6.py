@@ -12,7 +12,7 @@ from __future__ import annotations
 from math import comb
 from typing import Sequence
 
-from polyreg.ir import Transformer
+from polyreg.network.ir import Transformer
 
 
 def arrangement_bound(S: int, d: int) -> int:

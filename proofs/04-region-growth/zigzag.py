@@ -17,8 +17,8 @@ from math import comb
 from pathlib import Path
 from typing import Sequence
 
-from polyreg.io import save_network
-from polyreg.ir import Dense, Layer, Maxout, Mlp
+from polyreg.formats.json_files import save_network
+from polyreg.network.ir import Dense, Layer, Maxout, Mlp
 
 Piece = tuple[Fraction, Fraction]          # y -> slope * y + intercept
 SignedMax = tuple[int, tuple[Piece, ...]]  # s * max_j (slope_j y + intercept_j)

@@ -29,12 +29,12 @@ sys.path.insert(0, str(HERE.parent))
 
 from common import markdown_table, progress, write_summary                 # noqa: E402
 from polyreg import box                                                      # noqa: E402
-from polyreg.compiler import MaxoutNet, compile_transformer, maxout_form     # noqa: E402
-from polyreg.ir import Dense, FeedForward, Maxout, Mlp, Transformer         # noqa: E402
-from polyreg.families import random_maxout                                   # noqa: E402
-from polyreg.lower import refine                                             # noqa: E402
-from polyreg.oracle import vertices                                          # noqa: E402
-from polyreg.semantics import evaluate, evaluate_softmax                     # noqa: E402
+from polyreg.compiler.maxout_to_transformer import MaxoutNet, compile_transformer, maxout_form     # noqa: E402
+from polyreg.network.ir import Dense, FeedForward, Maxout, Mlp, Transformer         # noqa: E402
+from polyreg.network.families import random_maxout                                   # noqa: E402
+from polyreg.core.enumerate import refine                                             # noqa: E402
+from polyreg.geometry.oracle import vertices                                          # noqa: E402
+from polyreg.network.semantics import evaluate, evaluate_softmax                     # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # (a) Lemma P2, symbolically
@@ -749,7 +749,7 @@ def report_text(steps: Sequence[Step], rows: Sequence[LambdaRow], results: Seque
         f"{len(results)} seeded random maxout networks (`random_maxout(d, widths, rank, seed)`), compiled for "
         f"[-1, 1]^d; {POINTS} points each (the box corners, then uniform dyadic points), so {pairs} (network, point) "
         f"pairs per lambda and {pairs * len(LAMBDAS)} in all. The error is |T_lambda(x) - f(x)| with T_lambda from "
-        "`polyreg.semantics.evaluate_softmax` (float64) and f(x) from exact evaluation of the network. "
+        "`polyreg.network.semantics.evaluate_softmax` (float64) and f(x) from exact evaluation of the network. "
         "The bound is ||a||_1 c_k / lambda * sum_l prod_{m>l} rho_m per network.\n",
         "**Hypothesis (gate margin).** The bound is claimed only for (network, lambda) where the margin holds on "
         "the whole box, decided exactly (rational arithmetic; c_k replaced by a rational upper bound): for every "

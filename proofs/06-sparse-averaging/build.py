@@ -31,10 +31,10 @@ sys.path.insert(0, str(HERE))
 import sparse_averaging as sa                                                        # noqa: E402
 from common import finish, progress, rechecked  # noqa: E402
 from polyreg import evaluate                                                         # noqa: E402
-from polyreg.certificate import mixed_certificate, write_certificate                # noqa: E402
-from polyreg.io import save_network                                                  # noqa: E402
-from polyreg.ir import Network, Transformer                                     # noqa: E402
-from polyreg.mixed import certify_mixed                                              # noqa: E402
+from polyreg.certificates.write import mixed_certificate, write_certificate                # noqa: E402
+from polyreg.formats.json_files import save_network                                                  # noqa: E402
+from polyreg.network.ir import Network, Transformer                                     # noqa: E402
+from polyreg.analysis.cases import certify_mixed                                              # noqa: E402
 
 N, q = 4, 2
 N_SPLIT = 6          # the instance of seeds.md B1, certified output token by output token
@@ -155,7 +155,7 @@ def oracle_text(mismatches: dict[str, int], wrong: dict[str, int], outcomes: lis
                 margins: dict[str, tuple[Fraction, bool]]) -> str:
     """The oracle, margin and negative-control paragraphs of the report."""
     points = len(sa.data_points(N))
-    lines = [f"Oracle (exact evaluation with `polyreg.semantics.evaluate`, compared with the plain Python `qsa` of "
+    lines = [f"Oracle (exact evaluation with `polyreg.network.semantics.evaluate`, compared with the plain Python `qsa` of "
              f"`sparse_averaging.py`, at {points} rational data points of [-1, 1]^N times, for N = {N}, all "
              f"{comb(N, q) ** N} assignments and, for N = {N_SPLIT}, {len(oracle_assignments(N_SPLIT))} assignments: "
              f"the {comb(N_SPLIT, q)} with one pointer set for every token and {SAMPLE} seeded random ones); the gate "
@@ -219,7 +219,7 @@ def main() -> int:
              f"1_(y_i) per token: {comb(N, q)}^{N} = {comb(N, q) ** N} assignments for N = {N}, "
              f"{comb(N_SPLIT, q)}^{N_SPLIT} = {comb(N_SPLIT, q) ** N_SPLIT:,} for N = {N_SPLIT}) times every data "
              "vector z in [-1, 1]^N. Each transformer (one attention head, hard-max, ties averaged) is certified "
-             "equal to a reference ReLU network without attention by `polyreg.mixed.certify_mixed`: for N = "
+             "equal to a reference ReLU network without attention by `polyreg.analysis.cases.certify_mixed`: for N = "
              f"{N} case by case over all assignments; for N = {N_SPLIT} split by output tokens (`--split-outputs`): "
              "the checker finds from the weights that output i can depend only on y_i and z, so each part enumerates "
              f"the {comb(N_SPLIT, q)} values of y_i (the other pointer sets at their first value) and its leaves "

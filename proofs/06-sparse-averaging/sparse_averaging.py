@@ -13,9 +13,9 @@ from itertools import combinations, product
 from typing import Iterable, Sequence
 
 from polyreg import box
-from polyreg.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
-from polyreg.mixed import DiscreteGroup, MixedDomain
-from polyreg.semantics import feed_forward, row_times
+from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
+from polyreg.geometry.domains import DiscreteGroup, MixedDomain
+from polyreg.network.semantics import feed_forward, row_times
 
 Entry = tuple[int, int, Fraction | int]
 Matrix = tuple[tuple[Fraction, ...], ...]

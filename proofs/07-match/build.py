@@ -24,10 +24,10 @@ sys.path.insert(0, str(HERE))
 import match                                                                         # noqa: E402
 from common import finish, progress, rechecked  # noqa: E402
 from polyreg import evaluate                                                         # noqa: E402
-from polyreg.certificate import mixed_certificate, write_certificate                # noqa: E402
-from polyreg.io import save_network                                                  # noqa: E402
-from polyreg.ir import Mlp, Network, Transformer                                     # noqa: E402
-from polyreg.mixed import certify_mixed                                              # noqa: E402
+from polyreg.certificates.write import mixed_certificate, write_certificate                # noqa: E402
+from polyreg.formats.json_files import save_network                                                  # noqa: E402
+from polyreg.network.ir import Mlp, Network, Transformer                                     # noqa: E402
+from polyreg.analysis.cases import certify_mixed                                              # noqa: E402
 
 N, M = 4, 5
 Function = Callable[[Sequence[int], int], tuple[int, ...]]
@@ -134,7 +134,7 @@ def row(outcome: Outcome) -> tuple:
 
 def oracle_text(mismatches: dict[str, int], references: dict[str, Mlp], control: Outcome) -> str:
     """The oracle paragraph of the report: mismatches per network and the control's counterexample."""
-    lines = ["Oracle (exact evaluation with `polyreg.semantics.evaluate` on all 625 inputs, compared with the plain "
+    lines = ["Oracle (exact evaluation with `polyreg.network.semantics.evaluate` on all 625 inputs, compared with the plain "
              "Python `match2` / `match3` of `match.py`):", ""]
     for name, count in mismatches.items():
         lines.append(f"- `{name}`: {count} of 625 inputs differ from the definition")
@@ -184,7 +184,7 @@ def main() -> int:
               "certify s", "check s")
     intro = (f"Every input X of Z_{M}^{N} ({M ** N} cases, one-hot encoded: 4 discrete groups of 5 coordinates, no "
              "continuous coordinates). Each transformer is certified equal to a reference ReLU network without "
-             "attention by `polyreg.mixed.certify_mixed`; the certificates (`build/*.json.gz`) are re-checked from "
+             "attention by `polyreg.analysis.cases.certify_mixed`; the certificates (`build/*.json.gz`) are re-checked from "
              "the files by the standalone checker (`polyreg/check.py`). Hard-max attention, ties averaged, exact "
              "rational arithmetic. FFN width lists the hidden width of each feed-forward layer.\n\n"
              + oracle_text(mismatches, references, outcomes[-1]))

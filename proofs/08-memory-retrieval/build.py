@@ -4,7 +4,7 @@ set (Jiang & Li), by hard-max transformers.
 The transformers of seeds.md M1, M3, A3 and A1 and reference networks built another way (memory_retrieval.py) are
 written to build/ as JSON. Each is first compared with the plain Python definition by exact evaluation (the
 independent oracle); then each transformer is certified against its reference (M1 and A3 on a box with
-polyreg.certify.certify, M3 and A1 on mixed domains with polyreg.mixed.certify_mixed), the certificate is written and
+polyreg.analysis.equivalence.certify, M3 and A1 on mixed domains with polyreg.analysis.cases.certify_mixed), the certificate is written and
 re-checked from the file by the standalone checker. Negative controls: a one-weight change of M1, of M3 and of A1, and
 an m_h = 1 network for A3; each is certified DIFFERENT and its counterexample is a real error against the definition.
 Writes build/report.md and build/summary.json.
@@ -27,12 +27,13 @@ sys.path.insert(0, str(HERE))
 import memory_retrieval as mr                                                        # noqa: E402
 from common import finish, progress, rechecked  # noqa: E402
 from polyreg import box, evaluate                                                    # noqa: E402
-from polyreg.certificate import (certificate, different_claim, equivalence_claim,   # noqa: E402
-                                 mixed_certificate, write_certificate)
-from polyreg.certify import certify                                                  # noqa: E402
-from polyreg.io import save_network                                                  # noqa: E402
-from polyreg.ir import Network                                                       # noqa: E402
-from polyreg.mixed import MixedDomain, certify_mixed                                 # noqa: E402
+from polyreg.certificates.claims import Different, Equivalent                         # noqa: E402
+from polyreg.certificates.write import certificate, mixed_certificate, write_certificate  # noqa: E402
+from polyreg.analysis.equivalence import certify                                                  # noqa: E402
+from polyreg.formats.json_files import save_network                                                  # noqa: E402
+from polyreg.network.ir import Network                                                       # noqa: E402
+from polyreg.analysis.cases import certify_mixed                                 # noqa: E402
+from polyreg.geometry.domains import MixedDomain                                 # noqa: E402
 
 T_FIXED, T_ADAPTIVE, TAU, TAU_FULL = 8, 6, 6, 4
 A1_SIZES = ((2, 5), (4, 2))  # A1's (tau, grid side): side^(2 tau) discrete cases; the first whole, the second by token
@@ -199,7 +200,7 @@ def certified(instance: Instance, folder: Path) -> Outcome:
     else:
         verdict = certify(a, b, instance.domain)
         certify_s = time.perf_counter() - started
-        claim = different_claim if verdict.word == "DIFFERENT" else equivalence_claim
+        claim = Different.of if verdict.word == "DIFFERENT" else Equivalent.of
         write_certificate(certificate(verdict.refinement, claim(verdict.refinement)), path)
         cases, cells, differing = 1, len(verdict.refinement.cells), verdict.differing_cells
     conclusion, check_s = rechecked(path)
@@ -277,7 +278,7 @@ def nearest_text(z) -> str:
 
 def oracle_text(wrong: dict[str, tuple[int, int]], outcomes: list[Outcome]) -> str:
     """The oracle and negative-control paragraphs of the report."""
-    lines = ["Oracle (exact evaluation with `polyreg.semantics.evaluate`, compared with the plain Python definitions "
+    lines = ["Oracle (exact evaluation with `polyreg.network.semantics.evaluate`, compared with the plain Python definitions "
              "`fixed_memory`, `adaptive_memory`, `nearest_retrieval`, `nearest_point` of `memory_retrieval.py`; A3 "
              "points have denominator 24, so many sit exactly on a tie of two positions; of the A1 points half have "
              "denominator 4 and half put every `u_t` at the midpoint of two stored points, a tie unless a third "

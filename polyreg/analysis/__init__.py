@@ -1,0 +1,1 @@
+"""Questions answered from a refinement: region counts, equivalence, discrete cases."""

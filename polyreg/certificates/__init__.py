@@ -1,0 +1,1 @@
+"""Claims and the certificates that carry their evidence to the checker."""

@@ -1,0 +1,154 @@
+"""Write a refinement's evidence as a certificate that the checker (``polyreg_check``) re-verifies.
+
+The certificate holds the networks (canonical JSON, dense matrices, with their SHA-256), the
+domain's rows and an exact interior point, the stage order, the claim (``claims.py``), and the tree: a split
+per undecided unit (one child per candidate: null, a subtree or a prune with integer
+multipliers over named rows) and a leaf with an exact interior point per cell. Cells, maps and
+patterns are not written: the checker recomputes them. Over a mixed domain the domain, order and tree are
+written once per discrete case. The ``producer`` section (``provenance``) is not checked.
+The format is specified in ``polyreg_check/SPEC.md``.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import uuid
+from datetime import datetime, timezone
+from fractions import Fraction
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence
+
+from ..analysis.cases import CaseVerdict, MixedVerdict
+from ..core.cpwl import Cpwl, Leaf, Node, Prune, Split
+from ..exact.rationals import q_to_str
+from ..formats.json_files import network_to_json
+from ..geometry.domains import MixedDomain
+from ..network.ir import Network
+from .claims import Claim, verdict_claim
+
+FORMAT = "polyreg.certificate/1"
+
+
+def canonical_hash(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def certificate(cpwl: Cpwl, claim: Claim, producer: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """The certificate of ``claim`` about ``cpwl``'s networks on its domain; ``producer`` is
+    unchecked information (see ``provenance``)."""
+    return {"format": FORMAT, "claim": claim.json(), "networks": networks_json(cpwl.networks), **case_json(cpwl),
+            **claim.evidence(), **({"producer": producer} if producer else {})}
+
+
+def networks_json(networks: Sequence[Network]) -> list[dict[str, Any]]:
+    """Each network as canonical JSON (dense matrices) with its SHA-256."""
+    return [{"network": n, "sha256": canonical_hash(n)} for n in (network_to_json(net, dense=True) for net in networks)]
+
+
+def case_json(cpwl: Cpwl) -> dict[str, Any]:
+    """The domain (integer rows and an interior point), the stage order and the tree of a refinement."""
+    return {"domain": {"rows": [list(r) for r in cpwl.domain.rows],
+                       "point": [q_to_str(v) for v in cpwl.cells[0].point]},
+            "order": [list(o) for o in cpwl.order], "tree": tree_json(cpwl)}
+
+
+def tree_json(cpwl: Cpwl) -> Any:
+    """The refinement's tree as JSON, built without recursion (a tree nests one level per split)."""
+    root: list[Any] = [None]
+    stack: list[tuple[Optional[Node], list[Any], int]] = [(cpwl.tree, root, 0)]
+    while stack:
+        node, parent, slot = stack.pop()
+        if isinstance(node, Split):
+            children: list[Any] = [None] * len(node.children)
+            parent[slot] = {"split": children}
+            stack.extend((child, children, k) for k, child in enumerate(node.children))
+        elif isinstance(node, Prune):
+            parent[slot] = {"prune": [[list(rid), y] for rid, y in node.multipliers], "empty": node.empty}
+        elif isinstance(node, Leaf):
+            parent[slot] = {"leaf": [q_to_str(v) for v in cpwl.cells[node.cell].point]}
+    return root[0]
+
+
+def case_of(case: CaseVerdict) -> dict[str, Any]:
+    """One discrete case: its refinement, or (without free coordinates) no rows and one leaf with an empty point."""
+    if case.refinement is not None:
+        return case_json(case.refinement)
+    return {"domain": {"rows": [], "point": []}, "order": [list(o) for o in case.order], "tree": {"leaf": []}}
+
+
+def mixed_certificate(verdict: MixedVerdict, a: Network, b: Network, domain: MixedDomain,
+                      producer: Optional[dict[str, Any]] = None, margin: Optional[Fraction] = None) -> dict[str, Any]:
+    """The certificate of ``verdict`` over a mixed domain: the discrete groups, the free coordinates and one case
+    per assignment in product order; split by outputs, the cases of each part with its outputs and varied groups.
+    An equivalence can also claim a ``margin``: every hard-max unit scores its keys by constants, the top one at
+    least ``margin`` above every lower one."""
+    evidence = ({"parts": [{"outputs": list(p.outputs), "groups": list(p.groups),
+                            "cases": [case_of(c) for c in p.cases]} for p in verdict.parts]} if verdict.split
+                else {"cases": [case_of(c) for c in verdict.parts[0].cases]})
+    discrete = [{"coordinates": list(g.coordinates), "values": [[q_to_str(v) for v in vector] for vector in g.values]}
+                for g in domain.discrete]
+    return {"format": FORMAT, "claim": verdict_claim(verdict, margin).json(), "networks": networks_json((a, b)),
+            "discrete": discrete, "free": list(domain.free), **evidence, **({"producer": producer} if producer else {})}
+
+
+def provenance(command: list[str], inputs: list[str], seconds: float, **facts: Any) -> dict[str, Any]:
+    """Who made a certificate, when, from which files (with their SHA-256), and how long it took."""
+    return {"polyreg": version("polyreg"), "id": str(uuid.uuid4()),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command": " ".join(command),
+            "inputs": [{"path": p, "sha256": hashlib.sha256(Path(p).read_bytes()).hexdigest()} for p in inputs],
+            "seconds": round(seconds, 3), **facts}
+
+
+# Values under these keys nest only a few levels: the C encoder writes them whole.
+SHALLOW = {"format", "claim", "networks", "producer", "discrete", "free", "adjacency", "separations", "domain", "order",
+           "outputs", "groups", "leaf", "prune", "empty"}
+
+
+def json_chunks(value: Any) -> Iterator[str]:
+    """``json.dumps(value, separators=(",", ":"))`` in pieces, without recursion through trees: containers are
+    walked with an explicit stack, and a dict whose keys are all in ``SHALLOW`` is written by ``json.dumps``."""
+    stack: list[Iterator[tuple[str, Any]]] = [iter((("", value),))]
+    closers = [""]
+    while stack:
+        pair = next(stack[-1], None)
+        if pair is None:
+            stack.pop()
+            yield closers.pop()
+            continue
+        prefix, item = pair
+        if isinstance(item, dict) and not item.keys() <= SHALLOW:
+            yield prefix + "{"
+            stack.append(((("," if k else "") + json.dumps(key) + ":", Encoded(compact(v)) if key in SHALLOW else v)
+                          for k, (key, v) in enumerate(item.items())))
+            closers.append("}")
+        elif isinstance(item, list):
+            yield prefix + "["
+            stack.append(((("," if k else ""), v) for k, v in enumerate(item)))
+            closers.append("]")
+        else:
+            yield prefix + (item.text if isinstance(item, Encoded) else compact(item))
+
+
+class Encoded:
+    """JSON text already written."""
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def write_certificate(cert: dict[str, Any], path: str | Path) -> int:
+    """Write ``cert`` (gzip-compressed when ``path`` ends in ``.gz``); return its size in bytes."""
+    data = "".join(json_chunks(cert)).encode()
+    if str(path).endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(data)
+    return len(data)

@@ -1,0 +1,1 @@
+"""The command line: argparse to library calls to exit codes."""

@@ -1,0 +1,1 @@
+"""Maxout/ReLU networks compiled to hard-max transformers."""

@@ -1,0 +1,1 @@
+"""The enumerator: networks as stages, refined cell by cell into an exact CPWL object."""

@@ -1,0 +1,86 @@
+"""The exact CPWL object of a network (or the common refinement of several) on a domain: cells,
+their affine maps, and the decision tree (with its evidence) that produced them.
+
+A *cell* is a full-dimensional polyhedron on which every unit of the networks makes one choice;
+there each network is one affine map. The cells cover the domain and their interiors are
+pairwise disjoint. The tree records how the domain was refined: each ``Split`` decides one
+unit; a child is a subtree, a ``Leaf``, a ``Prune`` (exact multipliers proving the option has
+no interior on the node's cell), or ``None`` for a maxout piece that is identical to, or
+dominated by a constant over, another piece (the choice then needs no geometry).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Optional, Sequence, Union
+
+from ..exact.affine import Affine
+from ..exact.rationals import Vec
+from ..geometry.polyhedron import Polyhedron, RowId
+from ..network.ir import Network
+from ..network.semantics import Pattern
+
+
+@dataclass(frozen=True, slots=True)
+class Prune:
+    """``sum y_r row_r`` over the named rows (``y_r`` positive integers) has zero normal and a
+    constant ``< 0`` (``empty``) or ``= 0`` (the option lies in a hyperplane, and every named
+    row has a nonzero normal): either way the option has no interior."""
+    multipliers: tuple[tuple[RowId, int], ...]
+    empty: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    cell: int   # index into Cpwl.cells
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """Unit ``unit`` of stage ``stage`` (``Cpwl.stage_names``); one child per option (ReLU: 0
+    inactive, 1 active; maxout and hard-max: the winning piece or key)."""
+    stage: int
+    unit: int
+    children: tuple[Optional["Node"], ...]
+
+
+Node = Union[Split, Leaf, Prune]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    polyhedron: Polyhedron
+    row_ids: tuple[RowId, ...]   # the name of each row of ``polyhedron``
+    point: Vec                   # exact point with strict slack on every row
+    pattern: Pattern             # choices of every stage (all networks, in order) on the interior
+    affines: tuple[Affine, ...]  # each network on this cell
+
+    @property
+    def affine(self) -> Affine:
+        """The (first) network on this cell."""
+        return self.affines[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Cpwl:
+    networks: tuple[Network, ...]
+    domain: Polyhedron
+    cells: tuple[Cell, ...]
+    tree: Node
+    stage_names: tuple[str, ...]
+    not_tie_safe: tuple[str, ...] = ()   # hard-max heads whose ties may make the output jump
+    order: tuple[tuple[int, int], ...] = ()   # stage s is stage order[s][1] of network order[s][0]
+
+    @property
+    def network(self) -> Network:
+        return self.networks[0]
+
+    def __call__(self, x: Sequence[Fraction | int]) -> Vec:
+        """The network's value at ``x``, read off a closed cell that contains ``x``."""
+        return self.cell_containing(x).affine(x)
+
+    def cell_containing(self, x: Sequence[Fraction | int]) -> Cell:
+        for cell in self.cells:
+            if cell.polyhedron.contains(x):
+                return cell
+        raise ValueError(f"point {tuple(str(v) for v in x)} is not in the domain")

@@ -1,0 +1,279 @@
+"""Refine a domain into the cells of one or more networks (their common refinement), exactly.
+
+The networks' stages (``stages.py``) are decided in one merged order that keeps each network's
+own order (``interleaved``). On entering a stage with a cell ``C`` (and an exact point strictly
+inside it) every unit's options are classified once on ``C``: options whose region meets the
+interior of ``C`` stay *live*, the others get a ``Prune`` proof from the oracle. Then the cell
+is split over the live options unit by unit, each child getting its option's rows and an exact
+interior point, or a proof that it has none. Only real splits add rows to a cell. Proofs
+come from a row opposite to one the cell already has (thin), from the cell's certified
+bounding box, or from an exact LP, in that order.
+
+The refinement works on an explicit stack of work items (``work.py``), depth first with children in order, so
+cells, tree and certificates come out in one fixed order; an item can be finished in another process.
+"""
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from typing import Callable, Optional, Sequence, cast
+
+from ..errors import InputError
+from ..exact.flint_matrices import Conversions, affine_from_flint
+from ..exact.rationals import Hom, Row, q_to_str, row_at, vec_from_hom
+from ..geometry.domains import domain_interior_point
+from ..geometry.oracle import Interior, LpRows, interior_point_or_proof
+from ..geometry.polyhedron import Polyhedron, RowId
+from ..network.ir import Network
+from .cpwl import Cell, Cpwl, Leaf, Node, Prune, Split
+from .stages import Program, ScoreNotAffine, Step, Unit, program_of
+from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
+
+Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
+
+
+def lower(net: Network, domain: Polyhedron, progress: Progress | None = None,
+          float_guesses: bool = True) -> Cpwl:
+    """The exact CPWL object of ``net`` on ``domain`` (bounded and full-dimensional).
+
+    ``float_guesses`` lets a floating-point LP suggest each answer before it is confirmed
+    exactly; the result is the same with it off, only slower.
+    """
+    return refine((net,), domain, progress, float_guesses)
+
+
+def refine(networks: Sequence[Network], domain: Polyhedron, progress: Progress | None = None,
+           float_guesses: bool = True, only_relevant: bool = False,
+           conversions: Optional[Conversions] = None) -> Cpwl:
+    """The common refinement of ``networks`` on ``domain``: cells on which every network is affine; with
+    ``only_relevant``, units that reach no output are not decided (``stages.program_of``)."""
+    enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions)
+    enumerator.run([enumerator.first_item()])
+    return enumerator.result()
+
+
+def stage_order(networks: Sequence[Network]) -> tuple[tuple[int, int], ...]:
+    """The merged stage order of ``networks`` (``interleaved``) as (network, stage) pairs."""
+    return tuple(interleaved([program_of(net) for net in networks]))
+
+
+class SplitBuilder:
+    """A split whose children are still being filled in (a child is a node, or another builder)."""
+    __slots__ = ("stage", "unit", "children")
+
+    def __init__(self, stage: int, unit: int, num_options: int) -> None:
+        self.stage, self.unit = stage, unit
+        self.children: list[Optional[Node | SplitBuilder]] = [None] * num_options
+
+
+class Enumerator:
+    """The refinement of ``networks`` on ``domain``: ``run`` processes work items depth first; ``result`` is the
+    CPWL object of the cells found. Every choice of this object's (box proofs, tie-safety) is kept here."""
+
+    def __init__(self, networks: Sequence[Network], domain: Polyhedron, progress: Progress | None = None,
+                 float_guesses: bool = True, only_relevant: bool = False,
+                 conversions: Optional[Conversions] = None) -> None:
+        for net in networks:
+            if domain.dim != net.input_dim:
+                raise InputError(f"the domain has dimension {domain.dim} but a network expects "
+                                 f"input_dim = {net.input_dim}")
+        conversions = conversions if conversions is not None else Conversions()
+        self.networks, self.domain = tuple(networks), domain
+        self.programs: list[Program] = [program_of(net, only_relevant, conversions) for net in networks]
+        self.order = interleaved(self.programs)
+        self.stages = [(p, self.programs[p].stages[i]) for p, i in self.order]
+        self.float_guesses, self.dim = float_guesses, domain.dim
+        self.cells: list[Cell] = []
+        self.roots: list[Node | SplitBuilder] = []
+        self.splits: list[SplitBuilder] = []
+        self.not_tie_safe: set[str] = set()
+        self.own_boxes = self.box_proofs = 0
+        self.lp_rows = LpRows()
+        self.progress, self.started = progress, time.perf_counter()
+
+    def first_item(self) -> WorkItem:
+        """The whole domain, before the first stage."""
+        point = domain_interior_point(self.domain)
+        ids = [(-1, j, -1) for j in range(len(self.domain.rows))]
+        cell = CellState(list(self.domain.rows), ids, point)
+        return WorkItem(cell, 0, tuple(program.start for program in self.programs))
+
+    def run(self, items: Sequence[WorkItem]) -> None:
+        """Refine ``items`` and everything below them, depth first, children in order."""
+        stack = list(reversed(items))
+        while stack:
+            stack.extend(reversed(self.process(stack.pop())))
+
+    def result(self) -> Cpwl:
+        """The CPWL object of the cells found (the tree of the first root)."""
+        for builder in reversed(self.splits):       # children were made after their parents
+            builder.children = [frozen(child) for child in builder.children]
+        tree = frozen(self.roots[0])
+        assert tree is not None   # a root is always placed
+        return Cpwl(self.networks, self.domain, tuple(self.cells), tree,
+                    tuple(stage.name if len(self.networks) == 1 else f"network {p}: {stage.name}"
+                          for p, stage in self.stages),
+                    tuple(sorted(self.not_tie_safe)), tuple(self.order))
+
+    def process(self, item: WorkItem) -> list[WorkItem]:
+        """Advance ``item`` through fixed units and stage ends until it splits or is a leaf; its children's items."""
+        while True:
+            if item.entry is None:
+                if item.stage == len(self.stages):
+                    self.leaf(item)
+                    return []
+                item.entry = self.enter(item)
+            step = self.step(item)
+            u, choices = item.unit, item.choices
+            while u < len(step.units):
+                fixed = step.units[u].fixed
+                if fixed is None:
+                    break
+                choices, u = choices + (fixed,), u + 1
+            if u < len(step.units):
+                return self.split(item, step.units[u], u, choices)
+            p = self.stages[item.stage][0]
+            states = item.states[:p] + (step.apply(list(choices)),) + item.states[p + 1:]
+            item = WorkItem(item.cell, item.stage + 1, states, item.pattern + (choices,),
+                            parent=item.parent, slot=item.slot)
+
+    def step(self, item: WorkItem) -> Step:
+        """The units of the item's stage on its entry state (recomputed for an item that came from elsewhere)."""
+        assert item.entry is not None
+        if item.entry.step is None:
+            item.entry.step = self.units_of(item)
+        return item.entry.step
+
+    def units_of(self, item: WorkItem) -> Step:
+        p, stage = self.stages[item.stage]
+        try:
+            return stage.at(item.states[p], item.stage)
+        except ScoreNotAffine as err:
+            x = ", ".join(q_to_str(v) for v in vec_from_hom(item.cell.point))
+            raise ScoreNotAffine(f"{err}; for example on the cell around x = ({x})") from None
+
+    def enter(self, item: WorkItem) -> StageEntry:
+        """Stage ``item.stage`` entered on the item's cell: every undecided unit's options classified there."""
+        step = self.units_of(item)
+        decisions = tuple(None if unit.fixed is not None else self.classify(unit, item.cell) for unit in step.units)
+        return StageEntry(decisions, step)
+
+    def split(self, item: WorkItem, unit: Unit, u: int, choices: tuple[int, ...]) -> list[WorkItem]:
+        """A split on unit ``u`` in the item's place: children proved empty or thin, and items for the others."""
+        assert item.entry is not None
+        decision = item.entry.decisions[u]
+        assert decision is not None
+        node = SplitBuilder(item.stage, u, unit.num_options)
+        self.splits.append(node)
+        self.place(item, node)
+        if decision.sole is not None:
+            options: dict[int, CellState | Prune] = {decision.sole: item.cell, **decision.pruned}
+        else:
+            options = self.options_on(unit, decision, item.cell)
+        live = [o for o, d in options.items() if isinstance(d, CellState)]
+        children = []
+        for option in range(unit.num_options):
+            d = options.get(option)
+            if not isinstance(d, CellState):
+                node.children[option] = d
+                continue
+            cell = item.cell if len(live) == 1 else d   # a sole live option needs no new rows
+            children.append(WorkItem(cell, item.stage, item.states, item.pattern, u + 1, choices + (option,),
+                                     item.entry, node.children, option))
+        return children
+
+    def place(self, item: WorkItem, node: Node | SplitBuilder) -> None:
+        if item.parent is None:
+            self.roots.append(node)
+        else:
+            item.parent[item.slot] = node
+
+    def options_on(self, unit: Unit, decision: UnitDecision, cell: CellState) -> dict[int, CellState | Prune]:
+        """Each option of ``unit`` on ``cell``: its child cell, or a proof it has no interior."""
+        decided: dict[int, CellState | Prune] = dict(decision.pruned)
+        for option, new in unit.option_rows.items():
+            if option in decision.pruned:
+                continue
+            result = self.decide(cell, new, decision.witnesses.get(option))
+            decided[option] = result if isinstance(result, Prune) else CellState(
+                cell.rows + [r for _, r in new], cell.row_ids + [i for i, _ in new], result, cell.box)
+        return decided
+
+    def decide(self, cell: CellState, new: list[tuple[RowId, Row]], hint: Hom | None) -> Hom | Prune:
+        """An exact point strictly inside ``cell`` cut by the rows ``new``, or a proof that there
+        is none. No LP runs when the cell's point or ``hint`` is strictly inside, or when a
+        row opposite to a new one, or the cell's bounding box, gives the proof."""
+        if all(row_at(r, cell.point) > 0 for _, r in new):
+            return cell.point
+        if hint is not None and all(row_at(r, hint) > 0 for _, r in new) \
+                and all(row_at(r, hint) > 0 for r in cell.rows):
+            return hint
+        proof = cell.opposite_proof(new) or self.box_proof(cell, new)
+        if proof is not None:
+            return proof
+        result = interior_point_or_proof(cell.rows + [r for _, r in new], (), self.float_guesses, self.lp_rows)
+        if isinstance(result, Interior):
+            return result.point
+        ids = cell.row_ids + [i for i, _ in new]
+        return Prune(tuple((ids[j], y) for j, y in result.multipliers), result.empty)
+
+    def box_proof(self, cell: CellState, new: list[tuple[RowId, Row]]) -> Prune | None:
+        """A proof that an option has no interior because one of its rows is <= 0 on the
+        cell's bounding box. When an inherited box fails, the cell's own box is computed,
+        as long as own boxes have paid for themselves (``2 d`` LPs each) so far."""
+        if cell.box is not None:
+            proof = cell.box.prune(new)
+            if proof is not None:
+                if cell.own_box:
+                    self.box_proofs += 1
+                return proof
+            if cell.own_box:
+                return None
+        if self.own_boxes >= 20 and self.box_proofs < 2 * self.dim * self.own_boxes:
+            return None
+        cell.box, cell.own_box = Box(cell), True
+        self.own_boxes += 1
+        return self.box_proof(cell, new)
+
+    def classify(self, unit: Unit, cell: CellState) -> UnitDecision:
+        """Decide every option of ``unit`` on the stage's entry cell; for a hard-max head,
+        check tie-safety between options that can tie on the closed cell."""
+        pruned: dict[int, Prune] = {}
+        witnesses: dict[int, Hom] = {}
+        for option, new in unit.option_rows.items():
+            result = self.decide(cell, new, None)
+            if isinstance(result, Prune):
+                pruned[option] = result
+            else:
+                witnesses[option] = result
+        if unit.averages is not None and unit.name not in self.not_tie_safe:
+            touching = [o for o in unit.option_rows if o not in pruned or not pruned[o].empty]
+            if any(not unit.averages.tie_safe(r, t) for i, r in enumerate(touching) for t in touching[i + 1:]):
+                self.not_tie_safe.add(unit.name)
+        return UnitDecision(pruned, witnesses, next(iter(witnesses)) if len(witnesses) == 1 else None)
+
+    def leaf(self, item: WorkItem) -> None:
+        affines = tuple(affine_from_flint(program.output(state)) for program, state in zip(self.programs, item.states))
+        cell = item.cell
+        self.cells.append(Cell(Polyhedron(self.dim, tuple(cell.rows)), tuple(cell.row_ids),
+                               vec_from_hom(cell.point), item.pattern, affines))
+        self.place(item, Leaf(len(self.cells) - 1))
+        if self.progress is not None:
+            self.progress(len(self.cells), time.perf_counter() - self.started)
+
+
+def frozen(child: Optional[Node | SplitBuilder]) -> Optional[Node]:
+    """A finished child as a node (a builder whose children are all nodes becomes a ``Split``)."""
+    if isinstance(child, SplitBuilder):
+        # result() freezes every builder's children before the builder, so none is a builder here
+        return Split(child.stage, child.unit, tuple(cast("list[Optional[Node]]", child.children)))
+    return child
+
+
+def interleaved(programs: list[Program]) -> list[tuple[int, int]]:
+    """All stages as (program, index), each program's in its order, merged by relative depth:
+    stage ``i`` of ``n`` goes at ``(i + 1) / n``, earlier programs first on ties. A stage that
+    comes early in its network is then decided on larger cells, once for many later splits."""
+    keyed = [(Fraction(i + 1, len(program.stages)), p, i)
+             for p, program in enumerate(programs) for i in range(len(program.stages))]
+    return [(p, i) for _, p, i in sorted(keyed)]

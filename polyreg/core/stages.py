@@ -1,0 +1,388 @@
+"""Networks as programs of nonlinear stages acting on affine maps of the input.
+
+On a cell every intermediate value of a network is affine in ``x``. A *state* is a tuple of
+``flint.fmpq_mat`` blocks of shape rows x (1 + d), column 0 the constant: one block for an MLP
+(its current vector), one per token for a transformer. A *stage* (a ReLU or maxout layer with
+the linear layers before it, an attention sublayer, a feed-forward sublayer) names, on a given
+state, its units and their options as rows ``0 <= b + a.x``; given one choice per unit it
+returns the next state. The enumerator (``enumerate.py``) decides the units and keeps its decisions; this module
+knows the networks and holds no state of the enumeration.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Optional, Sequence
+
+import flint
+
+from ..errors import InputError
+from ..exact.flint_matrices import Conversions, constant_column, fq, integer_rows, primitive
+from ..exact.rationals import Mat, Row
+from ..geometry.polyhedron import RowId
+from ..network.ir import Attention, Dense, FeedForward, Head, Maxout, Mlp, Network, Relu, Transformer
+from ..network.relevance import relevance
+
+Maps = tuple[flint.fmpq_mat, ...]
+
+
+class ScoreNotAffine(InputError):
+    """An attention score difference is quadratic in the input on some cell."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit's options on a cell: rows per option (``option_rows``), or an option ``fixed`` without geometry.
+
+    Hard-max heads also carry each candidate's score row (``pieces``) and ``averages`` (their output per winning
+    option, and the tie-safety test).
+    """
+    fixed: Optional[int] = None
+    option_rows: dict[int, list[tuple[RowId, Row]]] = field(default_factory=dict)
+    num_options: int = 2
+    pieces: Sequence[Optional[Row]] = ()
+    name: str = ""
+    averages: Optional["Averages"] = None
+
+
+OFF = Unit(fixed=0)     # a unit switched off: a ReLU inactive, a maxout's first piece, a head adding nothing
+
+
+@dataclass
+class Step:
+    """A stage evaluated on one state: its units, and the next state given their choices."""
+    units: list[Unit]
+    apply: Callable[[list[int]], Maps]
+
+
+class Stage:
+    name: str
+    size: int    # the number of units per token
+    live: Optional[frozenset[int]] = None   # the units that may reach the outputs (None: all); others are off
+
+    def is_live(self, u: int) -> bool:
+        return self.live is None or u in self.live
+
+    def at(self, state: Maps, index: int) -> Step:   # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class Program:
+    """A network as ``output(stage_n(... stage_1(start)))``."""
+    input_dim: int
+    start: Maps
+    stages: list[Stage]
+    output: Callable[[Maps], flint.fmpq_mat]
+    tokens: int = 1
+
+
+def program_of(net: Network, only_relevant: bool = False, conversions: Optional[Conversions] = None) -> Program:
+    """The network's program; with ``only_relevant``, units that cannot reach an output are switched off (fixed
+    without a decision: a ReLU inactive, a maxout to its first piece, a head adds nothing). ``conversions`` shares
+    FLINT weight matrices between programs of networks that share weights."""
+    build = PROGRAM_BUILDERS[type(net)]
+    program = build(net, conversions if conversions is not None else Conversions())
+    if only_relevant:
+        for stage, live in zip(program.stages, relevance(net, range(net.output_dim)).units):
+            stage.live = live
+    return program
+
+
+# --- shared helpers -------------------------------------------------------------------------
+
+def relu_unit(index: int, u: int, h: Row) -> Unit:
+    """Options of a ReLU unit with pre-activation ``h``: 0 (``-h >= 0``) and 1 (``h >= 0``);
+    a constant pre-activation is decided at once (active iff > 0)."""
+    if not any(h[1:]):
+        return Unit(fixed=int(h[0] > 0))
+    rid, h = (index, u, -1), primitive(h)
+    return Unit(option_rows={0: [(rid, tuple(-v for v in h))], 1: [(rid, h)]})
+
+
+def argmax_unit(index: int, u: int, pieces: Sequence[Optional[Row]], name: str = "",
+                averages: Optional["Averages"] = None) -> Unit:
+    """Options of a max over ``pieces`` (None: not a candidate): one representative per piece
+    not identical to, or below by a constant, another (the smallest index among identical
+    pieces); each option's rows say it is maximal. Pieces must share one scale."""
+    candidates = {r: z for r, z in enumerate(pieces) if z is not None}
+    best: dict[Row, int] = {}
+    for r, z in candidates.items():
+        if z[1:] not in best or z[0] > candidates[best[z[1:]]][0]:
+            best[z[1:]] = r
+    survivors = sorted(best.values())
+    if len(survivors) == 1:
+        return Unit(fixed=survivors[0], num_options=len(pieces), pieces=pieces, name=name, averages=averages)
+    rows = {r: [((index, u, t), primitive(tuple(a - b for a, b in zip(candidates[r], candidates[t]))))
+                for t in survivors if t != r] for r in survivors}
+    return Unit(option_rows=rows, num_options=len(pieces), pieces=pieces, name=name, averages=averages)
+
+
+# --- MLPs -----------------------------------------------------------------------------------
+
+class LayerStage(Stage):
+    """A ReLU or maxout layer, with the linear layers before it."""
+
+    def __init__(self, name: str, linear: list[tuple[flint.fmpq_mat, flint.fmpq_mat]], layer: Relu | Maxout,
+                 size: int):
+        self.name, self.linear, self.layer, self.size = name, linear, layer, size
+
+    def at(self, state: Maps, index: int) -> Step:
+        z = apply_linear(self.linear, state[0])
+        functions = integer_rows(z)
+        if isinstance(self.layer, Relu):
+            units = [relu_unit(index, u, h) if self.is_live(u) else OFF for u, h in enumerate(functions)]
+        else:
+            k = self.layer.rank
+            units = [argmax_unit(index, u, functions[u * k:(u + 1) * k]) if self.is_live(u) else OFF
+                     for u in range(len(functions) // k)]
+        return Step(units, lambda choices: (gate(self.layer, choices, z),))
+
+
+def apply_linear(linear: list[tuple[flint.fmpq_mat, flint.fmpq_mat]], M: flint.fmpq_mat) -> flint.fmpq_mat:
+    for W, C in linear:
+        M = W * M + C
+    return M
+
+
+def gate(layer: Relu | Maxout, choices: list[int], M: flint.fmpq_mat) -> flint.fmpq_mat:
+    """The map after the nonlinear layer, given every unit's choice."""
+    width = M.nrows()
+    if isinstance(layer, Relu):
+        select = flint.fmpq_mat(width, width)
+        for i, choice in enumerate(choices):
+            if choice:
+                select[i, i] = 1
+    else:
+        select = flint.fmpq_mat(len(choices), width)
+        for i, choice in enumerate(choices):
+            select[i, i * layer.rank + choice] = 1
+    return select * M
+
+
+def mlp_program(net: Mlp, conversions: Conversions) -> Program:
+    d = net.input_dim
+    stages: list[Stage] = []
+    pending: list[tuple[flint.fmpq_mat, flint.fmpq_mat]] = []
+    for i, (layer, width) in enumerate(zip(net.layers, net.widths)):
+        if isinstance(layer, Dense):
+            pending.append((conversions.matrix(layer.weight), constant_column(layer.bias, d)))
+        else:
+            kind = "relu" if isinstance(layer, Relu) else f"maxout rank {layer.rank}"
+            stages.append(LayerStage(f"layer {i} ({kind})", pending, layer, width))
+            pending = []
+    identity = flint.fmpq_mat(d, d + 1, [int(j == i + 1) for i in range(d) for j in range(d + 1)])
+    return Program(d, (identity,), stages, lambda state: apply_linear(pending, state[0]))
+
+
+# --- transformers ---------------------------------------------------------------------------
+
+def transformer_program(t: Transformer, conversions: Conversions) -> Program:
+    d = t.input_dim
+    start = tuple(constant_column(p, d) + embed_map(E, d) for E, p in zip(t.embed, t.positions))
+    stages: list[Stage] = []
+    for b, block in enumerate(t.blocks):
+        if block.attention is not None:
+            stages.append(AttentionStage(b, block.attention, d, conversions))
+        if block.feed_forward is not None:
+            stages.append(FeedForwardStage(b, block.feed_forward, d, conversions))
+    readout = [(conversions.matrix(R, transpose=True), i) for i, R in enumerate(t.readout) if R is not None]
+    bias = constant_column(t.readout_bias, d)
+
+    def output(state: Maps) -> flint.fmpq_mat:
+        total = bias
+        for R, i in readout:
+            total = total + R * state[i]
+        return total
+    return Program(d, start, stages, output, t.tokens)
+
+
+PROGRAM_BUILDERS: dict[type, Callable[..., Program]] = {Mlp: mlp_program, Transformer: transformer_program}
+
+
+def embed_map(E: Mat, d: int) -> flint.fmpq_mat:
+    """``x -> x E`` as a width x (1 + d) matrix."""
+    width = len(E[0])
+    return flint.fmpq_mat(width, d + 1, [fq(E[j - 1][c]) if j else 0 for c in range(width) for j in range(d + 1)])
+
+
+class AttentionStage(Stage):
+    """A hard-max attention sublayer: one argmax unit per (head, query token)."""
+
+    def __init__(self, block: int, attention: Attention, d: int, conversions: Conversions):
+        self.name, self.block, self.attention, self.d = f"block {block} attention", block, attention, d
+        self.size = len(attention.heads)
+        self.heads: list[tuple[flint.fmpq_mat, flint.fmpq_mat, flint.fmpq_mat, flint.fmpq_mat, Head]] = [
+            (conversions.matrix(h.query, True), conversions.matrix(h.key, True),
+             conversions.matrix(h.value, True), conversions.matrix(h.output, True), h)
+            for h in attention.heads]   # all transposed
+
+    def at(self, state: Maps, index: int) -> Step:
+        N = len(state)
+        units: list[Unit] = []
+        for h, (Q, K, V, Wo, head) in enumerate(self.heads):
+            queries = [Q * X if self.is_live(h * N + i) else None for i, X in enumerate(state)]
+            constant = constant_queries(queries)
+            value = token_values(Wo, V, state)
+            seen: dict[tuple, Unit] = {}    # a unit of an earlier query token that scores the keys alike
+            for i in range(N):
+                name = f"block {self.block}, head {h}, query token {i}"
+                if not self.is_live(len(units)):
+                    units.append(Unit(fixed=0, num_options=N))
+                    continue
+                allowed = [j for j in range(N) if head.mask is None or head.mask[i][j]]
+                bias = None if head.score_bias is None else head.score_bias[i]
+                key = None
+                if constant is not None:
+                    query = constant[i]
+                    assert query is not None   # query token i is live (checked above)
+                    key = (tuple(query.entries()), tuple(allowed), bias)
+                twin = seen.get(key) if key is not None else None
+                if twin is not None:
+                    units.append(renamed(twin, index, len(units), name))
+                    continue
+                pieces = self.pieces(constant, queries, state, K, head, i, allowed, h)
+                unit = argmax_unit(index, len(units), pieces, name, Averages(pieces, value))
+                if key is not None:
+                    seen[key] = unit
+                units.append(unit)
+
+        def apply(choices: list[int]) -> Maps:
+            out = [X if self.attention.residual else flint.fmpq_mat(X.nrows(), X.ncols()) for X in state]
+            for u, choice in enumerate(choices):
+                averages = units[u].averages
+                if averages is not None:
+                    out[u % N] = out[u % N] + averages(choice)
+            return tuple(out)
+        return Step(units, apply)
+
+    def pieces(self, constant: Optional[list[Optional[flint.fmpq_mat]]], queries: list, state: Maps,
+               K: flint.fmpq_mat, head: Head, i: int, allowed: list[int], h: int) -> list[Optional[Row]]:
+        """Each key's score at query ``i`` as an integer row (None: masked)."""
+        bias = None if head.score_bias is None else head.score_bias[i]
+        if constant is not None:
+            query = constant[i]
+            assert query is not None   # only live query tokens are scored
+            w = query * K       # score_j = q_i . (K X_j) = (q_i K) X_j
+            scores = flint.fmpq_mat([list((w * state[j]).entries()) for j in allowed])
+            if bias is not None:
+                for k, j in enumerate(allowed):
+                    scores[k, 0] += fq(bias[j])
+        else:
+            scores = self.score_rows(queries[i], [K * state[j] for j in allowed], head, i, allowed, h)
+        pieces: list[Optional[Row]] = [None] * len(state)
+        for j, row in zip(allowed, integer_rows(scores)):
+            pieces[j] = row
+        return pieces
+
+    def score_rows(self, q: flint.fmpq_mat, keys: list[flint.fmpq_mat], head: Head, i: int,
+                   allowed: list[int], h: int) -> flint.fmpq_mat:
+        """Each allowed key's score as an affine row in x; raises if the differences are not affine."""
+        d = self.d
+        qt = q.transpose()
+        rows, quadratic = [], None
+        for j, k in zip(allowed, keys):
+            G = qt * k    # score(x) = (1, x) G (1, x)^T
+            quad = [[G[a, b] + G[b, a] for b in range(1, d + 1)] for a in range(1, d + 1)]
+            if quadratic is None:
+                quadratic, first = quad, j
+            elif quad != quadratic:
+                raise ScoreNotAffine(
+                    f"block {self.block}, head {h}, query token {i}: the score difference between keys "
+                    f"{first} and {j} is quadratic in the input (query and key both depend on x); "
+                    "polyreg certifies hard-max attention only where score differences are affine")
+            bias = fq(head.score_bias[i][j]) if head.score_bias is not None else 0
+            rows.append([G[0, 0] + bias] + [G[0, a] + G[a, 0] for a in range(1, d + 1)])
+        return flint.fmpq_mat(rows)
+
+
+def constant_queries(queries: list[Optional[flint.fmpq_mat]]) -> Optional[list[Optional[flint.fmpq_mat]]]:
+    """Each query (None: switched off) as a 1 x m row when no query depends on x, else None."""
+    rows: list[Optional[flint.fmpq_mat]] = []
+    for q in queries:
+        if q is None:
+            rows.append(None)
+            continue
+        entries = q.tolist()
+        if any(any(row[1:]) for row in entries):
+            return None
+        rows.append(flint.fmpq_mat(1, len(entries), [row[0] for row in entries]))
+    return rows
+
+
+def renamed(unit: Unit, index: int, u: int, name: str) -> Unit:
+    """A unit with the options of ``unit`` (and its averages), its rows named as unit ``u``."""
+    rows = {r: [((index, u, rid[2]), row) for rid, row in option] for r, option in unit.option_rows.items()}
+    return Unit(unit.fixed, rows, unit.num_options, unit.pieces, name, unit.averages)
+
+
+def token_values(Wo: flint.fmpq_mat, V: flint.fmpq_mat, state: Maps) -> Callable[[int], flint.fmpq_mat]:
+    """Key ``j``'s contribution ``(X_j Wv) Wo`` as a map of x, computed when first needed."""
+    return lru_cache(maxsize=None)(lambda j: Wo * (V * state[j]))
+
+
+class Averages:
+    """A hard-max unit's output when option ``r`` wins: the average of the values of the keys whose score equals
+    ``r``'s; and whether two options agree wherever they tie. Both are remembered here, as the units of query tokens
+    that score the keys alike share this object."""
+
+    def __init__(self, pieces: Sequence[Optional[Row]], value: Callable[[int], flint.fmpq_mat]) -> None:
+        self.pieces, self.value = pieces, value
+        self.averages: dict[int, flint.fmpq_mat] = {}
+        self.safe: dict[tuple[int, int], bool] = {}
+
+    def __call__(self, r: int) -> flint.fmpq_mat:
+        if r not in self.averages:
+            tied = [j for j, z in enumerate(self.pieces) if z is not None and z == self.pieces[r]]
+            total = self.value(tied[0])
+            for j in tied[1:]:
+                total = total + self.value(j)
+            self.averages[r] = total * flint.fmpq(1, len(tied)) if len(tied) > 1 else total
+        return self.averages[r]
+
+    def tie_safe(self, r: int, t: int) -> bool:
+        """Wherever options ``r`` and ``t`` tie their outputs agree: every row of the output difference is a
+        multiple of the score difference."""
+        if (r, t) not in self.safe:
+            self.safe[r, t] = self.proportional_rows(r, t)
+        return self.safe[r, t]
+
+    def proportional_rows(self, r: int, t: int) -> bool:
+        diff, _ = (self(r) - self(t)).numer_denom()
+        zr, zt = self.pieces[r], self.pieces[t]
+        assert zr is not None and zt is not None   # options of a unit are candidate keys
+        score = [a - b for a, b in zip(zr, zt)]
+        pivot = next(c for c, s in enumerate(score) if s)
+        for row in diff.tolist():
+            if any(row) and any(v * score[pivot] != row[pivot] * s for v, s in zip(row, score)):
+                return False
+        return True
+
+
+class FeedForwardStage(Stage):
+    """A token-wise ReLU feed-forward sublayer: one ReLU unit per (token, hidden unit)."""
+
+    def __init__(self, block: int, ff: FeedForward, d: int, conversions: Conversions):
+        self.name, self.ff, self.size = f"block {block} feed-forward", ff, len(ff.b1)
+        self.w1 = conversions.matrix(ff.w1, True)
+        self.b1 = constant_column(ff.b1, d)
+        self.w2 = conversions.matrix(ff.w2, True)
+        self.b2 = constant_column(ff.b2, d)
+
+    def at(self, state: Maps, index: int) -> Step:
+        hidden = [self.w1 * X + self.b1 for X in state]
+        r = hidden[0].nrows()
+        units = [relu_unit(index, t * r + u, h) if self.is_live(t * r + u) else OFF
+                 for t, H in enumerate(hidden) for u, h in enumerate(integer_rows(H))]
+
+        def apply(choices: list[int]) -> Maps:
+            out = []
+            for t, (X, H) in enumerate(zip(state, hidden)):
+                select = flint.fmpq_mat(r, r)
+                for u in range(r):
+                    if choices[t * r + u]:
+                        select[u, u] = 1
+                update = self.w2 * (select * H) + self.b2
+                out.append(X + update if self.ff.residual else update)
+            return tuple(out)
+        return Step(units, apply)

@@ -1,0 +1,132 @@
+"""The enumerator's work items: small values that say what is left to refine, and can go to another process.
+
+A *work item* is a cell still to refine (its rows with their names, an exact interior point, and a certified
+bounding box once one was computed), where the refinement stands on it (the stage, the unit within the stage, the
+choices made so far in the stage, every stage's choices before, the networks' states on entering the stage), the
+decisions taken on the stage's entry cell (shared by every item below that entry), and where its subtree goes
+(``parent``, ``slot``: a split's list of children in this process; an item sent elsewhere becomes a root there).
+FLINT matrices cannot be pickled, so states travel as integers (``flint_matrices.plain``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import lcm
+from typing import Any, Optional
+
+from ..exact.flint_matrices import from_plain, plain
+from ..exact.rationals import Hom, Row
+from ..geometry.oracle import bounding_box
+from ..geometry.polyhedron import RowId
+from ..network.semantics import Pattern
+from .cpwl import Prune
+from .stages import Maps, Step
+
+States = tuple[Maps, ...]      # one state per network
+
+
+@dataclass
+class CellState:
+    """A cell under construction: its rows, their names, an exact interior point and (once computed, for this cell
+    or an ancestor) a certified bounding box. Items that continue on the same cell share this object."""
+    rows: list[Row]
+    row_ids: list[RowId]
+    point: Hom
+    box: Optional["Box"] = None
+    own_box: bool = False
+    index: Optional[dict[Row, int]] = None   # row -> position, built on first use
+
+    def opposite_proof(self, new: list[tuple[RowId, Row]]) -> Prune | None:
+        """If a new row is the negation of a row of the cell, the option lies in that hyperplane."""
+        if self.index is None:
+            self.index = {row: i for i, row in enumerate(self.rows)}
+        for rid, row in new:
+            j = self.index.get(tuple(-v for v in row))
+            if j is not None and any(row[1:]):
+                return Prune(((self.row_ids[j], 1), (rid, 1)), empty=False)
+        return None
+
+
+@dataclass(frozen=True)
+class UnitDecision:
+    """One undecided unit's options on a stage's entry cell: a proof for each option without interior there
+    (``pruned``), an interior point of each other option (``witnesses``, hints for the sub-cells), and the option
+    that is alone live (``sole``; the options cover the cell, so it is alone live on every sub-cell too)."""
+    pruned: dict[int, Prune]
+    witnesses: dict[int, Hom]
+    sole: Optional[int]
+
+
+@dataclass
+class StageEntry:
+    """The decisions on a stage's entry cell, one per unit (None: fixed without geometry), and the stage's units on
+    the entry state (``step``; not sent to another process, which recomputes it from the item's states)."""
+    decisions: tuple[Optional[UnitDecision], ...]
+    step: Optional[Step] = None
+
+    def __getstate__(self) -> Any:
+        return self.decisions
+
+    def __setstate__(self, decisions: Any) -> None:
+        self.decisions, self.step = decisions, None
+
+
+@dataclass
+class WorkItem:
+    """A cell still to refine, and where the refinement stands on it (see the module's docstring)."""
+    cell: CellState
+    stage: int
+    states: States
+    pattern: Pattern = ()
+    unit: int = 0
+    choices: tuple[int, ...] = ()
+    entry: Optional[StageEntry] = None
+    parent: Optional[list] = field(default=None, repr=False)
+    slot: int = 0
+
+    def __getstate__(self) -> Any:
+        states = tuple(tuple(plain(M) for M in state) for state in self.states)
+        return (self.cell, self.stage, states, self.pattern, self.unit, self.choices, self.entry)
+
+    def __setstate__(self, value: Any) -> None:
+        self.cell, self.stage, states, self.pattern, self.unit, self.choices, self.entry = value
+        self.states = tuple(tuple(from_plain(M) for M in state) for state in states)
+        self.parent, self.slot = None, 0
+
+
+class Box:
+    """A certified bounding box of a cell: ``-x_i <= low_i`` and ``x_i <= high_i`` from
+    nonnegative combinations of the cell's rows (with nonzero normals). Bounds are kept as
+    integers over one denominator, so testing a row against the box needs no fractions."""
+
+    def __init__(self, state: CellState) -> None:
+        bounds = bounding_box(state.rows)
+        self.denominator = 1
+        for low, high in bounds:
+            for m in (low, high):
+                self.denominator = lcm(self.denominator, m.value.denominator)
+        self.scaled = [(int(low.value * self.denominator), int(high.value * self.denominator))
+                       for low, high in bounds]
+        scale = 1
+        for pair in bounds:
+            for m in pair:
+                for _, y in m.multipliers:
+                    scale = lcm(scale, y.denominator)
+        self.scale = scale
+        self.proofs = [tuple([(state.row_ids[j], int(y * scale)) for j, y in m.multipliers] for m in pair)
+                       for pair in bounds]
+
+    def prune(self, new: list[tuple[RowId, Row]]) -> Prune | None:
+        """If some row is <= 0 on the box: ``row + sum_i |a_i| (bound_i)`` is the constant
+        ``max of row over the box``, a proof that the option is empty (< 0) or thin (= 0)."""
+        for rid, row in new:
+            total = row[0] * self.denominator
+            for a, (low, high) in zip(row[1:], self.scaled):
+                total += a * high if a > 0 else -a * low
+            if total <= 0:
+                weights: dict[RowId, int] = {rid: self.scale}
+                for i, a in enumerate(row[1:]):
+                    if a:
+                        for r, y in self.proofs[i][a > 0]:
+                            weights[r] = weights.get(r, 0) + abs(a) * y
+                return Prune(tuple(weights.items()), empty=total < 0)
+        return None

@@ -1,0 +1,1 @@
+"""Exact numbers: rationals, affine maps, and the one FLINT matrix facade."""

@@ -1,0 +1,422 @@
+"""Reading networks and domains from JSON, exactly.
+
+JSON decimals are parsed as ``Decimal`` and turned into the rational they spell; strings
+``"p/q"`` are rationals; anything else where a number belongs is an error naming the file,
+the layer, the field and the index.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ..errors import DomainError, InputError
+from ..exact.rationals import Mat, Vec, q_to_str, to_q
+from ..geometry.domains import DiscreteGroup, MixedDomain, domain_interior_point
+from ..geometry.polyhedron import Polyhedron, box, polyhedron_from_inequalities
+from ..network.ir import Attention, Block, Dense, FeedForward, Head, Layer, Maxout, Mlp, Network, Relu, Transformer
+
+NETWORK_FORMAT = "polyreg.network/1"
+TRANSFORMER_FORMAT = "polyreg.transformer/1"
+DOMAIN_FORMAT = "polyreg.domain/1"
+BOX_FORMAT = "polyreg.box/1"
+MIXED_DOMAIN_FORMAT = "polyreg.mixed-domain/1"
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file with exact decimals; refuse NaN and Infinity."""
+    def refuse_constant(name: str) -> None:
+        raise InputError(f"{path}: {name} is not a number polyreg accepts")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the file ({err.strerror})") from None
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=refuse_constant)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
+
+
+def load_network(path: str | Path) -> Network:
+    """Read a ``polyreg.network/1`` or ``polyreg.transformer/1`` file."""
+    return network_from_json(read_json(path), source=str(path))
+
+
+def network_from_json(obj: Any, source: str = "<network>") -> Network:
+    """Build an ``Mlp`` or a ``Transformer`` from parsed JSON, by its ``format`` field."""
+    if not isinstance(obj, dict):
+        raise InputError(f"{source}: expected a JSON object with keys format, input_dim, ...")
+    if obj.get("format") == TRANSFORMER_FORMAT:
+        return transformer_from_json(obj, source)
+    if obj.get("format") != NETWORK_FORMAT:
+        raise InputError(f"{source}: field 'format' is {obj.get('format')!r}; "
+                         f"expected {NETWORK_FORMAT!r} or {TRANSFORMER_FORMAT!r}")
+    input_dim = obj.get("input_dim")
+    if not isinstance(input_dim, int) or isinstance(input_dim, bool) or input_dim < 1:
+        raise InputError(f"{source}: field 'input_dim' is {input_dim!r}; expected a positive integer")
+    layers = obj.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise InputError(f"{source}: field 'layers' must be a non-empty list of layer objects")
+    parsed = tuple(layer_from_json(layer, f"{source}: layer {i}") for i, layer in enumerate(layers))
+    try:
+        return Mlp(input_dim, parsed)
+    except InputError as err:
+        raise InputError(f"{source}: {err}") from None
+
+
+def layer_from_json(obj: Any, where: str) -> Layer:
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise InputError(f"{where}: expected an object with a 'type' field (linear, relu or maxout)")
+    kind = obj["type"]
+    if kind == "linear":
+        weight = matrix_from_json(obj.get("weight"), f"{where} (linear), field 'weight'")
+        bias = vector_from_json(obj.get("bias"), f"{where} (linear), field 'bias'")
+        return Dense(weight, bias)
+    if kind == "relu":
+        return Relu()
+    if kind == "maxout":
+        rank = obj.get("rank")
+        if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+            raise InputError(f"{where} (maxout): field 'rank' is {rank!r}; expected a positive integer")
+        return Maxout(rank)
+    raise InputError(f"{where}: unknown layer type {kind!r}; expected 'linear', 'relu' or 'maxout'")
+
+
+def vector_from_json(obj: Any, where: str) -> Vec:
+    if not isinstance(obj, list):
+        raise InputError(f"{where}: expected a list of numbers, got {type(obj).__name__}")
+    return tuple(to_q(v, where=f"{where}[{i}]") for i, v in enumerate(obj))
+
+
+def matrix_from_json(obj: Any, where: str) -> Mat:
+    """A matrix given as a list of rows, or sparsely as ``{"shape": [r, c], "nonzeros": [[i, j, v], ...]}``."""
+    if isinstance(obj, dict):
+        return sparse_from_json(obj, where)
+    if not isinstance(obj, list) or not obj:
+        raise InputError(f"{where}: expected a non-empty list of rows, "
+                         "or {\"shape\": [rows, cols], \"nonzeros\": [...]}")
+    return tuple(vector_from_json(row, f"{where}[{i}]") for i, row in enumerate(obj))
+
+
+def sparse_from_json(obj: dict, where: str) -> Mat:
+    shape, nonzeros = obj.get("shape"), obj.get("nonzeros", [])
+    if (not isinstance(shape, list) or len(shape) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+        raise InputError(f"{where}: field 'shape' must be [rows, cols] with positive integers, got {shape!r}")
+    rows, cols = shape
+    dense = [[Fraction(0)] * cols for _ in range(rows)]
+    if not isinstance(nonzeros, list):
+        raise InputError(f"{where}: field 'nonzeros' must be a list of [row, col, value] triples")
+    for n, entry in enumerate(nonzeros):
+        if (not isinstance(entry, list) or len(entry) != 3
+                or not all(isinstance(i, int) and not isinstance(i, bool) for i in entry[:2])
+                or not (0 <= entry[0] < rows and 0 <= entry[1] < cols)):
+            raise InputError(f"{where}: nonzeros[{n}] must be [row, col, value] with 0 <= row < {rows} "
+                             f"and 0 <= col < {cols}, got {entry!r}")
+        dense[entry[0]][entry[1]] = to_q(entry[2], where=f"{where}: nonzeros[{n}]")
+    return tuple(tuple(row) for row in dense)
+
+
+def transformer_from_json(obj: dict, source: str) -> Transformer:
+    """Build a ``Transformer`` from parsed ``polyreg.transformer/1`` JSON (format in the README)."""
+    def positive(name: str) -> int:
+        value = obj.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(f"{source}: field '{name}' is {value!r}; expected a positive integer")
+        return value
+    d, N = positive("input_dim"), positive("tokens")
+    positive("width")
+    embedding = obj.get("embedding")
+    if not isinstance(embedding, dict):
+        raise InputError(f"{source}: field 'embedding' must be an object with 'E' (or 'E_per_token') "
+                         "and 'positions'")
+    if "E_per_token" in embedding:
+        per_token = embedding["E_per_token"]
+        if not isinstance(per_token, list):
+            raise InputError(f"{source}: embedding, field 'E_per_token' must be a list of {N} matrices")
+        embed = tuple(matrix_from_json(E, f"{source}: embedding, E_per_token[{t}]")
+                      for t, E in enumerate(per_token))
+    else:
+        embed = (matrix_from_json(embedding.get("E"), f"{source}: embedding, field 'E'"),) * N
+    positions = matrix_from_json(embedding.get("positions"), f"{source}: embedding, field 'positions'")
+    blocks = obj.get("blocks")
+    if not isinstance(blocks, list):
+        raise InputError(f"{source}: field 'blocks' must be a list of block objects")
+    parsed = tuple(block_from_json(b, f"{source}: block {i}") for i, b in enumerate(blocks))
+    readout, bias = readout_from_json(obj.get("readout"), N, f"{source}: readout")
+    try:
+        return Transformer(d, N, obj["width"], embed, positions, parsed, readout, bias)
+    except InputError as err:
+        raise InputError(f"{source}: {err}") from None
+
+
+def block_from_json(obj: Any, where: str) -> Block:
+    if not isinstance(obj, dict) or not set(obj) <= {"attention", "feed_forward"} or not obj:
+        raise InputError(f"{where}: expected an object with 'attention' and/or 'feed_forward'")
+    attention = obj.get("attention")
+    if attention is not None:
+        if not isinstance(attention, dict) or not isinstance(attention.get("heads"), list):
+            raise InputError(f"{where}, attention: expected an object with a list 'heads'")
+        heads = tuple(head_from_json(h, f"{where}, head {i}") for i, h in enumerate(attention["heads"]))
+        attention = Attention(heads, flag(attention, "residual", where + ", attention"))
+    ff = obj.get("feed_forward")
+    if ff is not None:
+        if not isinstance(ff, dict):
+            raise InputError(f"{where}, feed_forward: expected an object with w1, b1, w2, b2")
+        w = f"{where}, feed_forward"
+        ff = FeedForward(matrix_from_json(ff.get("w1"), f"{w}, field 'w1'"),
+                         vector_from_json(ff.get("b1"), f"{w}, field 'b1'"),
+                         matrix_from_json(ff.get("w2"), f"{w}, field 'w2'"),
+                         vector_from_json(ff.get("b2"), f"{w}, field 'b2'"), flag(ff, "residual", w))
+    return Block(attention, ff)
+
+
+def head_from_json(obj: Any, where: str) -> Head:
+    if not isinstance(obj, dict):
+        raise InputError(f"{where}: expected an object with query, key, value, output")
+    query, key, value, output = [matrix_from_json(obj.get(name), f"{where}, field '{name}'")
+                                 for name in ("query", "key", "value", "output")]
+    bias = obj.get("score_bias")
+    bias = None if bias is None else matrix_from_json(bias, f"{where}, field 'score_bias'")
+    mask = obj.get("mask")
+    if mask is not None:
+        if not isinstance(mask, list) or not all(isinstance(row, list) for row in mask):
+            raise InputError(f"{where}, field 'mask': expected a tokens x tokens list of true/false (or 1/0)")
+        for i, row in enumerate(mask):
+            for j, v in enumerate(row):
+                if v not in (True, False, 0, 1) or isinstance(v, Decimal):
+                    raise InputError(f"{where}, field 'mask'[{i}][{j}]: got {v!r}; expected true/false or 1/0")
+        mask = tuple(tuple(bool(v) for v in row) for row in mask)
+    return Head(query, key, value, output, score_bias=bias, mask=mask)
+
+
+def flag(obj: dict, name: str, where: str) -> bool:
+    value = obj.get(name, True)
+    if not isinstance(value, bool):
+        raise InputError(f"{where}, field '{name}': got {value!r}; expected true or false")
+    return value
+
+
+def readout_from_json(obj: Any, tokens: int, where: str) -> tuple[tuple[Mat | None, ...], Vec]:
+    """``{"token": t, "weight": M, "bias": c}`` reads one token; ``{"weights": [M or null per
+    token], "bias": c}`` reads several."""
+    if not isinstance(obj, dict) or "bias" not in obj or ("weight" in obj) == ("weights" in obj):
+        raise InputError(f"{where}: expected {{\"token\": t, \"weight\": ..., \"bias\": ...}} or "
+                         "{\"weights\": [... one per token ...], \"bias\": ...}")
+    bias = vector_from_json(obj["bias"], f"{where}, field 'bias'")
+    if "weight" in obj:
+        token = obj.get("token", 0)
+        if not isinstance(token, int) or isinstance(token, bool) or not 0 <= token < tokens:
+            raise InputError(f"{where}, field 'token': got {token!r}; expected an integer in [0, {tokens})")
+        weights: list[Mat | None] = [None] * tokens
+        weights[token] = matrix_from_json(obj["weight"], f"{where}, field 'weight'")
+        return tuple(weights), bias
+    if not isinstance(obj["weights"], list):
+        raise InputError(f"{where}, field 'weights': expected a list with one matrix (or null) per token")
+    return tuple(None if w is None else matrix_from_json(w, f"{where}, weights[{t}]")
+                 for t, w in enumerate(obj["weights"])), bias
+
+
+def load_domain(path: str | Path) -> Polyhedron:
+    """Read a ``polyreg.domain/1`` file (``A x <= b``) or a ``polyreg.box/1`` file."""
+    domain = load_domain_or_mixed(path)
+    if isinstance(domain, MixedDomain):
+        raise InputError(f"{path}: a {MIXED_DOMAIN_FORMAT} file is taken by certify only (polyreg certify A B "
+                         "--domain FILE, or polyreg.io.load_mixed_domain); here give a polytope")
+    return domain
+
+
+def load_mixed_domain(path: str | Path) -> MixedDomain:
+    """Read a ``polyreg.mixed-domain/1`` file: discrete groups of coordinates times a polytope (README)."""
+    obj = read_json(path)
+    return mixed_domain_from_json(obj if isinstance(obj, dict) else {}, str(path))
+
+
+def load_domain_or_mixed(path: str | Path) -> Polyhedron | MixedDomain:
+    """Read a polytope (``polyreg.domain/1``, ``polyreg.box/1``) or a mixed domain (``polyreg.mixed-domain/1``)."""
+    obj = read_json(path)
+    fmt = obj.get("format") if isinstance(obj, dict) else None
+    if fmt == MIXED_DOMAIN_FORMAT:
+        return mixed_domain_from_json(obj, str(path))
+    if fmt == BOX_FORMAT:
+        lower = vector_from_json(obj.get("lower"), f"{path}: field 'lower'")
+        upper = vector_from_json(obj.get("upper"), f"{path}: field 'upper'")
+        if len(lower) != len(upper) or not lower:
+            raise InputError(f"{path}: 'lower' and 'upper' must be non-empty and of equal length "
+                             f"(got {len(lower)} and {len(upper)})")
+        return box(len(lower), list(lower), list(upper))
+    if fmt == DOMAIN_FORMAT:
+        A = matrix_from_json(obj.get("A"), f"{path}: field 'A'")
+        b = vector_from_json(obj.get("b"), f"{path}: field 'b'")
+        if len(A) != len(b):
+            raise InputError(f"{path}: 'A' has {len(A)} rows but 'b' has {len(b)} entries")
+        widths = {len(row) for row in A}
+        if len(widths) != 1 or 0 in widths:
+            raise InputError(f"{path}: the rows of 'A' must all have the same, positive length")
+        return polyhedron_from_inequalities(A, b)
+    raise InputError(f"{path}: field 'format' is {fmt!r}; expected {DOMAIN_FORMAT!r}, {BOX_FORMAT!r} "
+                     f"or {MIXED_DOMAIN_FORMAT!r}")
+
+
+def mixed_domain_from_json(obj: dict, source: str) -> MixedDomain:
+    """A ``MixedDomain`` from parsed ``polyreg.mixed-domain/1`` JSON, after checking that the groups' and the
+    continuous part's coordinates partition the inputs and that the polytope is bounded and full-dimensional."""
+    if obj.get("format") != MIXED_DOMAIN_FORMAT:
+        raise InputError(f"{source}: field 'format' is {obj.get('format')!r}; expected {MIXED_DOMAIN_FORMAT!r}")
+    n = obj.get("input_dim")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise InputError(f"{source}: field 'input_dim' is {n!r}; expected a positive integer")
+    groups = obj.get("discrete")
+    if not isinstance(groups, list):
+        raise InputError(f"{source}: field 'discrete' must be a list of {{\"coordinates\": [...], "
+                         "\"values\": [[...], ...]}} objects (it may be empty)")
+    discrete = tuple(discrete_group_from_json(g, n, f"{source}: discrete[{k}]") for k, g in enumerate(groups))
+    continuous = obj.get("continuous")
+    free: tuple[int, ...] = ()
+    if continuous is not None:
+        if not isinstance(continuous, dict):
+            raise InputError(f"{source}: field 'continuous' must be an object with 'coordinates', 'A' and 'b'")
+        free = coordinates_from_json(continuous.get("coordinates"), n, f"{source}: continuous")
+    owner: dict[int, str] = {}
+    for where, coordinates in [(f"discrete[{k}]", g.coordinates) for k, g in enumerate(discrete)] + [
+            ("continuous", free)]:
+        for i in coordinates:
+            if i in owner:
+                raise InputError(f"{source}: coordinate {i} is in both {owner[i]} and {where}; every input "
+                                 "coordinate must belong to exactly one group or to the continuous part")
+            owner[i] = where
+    missing = [i for i in range(n) if i not in owner]
+    if missing:
+        raise InputError(f"{source}: input coordinates {missing} are in no discrete group and not in 'continuous'; "
+                         f"the groups and the continuous part must partition 0..{n - 1}")
+    polytope = None if continuous is None else continuous_polytope(continuous, len(free), source)
+    return MixedDomain(n, discrete, free, polytope)
+
+
+def coordinates_from_json(obj: Any, n: int, where: str) -> tuple[int, ...]:
+    if not isinstance(obj, list) or not obj or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n for i in obj):
+        raise InputError(f"{where}, field 'coordinates': got {obj!r}; expected a non-empty list of input "
+                         f"coordinates (integers from 0 to {n - 1})")
+    repeated = sorted({i for i in obj if obj.count(i) > 1})
+    if repeated:
+        raise InputError(f"{where}, field 'coordinates': {repeated} listed more than once; list each coordinate once")
+    return tuple(obj)
+
+
+def discrete_group_from_json(obj: Any, n: int, where: str) -> DiscreteGroup:
+    if not isinstance(obj, dict):
+        raise InputError(f"{where}: expected an object with 'coordinates' and 'values'")
+    coordinates = coordinates_from_json(obj.get("coordinates"), n, where)
+    values = obj.get("values")
+    if not isinstance(values, list) or not values:
+        raise InputError(f"{where}, field 'values': expected a non-empty list of value vectors, got {values!r}")
+    vectors = tuple(vector_from_json(v, f"{where}, values[{k}]") for k, v in enumerate(values))
+    for k, vector in enumerate(vectors):
+        if len(vector) != len(coordinates):
+            raise InputError(f"{where}, values[{k}]: has {len(vector)} entries; expected {len(coordinates)}, "
+                             "one per coordinate of the group")
+    return DiscreteGroup(coordinates, vectors)
+
+
+def continuous_polytope(obj: dict, dim: int, source: str) -> Polyhedron:
+    """``{x : A x <= b}`` over the continuous coordinates, checked bounded and full-dimensional."""
+    A = matrix_from_json(obj.get("A"), f"{source}: continuous, field 'A'")
+    b = vector_from_json(obj.get("b"), f"{source}: continuous, field 'b'")
+    if len(A) != len(b):
+        raise InputError(f"{source}: continuous: 'A' has {len(A)} rows but 'b' has {len(b)} entries")
+    if any(len(row) != dim for row in A):
+        raise InputError(f"{source}: continuous, field 'A': every row must have {dim} entries, one per "
+                         "continuous coordinate")
+    polytope = polyhedron_from_inequalities(A, b)
+    try:
+        domain_interior_point(polytope)
+    except DomainError as err:
+        raise DomainError(f"{source}: field 'continuous' (x_k is its k-th coordinate): {err}") from None
+    return polytope
+
+
+def number(q: Fraction) -> int | str:
+    """JSON spelling of a rational: an integer, or a ``"p/q"`` string."""
+    return int(q) if q.denominator == 1 else q_to_str(q)
+
+
+def dense_or_sparse(M: Mat, dense: bool = False) -> Any:
+    """Rows, or the sparse form when at most a third of the entries are nonzero (unless ``dense``)."""
+    nonzeros = [[i, j, number(v)] for i, row in enumerate(M) for j, v in enumerate(row) if v]
+    if dense or 3 * len(nonzeros) > len(M) * len(M[0]):
+        return [[number(v) for v in row] for row in M]
+    return {"shape": [len(M), len(M[0])], "nonzeros": nonzeros}
+
+
+def network_to_json(net: Network, dense: bool = False) -> dict[str, Any]:
+    """The ``polyreg.network/1`` or ``polyreg.transformer/1`` object of ``net`` (transformer
+    matrices as rows when ``dense``, else sparse where that is shorter)."""
+    return TO_JSON[type(net)](net, dense)
+
+
+def mlp_to_json(net: Mlp, dense: bool = False) -> dict[str, Any]:
+    layers: list[dict[str, Any]] = []
+    for layer in net.layers:
+        if isinstance(layer, Dense):
+            layers.append({"type": "linear", "weight": [[number(v) for v in row] for row in layer.weight],
+                           "bias": [number(v) for v in layer.bias]})
+        elif isinstance(layer, Relu):
+            layers.append({"type": "relu"})
+        else:
+            layers.append({"type": "maxout", "rank": layer.rank})
+    return {"format": NETWORK_FORMAT, "input_dim": net.input_dim, "layers": layers}
+
+
+def transformer_to_json(t: Transformer, dense: bool = False) -> dict[str, Any]:
+    def matrix_to_json(M: Mat) -> Any:
+        return dense_or_sparse(M, dense)
+
+    def head(h: Head) -> dict[str, Any]:
+        out = {name: matrix_to_json(getattr(h, name)) for name in ("query", "key", "value", "output")}
+        if h.score_bias is not None:
+            out["score_bias"] = matrix_to_json(h.score_bias)
+        if h.mask is not None:
+            out["mask"] = [[int(v) for v in row] for row in h.mask]
+        return out
+
+    def block(b: Block) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if b.attention is not None:
+            out["attention"] = {"residual": b.attention.residual, "heads": [head(h) for h in b.attention.heads]}
+        if b.feed_forward is not None:
+            ff = b.feed_forward
+            out["feed_forward"] = {"w1": matrix_to_json(ff.w1), "b1": [number(v) for v in ff.b1],
+                                   "w2": matrix_to_json(ff.w2), "b2": [number(v) for v in ff.b2],
+                                   "residual": ff.residual}
+        return out
+
+    shared = all(E == t.embed[0] for E in t.embed)
+    embedding = ({"E": matrix_to_json(t.embed[0])} if shared
+                 else {"E_per_token": [matrix_to_json(E) for E in t.embed]})
+    embedding["positions"] = matrix_to_json(t.positions)
+    read = [(i, R) for i, R in enumerate(t.readout) if R is not None]
+    bias = [number(v) for v in t.readout_bias]
+    readout = ({"token": read[0][0], "weight": matrix_to_json(read[0][1]), "bias": bias} if len(read) == 1
+               else {"weights": [None if R is None else matrix_to_json(R) for R in t.readout], "bias": bias})
+    return {"format": TRANSFORMER_FORMAT, "input_dim": t.input_dim, "tokens": t.tokens, "width": t.width,
+            "embedding": embedding, "blocks": [block(b) for b in t.blocks], "readout": readout}
+
+
+TO_JSON: dict[type, Any] = {Mlp: mlp_to_json, Transformer: transformer_to_json}
+
+
+def save_network(net: Network, path: str | Path) -> None:
+    """Write ``net`` as a ``polyreg.network/1`` file (one layer per line) or a
+    ``polyreg.transformer/1`` file (one block per line)."""
+    obj = network_to_json(net)
+    if isinstance(net, Transformer):
+        blocks = ",\n    ".join(json.dumps(b) for b in obj.pop("blocks"))
+        head = json.dumps(obj)[:-1]
+        Path(path).write_text(f'{head}, "blocks": [\n    {blocks}\n]}}\n', encoding="utf-8")
+        return
+    layers = ",\n    ".join(json.dumps(layer) for layer in obj["layers"])
+    Path(path).write_text(f'{{"format": "{NETWORK_FORMAT}", "input_dim": {net.input_dim}, '
+                          f'"layers": [\n    {layers}\n]}}\n', encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Polyhedra and domains; the oracle (the only caller of cddlib)."""

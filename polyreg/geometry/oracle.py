@@ -1,0 +1,320 @@
+"""The only module that calls cddlib (pycddlib's exact GMP backend, ``cdd.gmp``).
+
+Every answer is checked in exact arithmetic before it is returned: an interior point must
+have strict slack on every row, and a proof of "no interior" must be a valid multiplier
+vector. cddlib is the search engine; these checks are what polyreg relies on.
+
+Rows follow cddlib's convention: ``(b, a_1, ..., a_d)`` means ``0 <= b + a.x``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import gcd
+from typing import Callable, Sequence
+
+import cdd
+import cdd.gmp
+import flint
+
+from ..errors import OracleError
+from ..exact.rationals import Hom, Row, Vec, hom_from_vec, row_at
+
+MAX = cdd.LPObjType.MAX
+
+
+@dataclass(frozen=True, slots=True)
+class Interior:
+    """A point with strict slack on every row: the polyhedron is full-dimensional."""
+    point: Hom   # homogeneous integer coordinates (exact.Hom)
+
+
+@dataclass(frozen=True, slots=True)
+class NoInterior:
+    """Multipliers ``y > 0`` (sparse, by row index; integers, as scaling keeps a proof valid)
+    with ``sum y_j a_j = 0``, all on rows with ``a_j != 0``: if ``sum y_j b_j < 0`` the polyhedron
+    is empty (Farkas), if it is ``= 0`` every used row is tight on the whole polyhedron, which
+    therefore lies in a hyperplane (Motzkin)."""
+    multipliers: tuple[tuple[int, int], ...]
+    empty: bool
+
+
+def solve_lp(array: Sequence[Sequence[int | Fraction]], sense: cdd.LPObjType) -> cdd.gmp.LinProg:
+    """Solve ``array`` (constraint rows, then the objective row last) exactly."""
+    try:
+        lp = cdd.gmp.linprog_from_array(array, sense)
+        cdd.gmp.linprog_solve(lp)
+    except (RuntimeError, ValueError) as err:
+        raise OracleError(f"cddlib LP failed on a {len(array) - 1}x{len(array[0]) - 1} problem: {err}") from None
+    return lp
+
+
+def interior_point_or_proof(rows: Sequence[Row], hints: Sequence[Hom | None] = (),
+                            float_guess: bool = True, lp_rows: Callable[[Row], list[int] | None] | None = None
+                            ) -> Interior | NoInterior:
+    """Decide exactly whether ``{x : 0 <= b_j + a_j.x}`` has an interior point.
+
+    Solves ``max t`` subject to ``b_j + a_j.x >= t |a_j|_1`` and ``t <= 1``: a positive optimum
+    gives a point with strict slack, a non-positive one gives its dual as the proof.
+    ``hints`` are points to try first: one with strict slack is returned without an LP.
+    With ``float_guess`` a floating-point LP first suggests the answer; it is used only once
+    confirmed exactly (the point's slacks, or an exact LP on the suggested rows only). ``lp_rows`` (default
+    ``lp_row``) makes each row's LP row, e.g. an ``LpRows`` that remembers them.
+    """
+    dim = len(rows[0]) - 1
+    augmented = list(map(lp_rows or lp_row, rows))
+    for j, row in enumerate(rows):
+        if augmented[j] is None and row[0] < 0:
+            return NoInterior(((j, 1),), empty=True)
+    live = [j for j, a in enumerate(augmented) if a is not None]
+    for hint in hints:
+        if hint is not None and all(row_at(rows[j], hint) > 0 for j in live):
+            return Interior(hint)
+    array = [a for a in augmented if a is not None]   # the rows of `live`, in order
+    array.append([1] + [0] * dim + [-1])
+    array.append([0] * (dim + 1) + [1])
+    if float_guess:
+        guessed = confirmed_guess(rows, live, array)
+        if guessed is not None:
+            return guessed
+    lp = solve_lp(array, MAX)
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        raise OracleError(f"interior LP on {len(live)} rows in dimension {dim} ended with status {lp.status!r}")
+    if lp.obj_value > 0:
+        return Interior(rounded_interior_point(rows, live, lp.primal_solution[:dim]))
+    y = {live[i]: Fraction(v) for i, v in lp.dual_solution if i < len(live) and v != 0}
+    return checked_proof(rows, y)
+
+
+def lp_row(row: Row) -> list[int] | None:
+    """``row`` followed by ``-|a|_1`` (the interior LP's row), or ``None`` for a zero normal."""
+    weight = sum(abs(a) for a in row[1:])
+    return [*row, -weight] if weight else None
+
+
+class LpRows:
+    """``lp_row`` of each row, remembered (at most ``limit`` rows; then forgotten and started again): the cells of
+    one enumeration share most of their rows."""
+
+    def __init__(self, limit: int = 1 << 16) -> None:
+        self.known: dict[Row, list[int] | None] = {}
+        self.limit = limit
+
+    def __call__(self, row: Row) -> list[int] | None:
+        if row in self.known:
+            return self.known[row]
+        if len(self.known) >= self.limit:
+            self.known.clear()
+        made = self.known[row] = lp_row(row)
+        return made
+
+
+def slack(row: Row, x: Sequence[Fraction]) -> Fraction:
+    return row[0] + sum((a * xi for a, xi in zip(row[1:], x) if a), Fraction(0))
+
+
+def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]) -> Interior | NoInterior | None:
+    """The float LP's answer to the interior LP ``array``, once confirmed exactly; else ``None``.
+
+    A suggested point is rounded to a dyadic point and kept only if its slacks are exactly
+    positive. A suggested "no interior" names the rows carrying the float dual; the exact LP on
+    those rows alone must then have a non-positive optimum, and its dual is a proof for all rows.
+    """
+    dim = len(array[0]) - 2
+    try:
+        lp = cdd.linprog_from_array(array, MAX)
+        cdd.linprog_solve(lp)
+    except (RuntimeError, ValueError, OverflowError):
+        return None
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        return None
+    if lp.obj_value > 1e-9:
+        point = dyadic_point(rows, live, lp.primal_solution[:dim])
+        return None if point is None else Interior(point)
+    support = [i for i, v in lp.dual_solution if i < len(live) and v > 1e-12]
+    if not support:
+        return None
+    exact = solve_lp([array[i] for i in support] + array[-2:], MAX)
+    if exact.status != cdd.LPStatusType.OPTIMAL or exact.obj_value > 0:
+        return None
+    y = {live[support[i]]: Fraction(v) for i, v in exact.dual_solution if i < len(support) and v != 0}
+    return checked_proof(rows, y)
+
+
+def dyadic_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction | float]) -> Hom | None:
+    """A point with denominator 2^4, 2^10, 2^20 or 2^40 near ``x`` with exactly positive slack
+    on the ``live`` rows, or ``None``."""
+    for bits in (4, 10, 20, 40):
+        scale = 1 << bits
+        point = (scale, *(round(xi * scale) for xi in x))
+        if all(row_at(rows[j], point) > 0 for j in live):
+            return point
+    return None
+
+
+def rounded_interior_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction]) -> Hom:
+    """A point with small denominators near the exact interior point ``x`` (``x`` itself if none)."""
+    rounded = dyadic_point(rows, live, x)
+    if rounded is not None:
+        return rounded
+    point = hom_from_vec(x)
+    if not all(row_at(rows[j], point) > 0 for j in live):
+        raise OracleError("cddlib's interior point does not have strict slack")
+    return point
+
+
+def checked_proof(rows: Sequence[Row], y: dict[int, Fraction]) -> NoInterior:
+    """Verify the multipliers ``y`` exactly and package them, or raise ``OracleError``."""
+    scale = 1
+    for value in y.values():
+        scale = scale * value.denominator // gcd(scale, value.denominator)
+    weights = {j: int(value * scale) for j, value in y.items() if value}
+    combined = [sum(w * rows[j][i] for j, w in weights.items()) for i in range(len(rows[0]))]
+    if not y or any(combined[1:]) or combined[0] > 0 or any(w < 0 for w in weights.values()) \
+            or any(not any(rows[j][1:]) for j in y):
+        raise OracleError(f"cddlib's dual solution is not a valid certificate (y={y})")
+    return NoInterior(tuple(sorted(weights.items())), empty=combined[0] < 0)
+
+
+def unbounded_direction(rows: Sequence[Row]) -> tuple[int, int] | None:
+    """``(i, +1)`` or ``(i, -1)`` when ``x_i`` is unbounded above or below on the polyhedron,
+    ``None`` when it is bounded (decided by 2d exact LPs)."""
+    dim = len(rows[0]) - 1
+    for i in range(dim):
+        for sign in (1, -1):
+            objective = [0] * (dim + 1)
+            objective[i + 1] = sign
+            lp = solve_lp([list(r) for r in rows] + [objective], MAX)
+            if lp.status == cdd.LPStatusType.DUAL_INCONSISTENT:
+                return i, sign
+            if lp.status not in (cdd.LPStatusType.OPTIMAL, cdd.LPStatusType.INCONSISTENT):
+                raise OracleError(f"boundedness LP for x_{i} ended with status {lp.status!r}")
+    return None
+
+
+def vertices(rows: Sequence[Row]) -> list[Vec]:
+    """The vertices of a bounded polyhedron (exact, via cddlib's double description)."""
+    mat = cdd.gmp.matrix_from_array([list(r) for r in rows], rep_type=cdd.RepType.INEQUALITY)
+    try:
+        gens = cdd.gmp.copy_generators(cdd.gmp.polyhedron_from_matrix(mat))
+    except RuntimeError as err:
+        raise OracleError(f"cddlib vertex enumeration failed: {err}") from None
+    if gens.lin_set or any(g[0] == 0 for g in gens.array):
+        raise OracleError("vertices() needs a bounded polyhedron; cddlib found a ray or a line")
+    return [tuple(Fraction(v) for v in g[1:]) for g in gens.array]
+
+
+def facet_point(hyperplane: Row, rows: Sequence[Row]) -> Vec | None:
+    """A point ``x`` with ``hyperplane(x) = 0`` and strict slack on every other row, or ``None``
+    when there is none, i.e. when the polyhedron meets the hyperplane in less than a facet.
+    Rows equal to ``hyperplane`` or to its negation are skipped (they vanish on it)."""
+    dim = len(hyperplane) - 1
+    negated = tuple(-v for v in hyperplane)
+    others = [r for r in rows if r != hyperplane and r != negated]
+    array: list[list[int]] = [list(hyperplane) + [0], list(negated) + [0]]
+    array += [lp_row(r) or [*r, 0] for r in others]
+    array += [[1] + [0] * dim + [-1], [0] * (dim + 1) + [1]]
+    lp = solve_lp(array, MAX)
+    if lp.status == cdd.LPStatusType.INCONSISTENT or (lp.status == cdd.LPStatusType.OPTIMAL and lp.obj_value <= 0):
+        return None
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        raise OracleError(f"facet LP ended with status {lp.status!r}")
+    point = tuple(Fraction(v) for v in lp.primal_solution[:dim])
+    if slack(hyperplane, point) != 0 or not all(slack(r, point) > 0 for r in others):
+        raise OracleError("cddlib's facet point is not on the facet's relative interior")
+    return point
+
+
+def irredundant_rows(rows: Sequence[Row]) -> list[int]:
+    """Indices of the rows that remain after removing redundant ones (cddlib, exact) from a
+    full-dimensional polyhedron: the same set, described by its facets only."""
+    mat = cdd.gmp.matrix_from_array([list(r) for r in rows], rep_type=cdd.RepType.INEQUALITY)
+    try:   # matrix_canonicalize changes its argument: `mat` is a fresh copy made above
+        linearities, _, positions = cdd.gmp.matrix_canonicalize(mat)
+    except RuntimeError as err:
+        raise OracleError(f"cddlib redundancy removal failed: {err}") from None
+    if linearities:
+        raise OracleError("irredundant_rows() needs a full-dimensional polyhedron; cddlib found equalities")
+    return [i for i, position in enumerate(positions) if position is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class Maximum:
+    """``c0 + c.x <= value`` on the polyhedron, attained at ``point``; the multipliers
+    ``y >= 0`` (by row index) satisfy ``c + sum y_j a_j = 0`` and ``c0 + sum y_j b_j = value``."""
+    value: Fraction
+    point: Vec
+    multipliers: tuple[tuple[int, Fraction], ...]
+
+
+def maximum(rows: Sequence[Row], objective: Sequence[Fraction | int]) -> Maximum:
+    """The exact maximum of ``c0 + c.x`` over the bounded, nonempty polyhedron ``rows``, with a
+    maximiser. Checked by duality: the dual multipliers must combine the rows into the bound."""
+    lp = solve_lp([list(r) for r in rows] + [list(objective)], MAX)
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        raise OracleError(f"maximisation LP ended with status {lp.status!r}")
+    point = tuple(Fraction(v) for v in lp.primal_solution)
+    value = objective[0] + sum((c * xi for c, xi in zip(objective[1:], point)), Fraction(0))
+    y = [(j, Fraction(v)) for j, v in lp.dual_solution]
+    bound = [Fraction(objective[0])] + [Fraction(c) for c in objective[1:]]
+    for j, w in y:
+        bound = [b + w * r for b, r in zip(bound, rows[j])]
+    if (any(w < 0 for _, w in y) or any(bound[1:]) or bound[0] != value
+            or not all(slack(r, point) >= 0 for r in rows)):
+        raise OracleError("cddlib's maximum is not certified by its dual solution")
+    return Maximum(value, point, tuple((j, w) for j, w in y if w))
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """``c0 + c.x <= value`` on the polyhedron, because ``c + sum y_j a_j = 0`` and
+    ``c0 + sum y_j b_j = value`` with ``y >= 0`` (``multipliers``, by row index)."""
+    value: Fraction
+    multipliers: tuple[tuple[int, Fraction], ...]
+
+
+def bounding_box(rows: Sequence[Row]) -> list[tuple[Bound, Bound]]:
+    """For each coordinate, certified upper bounds of ``-x_i`` and of ``x_i`` on a bounded
+    polyhedron (the float LP's optimal basis, solved exactly; an exact LP when that fails)."""
+    dim = len(rows[0]) - 1
+    box = []
+    for i in range(dim):
+        pair = []
+        for sign in (-1, 1):
+            objective = [0] * (dim + 1)
+            objective[i + 1] = sign
+            bound = guessed_bound(rows, objective)
+            if bound is None:   # rows with a zero normal (b >= 0) only loosen the bound: drop them
+                exact = maximum(rows, objective)
+                used = tuple((j, y) for j, y in exact.multipliers if any(rows[j][1:]))
+                bound = Bound(sum((y * rows[j][0] for j, y in used), Fraction(objective[0])), used)
+            pair.append(bound)
+        box.append((pair[0], pair[1]))
+    return box
+
+
+def guessed_bound(rows: Sequence[Row], objective: list[int]) -> Bound | None:
+    """Solve ``sum y_j a_j = -c`` exactly on the rows carrying the float LP's dual; a
+    nonnegative solution is a certified bound (not always the tightest)."""
+    try:
+        lp = cdd.linprog_from_array([list(r) for r in rows] + [objective], MAX)
+        cdd.linprog_solve(lp)
+    except (RuntimeError, ValueError, OverflowError):
+        return None
+    if lp.status != cdd.LPStatusType.OPTIMAL:
+        return None
+    support = [j for j, v in lp.dual_solution if v > 1e-12]
+    dim = len(objective) - 1
+    if len(support) != dim:
+        return None
+    A = flint.fmpq_mat(dim, dim, [rows[j][c + 1] for c in range(dim) for j in support])
+    rhs = flint.fmpq_mat(dim, 1, [-v for v in objective[1:]])
+    try:
+        y = A.solve(rhs)
+    except ZeroDivisionError:
+        return None
+    weights = [Fraction(int(y[r, 0].p), int(y[r, 0].q)) for r in range(dim)]
+    if any(w < 0 for w in weights):
+        return None
+    value = objective[0] + sum((w * rows[j][0] for j, w in zip(support, weights)), Fraction(0))
+    return Bound(value, tuple((j, w) for j, w in zip(support, weights) if w))

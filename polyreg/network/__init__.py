@@ -1,0 +1,1 @@
+"""The network IR, its exact meaning, and rewrites of networks (relevance, specialization)."""

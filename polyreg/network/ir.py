@@ -1,0 +1,226 @@
+"""Network intermediate representation: frozen, exact, shape-checked at construction.
+
+An ``Mlp`` maps ``Q^input_dim`` to ``Q^output_dim`` by applying its layers in order:
+``Dense`` is ``y = W x + c``; ``Relu`` is ``y_i = max(x_i, 0)``; ``Maxout(rank=k)`` is
+``y_i = max(x_{ik}, ..., x_{ik+k-1})``.
+
+A ``Transformer`` has ``tokens`` rows of width ``width``; its matrices act on row vectors
+(token row times matrix, shape in x out), as in the transformer literature. See the class.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence, Union
+
+from ..errors import InputError
+from ..exact.rationals import Mat, Vec
+
+
+@dataclass(frozen=True, slots=True)
+class Dense:
+    weight: Mat   # out x in
+    bias: Vec     # out
+
+
+@dataclass(frozen=True, slots=True)
+class Relu:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Maxout:
+    rank: int     # each unit is the max of `rank` consecutive inputs
+
+
+Layer = Union[Dense, Relu, Maxout]
+
+
+@dataclass(frozen=True, slots=True)
+class Mlp:
+    input_dim: int
+    layers: tuple[Layer, ...]
+
+    def __post_init__(self) -> None:
+        problems = shape_problems(self.input_dim, self.layers)
+        if problems:
+            raise InputError(f"network has {len(problems)} shape problem(s):\n  " + "\n  ".join(problems))
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """The width after each layer (``widths[-1]`` is the output dimension)."""
+        return layer_widths(self.input_dim, self.layers)
+
+    @property
+    def output_dim(self) -> int:
+        return self.widths[-1] if self.layers else self.input_dim
+
+
+def layer_widths(input_dim: int, layers: tuple[Layer, ...]) -> tuple[int, ...]:
+    widths, width = [], input_dim
+    for layer in layers:
+        if isinstance(layer, Dense):
+            width = len(layer.bias)
+        elif isinstance(layer, Maxout):
+            width //= layer.rank
+        widths.append(width)
+    return tuple(widths)
+
+
+def shape_problems(input_dim: int, layers: tuple[Layer, ...]) -> list[str]:
+    """Every shape inconsistency of the layer list, each naming its layer."""
+    if not isinstance(input_dim, int) or isinstance(input_dim, bool) or input_dim < 1:
+        return [f"input_dim: expected a positive integer, got {input_dim!r}"]
+    problems, width = [], input_dim
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Dense):
+            if len(layer.weight) != len(layer.bias):
+                problems.append(f"layer {i} (linear): weight has {len(layer.weight)} rows "
+                                f"but bias has {len(layer.bias)} entries")
+            for r, row in enumerate(layer.weight):
+                if len(row) != width:
+                    problems.append(f"layer {i} (linear): weight[{r}] has {len(row)} entries; "
+                                    f"expected {width} (the width of the layer's input)")
+                    break
+            if not layer.bias:
+                problems.append(f"layer {i} (linear): the layer has no outputs")
+            width = len(layer.bias)
+        elif isinstance(layer, Maxout):
+            if layer.rank < 1:
+                problems.append(f"layer {i} (maxout): rank must be a positive integer, got {layer.rank}")
+            elif width % layer.rank:
+                problems.append(f"layer {i} (maxout): input width {width} is not a multiple of rank {layer.rank}")
+            else:
+                width //= layer.rank
+        elif not isinstance(layer, Relu):
+            problems.append(f"layer {i}: unknown layer object {layer!r}")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """One hard-max head: query ``i`` scores key ``j`` by ``(X_i Wq).(X_j Wk) + score_bias[i][j]``,
+    attends uniformly to the allowed keys of maximal score (ties averaged), and adds
+    ``average(X_j Wv) Wo`` to token ``i``."""
+    query: Mat                       # width x m
+    key: Mat                         # width x m
+    value: Mat                       # width x v
+    output: Mat                      # v x width
+    score_bias: Optional[Mat] = None           # tokens x tokens
+    mask: Optional[tuple[tuple[bool, ...], ...]] = None   # tokens x tokens, True = may attend
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    heads: tuple[Head, ...]
+    residual: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FeedForward:
+    """Token-wise ``Z -> Z + relu(Z W1 + b1) W2 + b2`` (without ``Z +`` if not residual)."""
+    w1: Mat    # width x hidden
+    b1: Vec
+    w2: Mat    # hidden x width
+    b2: Vec
+    residual: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Attention (if any), then the feed-forward sublayer (if any)."""
+    attention: Optional[Attention]
+    feed_forward: Optional[FeedForward]
+
+
+@dataclass(frozen=True, slots=True)
+class Transformer:
+    """A hard-max transformer ``Q^input_dim -> Q^output_dim``.
+
+    Token ``t`` starts as ``x E_t + p_t``; the blocks follow in order; the output is
+    ``sum_t X_t R_t + c`` over the tokens with a readout matrix ``R_t`` (None: not read).
+    """
+    input_dim: int
+    tokens: int
+    width: int
+    embed: tuple[Mat, ...]           # per token, input_dim x width
+    positions: Mat                   # tokens x width
+    blocks: tuple[Block, ...]
+    readout: tuple[Optional[Mat], ...]   # per token, width x output_dim
+    readout_bias: Vec
+
+    def __post_init__(self) -> None:
+        problems = transformer_problems(self)
+        if problems:
+            raise InputError(f"transformer has {len(problems)} shape problem(s):\n  " + "\n  ".join(problems))
+
+    @property
+    def output_dim(self) -> int:
+        return len(self.readout_bias)
+
+
+Network = Union[Mlp, Transformer]
+
+
+def transformer_problems(t: Transformer) -> list[str]:
+    """Every shape inconsistency of a transformer, each naming its block, head and field."""
+    for name in ("input_dim", "tokens", "width"):
+        value = getattr(t, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return [f"{name}: expected a positive integer, got {value!r}"]
+    N, D, d = t.tokens, t.width, t.input_dim
+    problems: list[str] = []
+
+    def shape(where: str, matrix: Optional[Sequence[Sequence[object]]], rows: int,
+              cols: Optional[int]) -> Optional[int]:
+        """Check ``matrix`` is rows x cols (any cols if None); return its column count."""
+        if matrix is None or len(matrix) != rows:
+            problems.append(f"{where}: expected {rows} rows, got {0 if matrix is None else len(matrix)}")
+            return None
+        widths = {len(row) for row in matrix}
+        if len(widths) != 1 or (cols is not None and widths != {cols}) or 0 in widths:
+            expected = f"{cols}" if cols is not None else "the same positive number of"
+            problems.append(f"{where}: every row must have {expected} entries, got {sorted(widths)}")
+            return None
+        return widths.pop()
+
+    if len(t.embed) != N:
+        problems.append(f"embedding: expected {N} per-token matrices, got {len(t.embed)}")
+    for i, E in enumerate(t.embed):
+        shape(f"embedding, token {i}", E, d, D)
+    shape("positions", t.positions, N, D)
+    for b, block in enumerate(t.blocks):
+        if block.attention is not None:
+            if not block.attention.heads:
+                problems.append(f"block {b}, attention: has no heads (leave the attention out instead)")
+            for h, head in enumerate(block.attention.heads):
+                where = f"block {b}, head {h}"
+                m = shape(f"{where}, query", head.query, D, None)
+                shape(f"{where}, key", head.key, D, m)
+                v = shape(f"{where}, value", head.value, D, None)
+                if v is not None:
+                    shape(f"{where}, output", head.output, v, D)
+                if head.score_bias is not None:
+                    shape(f"{where}, score_bias", head.score_bias, N, N)
+                if head.mask is not None and shape(f"{where}, mask", head.mask, N, N) is not None:
+                    for i, allowed in enumerate(head.mask):
+                        if not any(allowed):
+                            problems.append(f"{where}, mask: query token {i} may attend to no key")
+        ff = block.feed_forward
+        if ff is not None:
+            r = shape(f"block {b}, feed_forward, w1", ff.w1, D, None)
+            if r is not None:
+                if len(ff.b1) != r:
+                    problems.append(f"block {b}, feed_forward, b1: expected {r} entries, got {len(ff.b1)}")
+                shape(f"block {b}, feed_forward, w2", ff.w2, r, D)
+            if len(ff.b2) != D:
+                problems.append(f"block {b}, feed_forward, b2: expected {D} entries, got {len(ff.b2)}")
+    if len(t.readout) != N:
+        problems.append(f"readout: expected one entry per token ({N}), got {len(t.readout)}")
+    if all(R is None for R in t.readout):
+        problems.append("readout: reads no token")
+    for i, R in enumerate(t.readout):
+        if R is not None:
+            shape(f"readout, token {i}", R, D, len(t.readout_bias))
+    if not t.readout_bias:
+        problems.append("readout: the bias is empty (the output needs at least one coordinate)")
+    return problems

@@ -1,0 +1,70 @@
+"""Networks rewritten into other networks, exactly: inputs fixed (``specialize``), outputs selected (``project``)."""
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+from typing import Callable, Mapping, Sequence
+
+from ..errors import InputError
+from .ir import Dense, Mlp, Network, Transformer
+
+
+def specialize(net: Network, fixed: Mapping[int, Fraction], free: Sequence[int]) -> Network:
+    """``x -> net(z)`` with ``z_i = fixed[i]`` and ``z_{free[k]} = x_k``, exactly: for an MLP folded into the first
+    linear layer (or an affine layer put first), for a transformer into the positions (``E`` keeps the free rows)."""
+    if not free:
+        raise InputError("specialize: there are no free coordinates; evaluate the network at the point instead")
+    nonzero = [(i, v) for i, v in fixed.items() if v]      # one-hot symbols: most fixed values are 0
+    return SPECIALIZE[type(net)](net, fixed, nonzero, free)
+
+
+def specialize_transformer(net: Transformer, fixed: Mapping[int, Fraction], nonzero: list[tuple[int, Fraction]],
+                           free: Sequence[int]) -> Transformer:
+    """The fixed inputs folded into the positions; ``E`` keeps the free rows."""
+    positions = tuple(tuple(p + sum((v * E[i][c] for i, v in nonzero if E[i][c]), Fraction(0))
+                            for c, p in enumerate(row)) for E, row in zip(net.embed, net.positions))
+    return replace(net, input_dim=len(free), embed=tuple(tuple(E[i] for i in free) for E in net.embed),
+                   positions=positions)
+
+
+def specialize_mlp(net: Mlp, fixed: Mapping[int, Fraction], nonzero: list[tuple[int, Fraction]],
+                   free: Sequence[int]) -> Mlp:
+    """The fixed inputs folded into the first linear layer, or an affine layer put first."""
+    first = net.layers[0] if net.layers else None
+    if isinstance(first, Dense):
+        weight = tuple(tuple(row[i] for i in free) for row in first.weight)
+        bias = tuple(c + sum((row[i] * v for i, v in nonzero if row[i]), Fraction(0))
+                     for row, c in zip(first.weight, first.bias))
+        return Mlp(len(free), (Dense(weight, bias),) + net.layers[1:])
+    return Mlp(len(free), (input_layer(net.input_dim, fixed, free),) + net.layers)
+
+
+def input_layer(n: int, fixed: Mapping[int, Fraction], free: Sequence[int]) -> Dense:
+    """The affine map ``x -> z`` with ``z_i = fixed[i]`` and ``z_{free[k]} = x_k``."""
+    column = {i: k for k, i in enumerate(free)}
+    weight = tuple(tuple(Fraction(int(column.get(i) == k)) for k in range(len(free))) for i in range(n))
+    return Dense(weight, tuple(Fraction(fixed.get(i, 0)) for i in range(n)))
+
+
+def project(net: Network, outputs: Sequence[int]) -> Network:
+    """The network with only outputs ``outputs``, in that order (its stages unchanged)."""
+    return PROJECT[type(net)](net, outputs)
+
+
+def project_transformer(net: Transformer, outputs: Sequence[int]) -> Transformer:
+    readout = tuple(None if R is None else tuple(tuple(row[o] for o in outputs) for row in R)
+                        for R in net.readout)
+    return replace(net, readout=readout, readout_bias=tuple(net.readout_bias[o] for o in outputs))
+
+
+def project_mlp(net: Mlp, outputs: Sequence[int]) -> Mlp:
+    last = net.layers[-1] if net.layers else None
+    if isinstance(last, Dense):
+        return Mlp(net.input_dim, net.layers[:-1] + (Dense(tuple(last.weight[o] for o in outputs),
+                                                           tuple(last.bias[o] for o in outputs)),))
+    select = tuple(tuple(Fraction(int(c == o)) for c in range(net.output_dim)) for o in outputs)
+    return Mlp(net.input_dim, net.layers + (Dense(select, (Fraction(0),) * len(outputs)),))
+
+
+SPECIALIZE: dict[type, Callable] = {Mlp: specialize_mlp, Transformer: specialize_transformer}
+PROJECT: dict[type, Callable] = {Mlp: project_mlp, Transformer: project_transformer}

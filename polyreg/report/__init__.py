@@ -1,0 +1,1 @@
+"""Reports of checked certificates: Markdown, HTML, JSON and figures."""

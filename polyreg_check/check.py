@@ -1,0 +1,192 @@
+"""The tree walk (rules 2-6, 9 and 10 of SPEC.md) and ``check``, the checker's one entry point."""
+import hashlib
+import json
+import sys
+import time
+
+from .affine import dot, entry, homogeneous, tie_safe
+from .claims import Findings, verdict
+from .errors import Reject, require
+from .load import deep_recursion
+from .mlp import Mlp
+from .schema import certificate, num
+from .transformer import Transformer
+
+REPLAYS = {"polyreg.network/1": Mlp, "polyreg.transformer/1": Transformer}
+
+
+def network_hash(obj):
+    """SHA-256 of the canonical JSON of ``obj`` (sorted keys, no spaces)."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def memoized(f):
+    """``f`` of one hashable argument, each value computed once."""
+    memo = {}
+
+    def cached(arg):
+        if arg not in memo:
+            memo[arg] = f(arg)
+        return memo[arg]
+    return cached
+
+
+def check(cert, record=None, progress=None):
+    """The checker's conclusion, or raise ``Reject`` (``Malformed`` if the certificate is not well formed). With a
+    list ``record``, append each verified leaf as (point, its cell's rows ``(b, a)`` meaning ``b + a.x >= 0``, each
+    network's output rows); ``progress(cells)`` is called after each leaf."""
+    checker = Checker(cert, certificate(cert), record, progress)
+    with deep_recursion():      # the walk recurses once per split
+        checker.run()
+    return verdict(cert["claim"], checker.found)
+
+
+class Checker:
+    """Replays the networks down the tree of every case and collects the ``Findings`` the claim rules compare."""
+
+    def __init__(self, cert, frame, record=None, progress=None):
+        for item in cert["networks"]:
+            require(network_hash(item["network"]) == item["sha256"], "a network's SHA-256 does not match")
+        self.d = len(frame.free)
+        self.nets = [REPLAYS[item["network"]["format"]](item["network"], frame.free) for item in cert["networks"]]
+        self.parts = [self.relevant(part, frame.groups) for part in frame.parts]
+        where = [f"{sum(len(p[3]) for p in self.parts)} discrete cases"] if frame.groups else []
+        where += [f"{len(self.parts)} output parts"] if self.parts[0][0] is not None else []
+        self.found = Findings(self.nets, self.d, cert, where, frame.mixed)
+        self.record, self.progress, self.stages = record, progress, {}
+
+    def relevant(self, part, groups):
+        """Rule 10: a part's outputs read no discrete group it does not vary; its live units per network and stage."""
+        outputs, varied, fixed, cases = part
+        if outputs is None:
+            return part
+        relevance = [net.relevance(outputs) for net in self.nets]
+        inputs = relevance[0][0] | relevance[1][0]
+        missing = [k for k, g in enumerate(groups) if k not in varied and inputs & set(g["coordinates"])]
+        require(not missing, f"outputs {outputs} can depend on discrete groups {missing}, "
+                             "which their part does not vary")
+        return outputs, [r[1] for r in relevance], fixed, cases
+
+    def run(self):
+        """Rule 9: walk the tree of every case, each with its discrete values fixed and the first case's domain."""
+        first = None
+        for self.outputs, self.live, fixed_values, cases in self.parts:
+            for fixed, case in zip(fixed_values, cases):
+                self.order = [tuple(o) for o in case["order"]]
+                domain = self.domain_rows(case["domain"])
+                require(first is None or domain == first, "every case must have the domain rows of the first")
+                first, self.stages = domain, {}      # the memo of stages holds for one case only
+                rows = {(-1, j, -1): r for j, r in enumerate(domain)}
+                self.stage_node(case["tree"], 0, [n.start(fixed) for n in self.nets], rows, ((),) * len(self.nets))
+
+    @staticmethod
+    def domain_rows(dom):
+        """Rule 2: the domain's rows, once its point is strictly inside every row with a nonzero normal (and rows with
+        a zero normal hold): the domain is full-dimensional."""
+        rows = [tuple(r) for r in dom["rows"]]
+        point = homogeneous([num(v) for v in dom["point"]])
+        require(all(dot(r, point) > 0 if any(r[1:]) else r[0] >= 0 for r in rows),
+                "the domain's point is not strictly inside")
+        return rows
+
+    def stage_node(self, node, s, states, rows, patterns):
+        """Check ``node``, the root of stage ``s``'s splits; ``patterns[p]``: network p's choices so far."""
+        if s == len(self.order):
+            return self.leaf(node, states, rows, patterns)
+        p, i = self.order[s]
+        units, apply = self.stage(p, i, patterns[p], states[p])
+        self.unit_node(node, s, p, states, units, apply, 0, (), rows, patterns)
+
+    def stage(self, p, i, pattern, state):
+        """Network p's units at stage i and its map from choices to the next state. Both depend on the network's own
+        earlier choices only, so paths that differ in the other network's share them."""
+        key = (p, i, pattern)
+        if key not in self.stages:
+            if len(self.stages) >= 4096:
+                del self.stages[next(iter(self.stages))]
+            units, apply = self.nets[p].stage(i, state, self.live[p][i] if self.live else None)
+            self.stages[key] = units, memoized(apply)
+        return self.stages[key]
+
+    def unit_node(self, node, s, p, states, units, apply, u, choices, rows, patterns):
+        """Rule 3, cover by construction: the next undecided unit's split has one child per candidate (null for a
+        dropped one), and its options cover the node's cell. Rule 6: options that can tie must be tie-safe."""
+        while u < len(units) and units[u].fixed is not None:
+            choices, u = choices + (units[u].fixed,), u + 1
+        if u == len(units):
+            states = states[:p] + [apply(choices)] + states[p + 1:]
+            patterns = patterns[:p] + (patterns[p] + (choices,),) + patterns[p + 1:]
+            return self.stage_node(node, s + 1, states, rows, patterns)
+        unit = units[u]
+        require(isinstance(node, dict) and list(node) == ["split"] and len(node["split"]) == unit.n,
+                f"stage {s}, unit {u}: expected a split with {unit.n} children")
+        touching = []
+        for o, child in enumerate(node["split"]):
+            if o not in unit.options:
+                require(child is None, f"stage {s}, unit {u}: option {o} is not a candidate")
+                continue
+            added = {(s, u, c): r for c, r in unit.options[o]}
+            rows.update(added)      # the path's rows, with this option's; removed again below
+            if isinstance(child, dict) and "prune" in child:
+                if not self.prune(child, rows):
+                    touching.append(o)      # thin: it can still tie with the options that touch
+            else:
+                touching.append(o)
+                self.unit_node(child, s, p, states, units, apply, u + 1, choices + (o,), rows, patterns)
+            for key in added:
+                del rows[key]
+        if unit.value is not None:
+            self.found.unsafe |= {unit.name for a, r in enumerate(touching) for t in touching[a + 1:]
+                                  if not tie_safe(unit, r, t)}
+
+    def prune(self, child, rows):
+        """Rule 4: positive integer multipliers over rows of the path sum to a zero normal and a constant < 0 (Farkas:
+        the option is empty), or = 0 using only rows of nonzero normal (Motzkin: it lies in a hyperplane). Returns
+        whether it is empty."""
+        empty, total = child["empty"], [0] * (self.d + 1)
+        require(child["prune"], "a prune names no rows")
+        for name, y in child["prune"]:
+            row = rows.get(tuple(name))
+            if type(y) is not int or y <= 0 or row is None or not (empty or any(row[1:])):
+                require(type(y) is int and y > 0, "multipliers must be positive integers")
+                require(row is not None, f"prune uses row {name}, which is not on the path")
+                raise Reject("a thin prune uses a row with zero normal")
+            total = [t + y * v for t, v in zip(total, row)]
+        require(not any(total[1:]), "prune multipliers do not cancel the normals")
+        require(total[0] < 0 if empty else total[0] == 0, "prune constant has the wrong sign")
+        return empty
+
+    def leaf(self, node, states, rows, patterns):
+        """Rule 5: the leaf's point is strictly inside every row of its path (the cell is full-dimensional); there
+        each network's affine map is computed."""
+        require(isinstance(node, dict) and list(node) == ["leaf"], "expected a leaf")
+        x = [num(v) for v in node["leaf"]]
+        point = homogeneous(x)
+        for row in set(rows.values()):
+            require(dot(row, point) > 0 if any(row[1:]) else row[0] >= 0, "a leaf point is not strictly inside")
+        maps = [tuple(entry(v, i, self.d) for i in self.outputs or range(net.width))
+                for v, net in ((net.output(st), net) for net, st in zip(self.nets, states))]
+        self.found.leaf(rows, maps, patterns)
+        if self.record is not None:
+            self.record.append((x, list(rows.values()), maps))
+        if self.progress:
+            self.progress(self.found.leaves)
+
+
+class ProgressLine:
+    """After 2 s, ``checked n of N cells`` on stderr every 10 s (every 0.5 s on a terminal)."""
+
+    def __init__(self, total):
+        self.total, self.started, self.last, self.tty = total, time.monotonic(), 0.0, sys.stderr.isatty()
+
+    def __call__(self, cells):
+        now = time.monotonic() - self.started
+        if now > 2 and now - self.last >= (0.5 if self.tty else 10):
+            self.last = now
+            print(f"polyreg check: {cells} of {self.total} cells, {now:.0f} s", end="\r" if self.tty else "\n",
+                  file=sys.stderr, flush=True)
+
+    def close(self):
+        """Clear the line on a terminal."""
+        if self.last and self.tty:
+            print(" " * 60, end="\r", file=sys.stderr, flush=True)
