@@ -1,9 +1,11 @@
 """Rule 1 of SPEC.md: the certificate's structure, checked before any replay. A problem raises ``Malformed`` naming
 the field's path. Once ``certificate`` returns, the replays, the walk and the claim rules may index, unpack and
 iterate any field without a key or type error: what they still find wrong is evidence, and a ``Reject``."""
+import re
 from collections import namedtuple
 from fractions import Fraction
 from itertools import product
+from math import prod
 
 from .errors import Malformed, wellformed
 
@@ -49,6 +51,7 @@ def num(v, where="number"):
     wellformed(not isinstance(v, bool) and isinstance(v, (int, str)), f"{where}: {v!r} is not a number")
     if isinstance(v, int):
         return Fraction(v)
+    wellformed(SPELLING.fullmatch(v) is not None, f"{where}: {v!r} is not a number")
     try:
         q = Fraction(v)
     except (ValueError, ZeroDivisionError):
@@ -56,6 +59,9 @@ def num(v, where="number"):
     wellformed(v == (str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"),
                f"{where}: {v!r} is not spelled canonically")
     return q
+
+
+SPELLING = re.compile(r"-?[0-9]+(/[0-9]+)?")     # checked before any arithmetic: "1e999999999" would hang Fraction
 
 
 def numbers(value, path, length=None):
@@ -111,10 +117,9 @@ def every_case(cert, groups, shapes, d):
     if "parts" in cert:
         checked = parts(cert["parts"], groups, shapes)
     else:
-        fixed, cases = (assignments(groups, range(len(groups))), cert["cases"]) if mixed else \
-            ([{}], [{k: cert[k] for k in CASE if k in cert}])
-        wellformed(isinstance(cases, list) and len(cases) == len(fixed),
-                   f"cases: expected one case per assignment of the discrete values ({len(fixed)})")
+        cases = cert["cases"] if mixed else [{k: cert[k] for k in CASE if k in cert}]
+        fixed = assignments(groups, range(len(groups)), cases,
+                            "cases: expected one case per assignment of the discrete values") if mixed else [{}]
         checked = [(None, None, fixed, cases)]
     for p, (_, _, _, cases) in enumerate(checked):
         for c, where in entries(cases, f"parts[{p}].cases" if "parts" in cert else "cases"):
@@ -149,9 +154,12 @@ def discrete(groups, path="discrete"):
     return groups
 
 
-def assignments(groups, varied):
+def assignments(groups, varied, cases, expected):
     """The product of the values of the groups ``varied`` (the others at their first value), the last group varying
-    fastest: dicts coordinate -> value."""
+    fastest: dicts coordinate -> value; one per case in ``cases``, whose number is compared with the product's size
+    before the product is listed (``expected`` says what was expected)."""
+    size = prod(len(g["values"]) for k, g in enumerate(groups) if k in varied)
+    wellformed(isinstance(cases, list) and len(cases) == size, f"{expected} ({size})")
     values = [[[num(v) for v in vector] for vector in (g["values"] if k in varied else g["values"][:1])]
               for k, g in enumerate(groups)]
     return [{i: v for g, vector in zip(groups, choice) for i, v in zip(g["coordinates"], vector)}
@@ -174,9 +182,8 @@ def parts(value, groups, shapes, path="parts"):
         wellformed(isinstance(varied, list) and all(type(k) is int for k in varied) and varied == sorted(set(varied))
                    and set(varied) <= set(range(len(groups))),
                    f"{where}: a part's groups must be increasing group indices")
-        fixed = assignments(groups, set(varied))
-        wellformed(isinstance(p["cases"], list) and len(p["cases"]) == len(fixed),
-                   f"{where}: a part needs one case per assignment of its groups ({len(fixed)})")
+        fixed = assignments(groups, set(varied), p["cases"],
+                            f"{where}: a part needs one case per assignment of its groups")
         checked.append((p["outputs"], set(varied), fixed, p["cases"]))
     return checked
 

@@ -5,13 +5,15 @@ import copy
 import hashlib
 import json
 import random
+import subprocess
+import sys
 from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
 
-from polyreg import box, lower
-from polyreg.certificates.write import canonical_hash, certificate, write_certificate
+from polyreg import Dense, DiscreteGroup, MixedDomain, Mlp, Relu, box, certify_mixed, lower
+from polyreg.certificates.write import canonical_hash, certificate, mixed_certificate, write_certificate
 from polyreg.certificates.claims import Counts, Equivalent
 from polyreg.analysis.equivalence import certify
 import polyreg_check
@@ -24,7 +26,7 @@ from oracles import zaslavsky
 from test_closed_forms import general_position_inside_box, one_layer_net
 
 STDLIB = {"collections", "contextlib", "fractions", "functools", "gzip", "hashlib", "importlib", "itertools", "json",
-          "math", "os", "sys", "time", "zlib"}
+          "math", "os", "re", "sys", "time", "zlib"}
 
 
 def test_the_checker_imports_only_the_standard_library():
@@ -349,3 +351,37 @@ def test_a_deeply_nested_certificate_loads(tmp_path, capsys):
     write_certificate({"format": "polyreg.certificate/1", "tree": tree}, path)
     assert polyreg_check.main([str(path)]) == 2      # parsed; then it lacks a claim
     assert "malformed certificate: certificate: missing field 'claim'" in capsys.readouterr().out
+
+
+REFUSE_QUICKLY = """
+import json, sys
+from polyreg_check import Malformed, check
+try:
+    check(json.loads(sys.stdin.read()))
+except Malformed as err:
+    print(err)
+"""
+
+
+def refusal(cert):
+    """The checker's refusal of ``cert`` in a fresh process that must end within 60 s (a hang fails the test)."""
+    out = subprocess.run([sys.executable, "-c", REFUSE_QUICKLY], input=json.dumps(cert), capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_a_number_with_a_huge_exponent_is_refused_by_its_spelling(valid):
+    cert = copy.deepcopy(valid)
+    cert["domain"]["point"][0] = "1e999999999"
+    assert "'1e999999999' is not a number" in refusal(cert)
+
+
+def test_forty_two_valued_groups_are_refused_before_their_two_to_the_forty_cases_are_listed():
+    """A 41-input net over one two-valued group times [0, 1]^40, its certificate then claiming 40 groups."""
+    net = Mlp(41, (Dense(((1,) * 41,), (0,)), Relu()))
+    domain = MixedDomain(41, (DiscreteGroup((0,), ((0,), (1,))),), tuple(range(1, 41)), box(40, 0, 1))
+    cert = mixed_certificate(certify_mixed(net, net, domain), net, net, domain)
+    cert["discrete"] = [{"coordinates": [i], "values": [[0], [1]]} for i in range(40)]
+    cert["free"] = [40]
+    assert "expected one case per assignment of the discrete values (1099511627776)" in refusal(cert)

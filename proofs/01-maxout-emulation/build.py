@@ -43,7 +43,7 @@ def main() -> int:
               "nonzero ratio", "dense ratio", "certify s", "check s")
     return finish(HERE, "Claim 1: maxout networks as hard-max transformers, exactly",
                   f"{verified} of {len(results)} instances VERIFIED equal everywhere on [-1, 1]^d by the standalone "
-                  "checker (`polyreg/check.py`) from the written certificates (`build/*.json.gz`). Ratios are "
+                  "checker (`polyreg_check`) from the written certificates (`build/*.json.gz`). Ratios are "
                   "transformer / maxout network parameters (nonzero, and dense matrices stored in full).",
                   header, rows, verified, started,
                   claim="Maxout networks are hard-max transformers (exact emulation)",

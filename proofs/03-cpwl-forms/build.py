@@ -171,7 +171,7 @@ def report(outcomes: list[Outcome], control: Outcome) -> str:
     fewer = sum(o.tokens < o.instance.stated_tokens for o in outcomes)
     return ("# Claim 3: CPWL functions in Wang-Sun and lattice form as hard-max transformers\n\n"
             f"{verified} of {len(outcomes)} forms compiled to transformers VERIFIED equal everywhere on the box to the "
-            "network they were built from, by the standalone checker (`polyreg/check.py`) from the written "
+            "network they were built from, by the standalone checker (`polyreg_check`) from the written "
             "certificates (`build/*.json.gz`), with heads and attention blocks as stated. Negative control (a lattice "
             f"form with one essential term left out): {table_row(control)[9]}.\n\n"
             "Forms. Wang-Sun forms of the hand-made functions are built by hand (forms.py) and certified against a "

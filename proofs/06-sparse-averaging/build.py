@@ -224,7 +224,7 @@ def main() -> int:
              "the checker finds from the weights that output i can depend only on y_i and z, so each part enumerates "
              f"the {comb(N_SPLIT, q)} values of y_i (the other pointer sets at their first value) and its leaves "
              "compare output i. The certificates (`build/*.json.gz`) are re-checked from the files by the standalone "
-             "checker (`polyreg/check.py`). Exact rational arithmetic. The margin column is the score margin of "
+             "checker (`polyreg_check`). Exact rational arithmetic. The margin column is the score margin of "
              "seeds.md §2.4, claimed in the certificate and verified by the checker.\n\n"
              + oracle_text(mismatches, wrong, outcomes, margins))
     ok = sa.gate_identity_holds() and all(exact and margin >= 1 for margin, exact in margins.values()) \

@@ -185,7 +185,7 @@ def main() -> int:
     intro = (f"Every input X of Z_{M}^{N} ({M ** N} cases, one-hot encoded: 4 discrete groups of 5 coordinates, no "
              "continuous coordinates). Each transformer is certified equal to a reference ReLU network without "
              "attention by `polyreg.analysis.cases.certify_mixed`; the certificates (`build/*.json.gz`) are re-checked from "
-             "the files by the standalone checker (`polyreg/check.py`). Hard-max attention, ties averaged, exact "
+             "the files by the standalone checker (`polyreg_check`). Hard-max attention, ties averaged, exact "
              "rational arithmetic. FFN width lists the hidden width of each feed-forward layer.\n\n"
              + oracle_text(mismatches, references, outcomes[-1]))
     return finish(HERE, f"Claim 7: Match2 and Match3 on all of Z_{M}^{N} by hard-max transformers", intro, header,
