@@ -21,15 +21,14 @@ import time
 from pathlib import Path
 
 from polyreg import box, lower, region_counts
-from polyreg.certificates.write import certificate, mixed_certificate, write_certificate
-from polyreg.certificates.claims import Counts, Equivalent
-from polyreg.analysis.equivalence import certify
-from polyreg_check import check
-from polyreg.compiler.maxout_to_transformer import compile_transformer
-from polyreg.network.families import random_maxout, random_relu, sawtooth
 from polyreg.analysis.cases import certify_mixed
-
+from polyreg.analysis.equivalence import certify
+from polyreg.certificates.claims import Counts, Equivalent
+from polyreg.certificates.write import certificate, mixed_certificate, write_certificate
+from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.geometry.domains import MixedDomain
+from polyreg.network.families import random_maxout, random_relu, sawtooth
+from polyreg_check import check
 
 PROOFS = Path(__file__).resolve().parent.parent / "proofs"
 
@@ -98,7 +97,7 @@ def run_case(name: str) -> dict:
         counts = region_counts(cpwl)
         cells, linear = counts.cells, counts.linear_regions
         seconds = time.perf_counter() - started
-        cert = certificate(cpwl, Counts.of(cpwl))
+        cert = certificate(cpwl, Counts.of(cpwl, counts))
     per_cell = round(write_certificate(cert, "/tmp/polyreg-bench-cert.json.gz") / cells)
     started = time.perf_counter()
     check(cert)

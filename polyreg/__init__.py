@@ -8,11 +8,11 @@ the separate package ``polyreg_check``.
 from .analysis.cases import MixedVerdict, certify_mixed
 from .analysis.equivalence import Verdict, certify, distance
 from .analysis.regions import (
-                               RegionCounts,
-                               count_activation_regions,
-                               count_affine_maps,
-                               count_linear_regions,
-                               region_counts,
+    RegionCounts,
+    count_activation_regions,
+    count_affine_maps,
+    count_linear_regions,
+    region_counts,
 )
 from .compiler.maxout_to_transformer import compile_transformer
 from .core.cpwl import Cell, Cpwl, Leaf, Prune, Split

@@ -64,7 +64,6 @@ def equivalent(claim, found):
 def counts(claim, found):
     """One network's cells, activation regions (distinct patterns) and affine maps, and with ``linear_regions`` the
     groups of cells rule 8 merges."""
-    require(not found.mixed, "counts are not certified over discrete cases")
     require(len(found.nets) == 1, "counts are certified for one network")
     counted = {"cells": found.leaves, "activation_regions": len(found.patterns), "affine_maps": len(found.maps)}
     if "linear_regions" in claim:

@@ -20,7 +20,7 @@ KINDS = {"an object": lambda v: isinstance(v, dict), "a list": lambda v: isinsta
 
 # free coordinates, discrete groups, each network's (outputs, stages), parts: (outputs or None, varied groups or
 # None, assignments of the discrete coordinates, cases), and whether the domain is mixed
-Frame = namedtuple("Frame", "free groups shapes parts mixed")
+Frame = namedtuple("Frame", "free groups parts mixed")
 
 
 def typed(value, kind, path):
@@ -98,6 +98,7 @@ def certificate(cert):
     allowed = FIELDS | ({*MIXED, "parts" if "parts" in cert else "cases"} if mixed else set(CASE))
     wellformed(set(cert) <= allowed, f"certificate: unknown certificate fields {sorted(set(cert) - allowed)}")
     claim(field(cert, "claim", ""))
+    wellformed(not (mixed and cert["claim"]["kind"] == "counts"), "claim: counts are not certified over discrete cases")
     groups = discrete(cert.get("discrete", [])) if mixed else []
     free = cert.get("free") if mixed else list(range(len(field(field(cert, "domain", ""), "point", "domain",
                                                                   "a list"))))
@@ -107,7 +108,7 @@ def certificate(cert):
     shapes = [network(item, len(coordinates), where)
               for item, where in entries(field(cert, "networks", "", "a nonempty list"), "networks")]
     witnesses(cert, len(free), "linear_regions" in cert["claim"])
-    return Frame(free, groups, shapes, every_case(cert, groups, shapes, len(free)), mixed)
+    return Frame(free, groups, every_case(cert, groups, shapes, len(free)), mixed)
 
 
 def every_case(cert, groups, shapes, d):

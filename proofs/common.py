@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from polyreg import box
-from polyreg.certificates.write import certificate, write_certificate
-from polyreg.certificates.claims import Equivalent
 from polyreg.analysis.equivalence import certify
-from polyreg_check import Reject, check, load
+from polyreg.certificates.claims import Equivalent
+from polyreg.certificates.write import certificate, write_certificate
 from polyreg.compiler.maxout_to_transformer import compile_transformer, parameter_counts, size_of
 from polyreg.network.ir import Mlp
+from polyreg_check import Reject, check, load
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from polyreg import box                                                    # noqa: E402
-from polyreg.certificates.write import canonical_hash, certificate   # noqa: E402
-from polyreg.certificates.claims import Equivalent   # noqa: E402
-from polyreg.analysis.equivalence import certify                                        # noqa: E402
-from polyreg_check import Reject, check                                    # noqa: E402
-from polyreg.compiler.maxout_to_transformer import compile_transformer                           # noqa: E402
-from polyreg.formats.json_files import network_from_json                                   # noqa: E402
+from polyreg import box  # noqa: E402
+from polyreg.analysis.equivalence import certify  # noqa: E402
+from polyreg.certificates.claims import Equivalent  # noqa: E402
+from polyreg.certificates.write import canonical_hash, certificate  # noqa: E402
+from polyreg.compiler.maxout_to_transformer import compile_transformer  # noqa: E402
+from polyreg.formats.json_files import network_from_json  # noqa: E402
+from polyreg_check import Reject, check  # noqa: E402
 
 MALFORMED = (Reject, KeyError, TypeError, ValueError, IndexError, AttributeError)
 

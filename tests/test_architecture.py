@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+import polyreg_check
 from polyreg import box, lower
 from polyreg.analysis.cases import certify_mixed
 from polyreg.analysis.equivalence import certify
 from polyreg.certificates.claims import Counts, Equivalent
-from polyreg.certificates.write import certificate, mixed_certificate
+from polyreg.certificates.write import certificate, json_chunks, mixed_certificate, write_certificate
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.core.enumerate import Enumerator
 from polyreg.formats.json_files import load_domain_or_mixed, load_network
@@ -100,6 +101,20 @@ def test_certificates_are_those_of_the_version_before_the_restructure():
         assert cert["claim"] == recorded[name]["claim"], name
         digest = hashlib.sha256(json.dumps(cert, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
         assert digest == recorded[name]["sha256"], name
+
+
+def test_the_writer_spells_certificates_as_json_dumps_does_and_writes_deep_trees(tmp_path):
+    for name, cert in certificates_now():
+        cert["producer"] = {"seconds": 0.125, "note": "caf\u00e9", "nothing": None, "ratio": float("inf")}
+        assert "".join(json_chunks(cert)) == json.dumps(cert, separators=(",", ":")), name
+    tree = {"leaf": ["1/2"]}
+    for _ in range(5000):       # far deeper than the interpreter's recursion limit
+        tree = {"split": [None, tree]}
+    write_certificate({"format": "polyreg.certificate/1", "tree": tree}, tmp_path / "deep.json.gz")
+    loaded = polyreg_check.load(tmp_path / "deep.json.gz")
+    for _ in range(5000):
+        loaded = loaded["tree"] if "tree" in loaded else loaded["split"][1]
+    assert loaded == {"split": [None, {"leaf": ["1/2"]}]}
 
 
 def package_modules():

@@ -4,17 +4,17 @@ from dataclasses import replace
 from fractions import Fraction as F
 
 import pytest
+from evaluator import run
+from test_transformers import max_head_transformer
 
 from polyreg import box, choices_at, evaluate, lower
 from polyreg.analysis.equivalence import certify, distance
 from polyreg.cli.main import main
 from polyreg.compiler.maxout_to_transformer import compile_transformer
-from polyreg.network.families import random_maxout, random_relu
 from polyreg.formats.json_files import network_to_json, save_network
-from polyreg.network.ir import Dense, Maxout, Mlp
 from polyreg.geometry.oracle import vertices
-from evaluator import run
-from test_transformers import max_head_transformer
+from polyreg.network.families import random_maxout, random_relu
+from polyreg.network.ir import Dense, Maxout, Mlp
 
 MAXOUT_CASES = [  # (d, widths, rank, seed): d <= 3, rank <= 4, depth <= 3, widths <= 4
     (1, [4, 4, 4], 4, 0), (2, [3, 3], 3, 1), (2, [4], 4, 2), (2, [2, 2, 2], 2, 3),

@@ -11,19 +11,19 @@ from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
-
-from polyreg import Dense, DiscreteGroup, MixedDomain, Mlp, Relu, box, certify_mixed, lower
-from polyreg.certificates.write import canonical_hash, certificate, mixed_certificate, write_certificate
-from polyreg.certificates.claims import Counts, Equivalent
-from polyreg.analysis.equivalence import certify
-import polyreg_check
-from polyreg_check import Reject, check
-from polyreg.cli.main import main
-from polyreg.compiler.maxout_to_transformer import compile_transformer
-from polyreg.network.families import random_maxout, random_relu, sawtooth, zigzag
 from mutations import preorder as nodes
 from oracles import zaslavsky
 from test_closed_forms import general_position_inside_box, one_layer_net
+
+import polyreg_check
+from polyreg import Dense, DiscreteGroup, MixedDomain, Mlp, Relu, box, certify_mixed, lower
+from polyreg.analysis.equivalence import certify
+from polyreg.certificates.claims import Counts, Equivalent
+from polyreg.certificates.write import canonical_hash, certificate, mixed_certificate, write_certificate
+from polyreg.cli.main import main
+from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.network.families import random_maxout, random_relu, sawtooth, zigzag
+from polyreg_check import Reject, check
 
 STDLIB = {"collections", "contextlib", "fractions", "functools", "gzip", "hashlib", "importlib", "itertools", "json",
           "math", "os", "re", "sys", "time", "zlib"}
@@ -195,9 +195,10 @@ def test_every_change_to_the_separations_or_the_parts_is_rejected():
 
 
 def test_semantic_rejections_of_transformer_certificates():
-    from polyreg.formats.json_files import network_to_json
     from test_certify import duplicated_and_dominated
     from test_transformers import max_head_transformer, quadratic_transformer
+
+    from polyreg.formats.json_files import network_to_json
     # a child where the checker finds no candidate (a dominated maxout piece)
     cert = count_certificate(duplicated_and_dominated(), box(2, -1, 1))
     split = next(s for s in nodes(cert["tree"], "split") if None in s["split"])

@@ -4,10 +4,10 @@ from fractions import Fraction as F
 from itertools import combinations
 
 import pytest
+from oracles import maxout_layer_maximum, zaslavsky
 
 from polyreg import Dense, Maxout, Mlp, Relu, box, lower, region_counts
 from polyreg.network.families import sawtooth, zigzag
-from oracles import maxout_layer_maximum, zaslavsky
 
 
 def solve(A, b):

@@ -2,9 +2,9 @@
 from fractions import Fraction as F
 
 import pytest
+from oracles import brute_force_activation_regions
 
 from polyreg import Dense, Maxout, Mlp, Prune, Relu, box, evaluate, lower, polyhedron_from_inequalities
-from oracles import brute_force_activation_regions
 
 ONE, ZERO = F(1), F(0)
 
@@ -64,8 +64,9 @@ def test_every_prune_in_the_tree_combines_to_a_valid_proof():
 
 
 def test_prunes_of_random_networks_replay():
-    from polyreg.network.families import random_maxout, random_relu
     from replay import replay_prunes
+
+    from polyreg.network.families import random_maxout, random_relu
     for net in (random_relu(2, [6, 5], seed=3), random_maxout(2, [3, 2], 3, seed=4)):
         assert replay_prunes(lower(net, box(2, -1, 1))) > 10
 
@@ -73,8 +74,10 @@ def test_prunes_of_random_networks_replay():
 def test_replay_rejects_a_prune_with_a_changed_multiplier():
     """The replay is a real check: scaling one multiplier of one proof breaks it."""
     from dataclasses import replace
-    from polyreg.network.families import random_relu
+
     from replay import check_prune
+
+    from polyreg.network.families import random_relu
     cpwl = lower(random_relu(2, [6, 5], seed=3), box(2, -1, 1))
     cell = cpwl.cells[0]
     node = cpwl.tree

@@ -23,17 +23,18 @@ def test_floats_are_refused_with_advice():
 
 def test_saved_networks_load_back_identical(tmp_path):
     from polyreg import load_network
-    from polyreg.network.families import random_maxout, sawtooth, zigzag
     from polyreg.formats.json_files import save_network
+    from polyreg.network.families import random_maxout, sawtooth, zigzag
     for net in (sawtooth(3), zigzag([3, 2]), random_maxout(2, [2, 2], 3, seed=1)):
         save_network(net, tmp_path / "net.json")
         assert load_network(tmp_path / "net.json") == net
 
 
 def test_the_mixed_domain_example_certifies_and_verifies(tmp_path, capsys):
+    from test_mixed import selector_mlp, selector_reference
+
     from polyreg import load_network
     from polyreg.cli.main import main
-    from test_mixed import selector_mlp, selector_reference
     assert load_network(EXAMPLES / "selector.json") == selector_mlp()
     assert load_network(EXAMPLES / "selector_reference.json") == selector_reference()
     cert = tmp_path / "mixed.json"

@@ -8,19 +8,19 @@ from fractions import Fraction as F
 from itertools import product
 
 import pytest
+from evaluator import run
 
 from polyreg import evaluate
+from polyreg.analysis.cases import certify_mixed
 from polyreg.certificates.write import mixed_certificate
-from polyreg_check import Reject, check
 from polyreg.cli.main import main
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.formats.json_files import load_domain, load_mixed_domain, network_to_json, save_network
-from polyreg.network.ir import Attention, Block, Dense, Head, Maxout, Mlp, Relu, Transformer
-from polyreg.analysis.cases import certify_mixed
 from polyreg.geometry.domains import DiscreteGroup, MixedDomain
-from polyreg.network.rewrite import specialize
 from polyreg.geometry.polyhedron import box
-from evaluator import run
+from polyreg.network.ir import Attention, Block, Dense, Head, Maxout, Mlp, Relu, Transformer
+from polyreg.network.rewrite import specialize
+from polyreg_check import Reject, check
 
 ONE_HOT = tuple(tuple(F(int(i == k)) for i in range(3)) for k in range(3))
 
@@ -211,7 +211,7 @@ def test_a_changed_assignment_list_is_rejected(selector_cert):
 def test_counts_are_not_claimed_over_a_mixed_domain(selector_cert):
     cert = copy.deepcopy(selector_cert)
     cert["claim"] = {"kind": "counts", "cells": cert["claim"]["cells"], "activation_regions": 1, "affine_maps": 1}
-    assert rejected(cert) == "counts are not certified over discrete cases"
+    assert rejected(cert) == "claim: counts are not certified over discrete cases"
 
 
 def write(path, obj):

@@ -8,21 +8,19 @@ from fractions import Fraction as F
 import pytest
 
 from polyreg import box, evaluate
+from polyreg.analysis.cases import certify_mixed
 from polyreg.certificates.write import mixed_certificate
+from polyreg.cli.main import main
+from polyreg.core.enumerate import refine
+from polyreg.formats.json_files import network_to_json, save_network
+from polyreg.geometry.domains import DiscreteGroup, MixedDomain
+from polyreg.network.families import random_relu
+from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
+from polyreg.network.relevance import relevance
+from polyreg.network.rewrite import project
 from polyreg_check import Reject, check, load
 from polyreg_check.mlp import Mlp as CheckedMlp
 from polyreg_check.transformer import Transformer as CheckedTransformer
-from polyreg.cli.main import main
-from polyreg.network.families import random_relu
-from polyreg.formats.json_files import network_to_json, save_network
-from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
-from polyreg.core.enumerate import refine
-from polyreg.analysis.cases import certify_mixed
-from polyreg.geometry.domains import DiscreteGroup, MixedDomain
-from polyreg.network.relevance import relevance
-
-
-from polyreg.network.rewrite import project
 
 
 def table(rows, cols, entries):

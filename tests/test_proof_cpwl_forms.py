@@ -6,12 +6,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from polyreg import box, evaluate
-from polyreg.certificates.write import certificate, write_certificate
-from polyreg.certificates.claims import Different, Equivalent
 from polyreg.analysis.equivalence import certify
-from polyreg_check import check, load
+from polyreg.certificates.claims import Different, Equivalent
+from polyreg.certificates.write import certificate, write_certificate
 from polyreg.compiler.maxout_to_transformer import compile_transformer, size_of
 from polyreg.network.families import random_relu
+from polyreg_check import check, load
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "03-cpwl-forms"
 spec = importlib.util.spec_from_file_location("cpwl_forms", FOLDER / "forms.py")

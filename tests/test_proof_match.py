@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from polyreg import evaluate
-from polyreg.certificates.write import mixed_certificate, write_certificate
-from polyreg_check import check, load
-from polyreg.formats.json_files import network_from_json, network_to_json
 from polyreg.analysis.cases import certify_mixed
+from polyreg.certificates.write import mixed_certificate, write_certificate
+from polyreg.formats.json_files import network_from_json, network_to_json
+from polyreg_check import check, load
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "07-match"
 spec = importlib.util.spec_from_file_location("proof_match", FOLDER / "match.py")

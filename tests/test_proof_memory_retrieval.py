@@ -7,14 +7,13 @@ from fractions import Fraction
 from pathlib import Path
 
 from polyreg import box, evaluate
-from polyreg.certificates.write import certificate, mixed_certificate, write_certificate
-from polyreg.certificates.claims import Equivalent
-from polyreg.analysis.equivalence import certify
-from polyreg_check import check, load
-from polyreg.formats.json_files import mixed_domain_from_json, network_from_json, network_to_json
 from polyreg.analysis.cases import certify_mixed
-
+from polyreg.analysis.equivalence import certify
+from polyreg.certificates.claims import Equivalent
+from polyreg.certificates.write import certificate, mixed_certificate, write_certificate
+from polyreg.formats.json_files import mixed_domain_from_json, network_from_json, network_to_json
 from polyreg.geometry.domains import MixedDomain
+from polyreg_check import check, load
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "08-memory-retrieval"
 spec = importlib.util.spec_from_file_location("proof_memory_retrieval", FOLDER / "memory_retrieval.py")

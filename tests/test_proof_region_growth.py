@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from polyreg import box, evaluate, lower
-from polyreg.certificates.write import certificate
 from polyreg.certificates.claims import Counts
-from polyreg_check import check
+from polyreg.certificates.write import certificate
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.formats.json_files import load_network, network_from_json
+from polyreg_check import check
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "04-region-growth"
 

@@ -5,15 +5,15 @@ import importlib.util
 import sys
 from fractions import Fraction
 from math import comb
-
-import pytest
 from pathlib import Path
 
+import pytest
+
 from polyreg import evaluate
-from polyreg.certificates.write import mixed_certificate, write_certificate
-from polyreg_check import check, load
-from polyreg.formats.json_files import network_from_json, network_to_json
 from polyreg.analysis.cases import certify_mixed
+from polyreg.certificates.write import mixed_certificate, write_certificate
+from polyreg.formats.json_files import network_from_json, network_to_json
+from polyreg_check import check, load
 
 FOLDER = Path(__file__).resolve().parent.parent / "proofs" / "06-sparse-averaging"
 spec = importlib.util.spec_from_file_location("proof_sparse_averaging", FOLDER / "sparse_averaging.py")

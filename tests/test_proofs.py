@@ -3,13 +3,13 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from polyreg_check import check, load
 from polyreg.network.families import random_maxout, random_relu
+from polyreg_check import check, load
 
 PROOFS = Path(__file__).resolve().parent.parent / "proofs"
 sys.path.insert(0, str(PROOFS))
 
-from common import certified_emulation   # noqa: E402
+from common import certified_emulation  # noqa: E402
 
 
 def test_an_emulation_is_verified_from_its_written_certificate(tmp_path):

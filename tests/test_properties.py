@@ -4,11 +4,11 @@ from itertools import combinations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import brute_force_activation_regions, volume
+from strategies import networks, points
 
 from polyreg import affine_on_path, box, choices_at, evaluate, lower
 from polyreg.geometry.oracle import Interior, interior_point_or_proof
-from oracles import brute_force_activation_regions, volume
-from strategies import networks, points
 
 
 @given(networks(max_dim=3), st.lists(points, min_size=1, max_size=8))
@@ -58,8 +58,8 @@ def test_float_guesses_do_not_change_the_result(net):
 
 
 def test_float_guesses_do_not_change_the_result_on_a_larger_network():
-    from polyreg.network.families import random_relu
     from polyreg import region_counts
+    from polyreg.network.families import random_relu
     net = random_relu(2, [12, 10], seed=11)
     guessed, exact = (lower(net, box(2, -1, 1), float_guesses=g) for g in (True, False))
     assert sorted((c.pattern, c.affine) for c in guessed.cells) == sorted((c.pattern, c.affine) for c in exact.cells)

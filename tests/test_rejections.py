@@ -26,22 +26,22 @@ from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
-
-import polyreg_check
-from polyreg import box, lower
-from polyreg.certificates.write import canonical_hash, certificate
-from polyreg.certificates.claims import Counts, Different, Equivalent
-from polyreg.analysis.equivalence import certify
-from polyreg_check import Reject, check
-from polyreg.compiler.maxout_to_transformer import compile_transformer
-from polyreg.network.families import random_maxout, random_relu, sawtooth
-from polyreg.formats.json_files import network_to_json
-from polyreg.network.ir import Dense, Mlp, Relu
 from mutations import preorder
 from test_certify import duplicated_and_dominated, not_tie_safe_transformer
 from test_mixed import selector_certificate
 from test_parts import parts_certificate
 from test_transformers import max_head_transformer, quadratic_transformer
+
+import polyreg_check
+from polyreg import box, lower
+from polyreg.analysis.equivalence import certify
+from polyreg.certificates.claims import Counts, Different, Equivalent
+from polyreg.certificates.write import canonical_hash, certificate
+from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.formats.json_files import network_to_json
+from polyreg.network.families import random_maxout, random_relu, sawtooth
+from polyreg.network.ir import Dense, Mlp, Relu
+from polyreg_check import Reject, check
 
 CHECKER = Path(os.path.realpath(polyreg_check.__file__)).parent
 HELPERS = {"require", "wellformed"}      # they raise for their caller: a site is a call of one of them
@@ -353,7 +353,7 @@ CASES = [
     (r"^an adjacency point is not inside one common facet$", changed("adjacent", witness(0, 1, "0", "0"))),
     # mixed domains: discrete groups, free coordinates, one case per assignment
     (r"^certificate: unknown certificate fields \['tree'\]$", changed("mixed", lambda c: c.update(tree={"leaf": []}))),
-    (r"^counts are not certified over discrete cases$", changed("mixed", lambda c: c.update(
+    (r"^claim: counts are not certified over discrete cases$", changed("mixed", lambda c: c.update(
         claim={"kind": "counts", "cells": 8, "activation_regions": 1, "affine_maps": 1}))),
     (r"^discrete: discrete groups need coordinates and at least one value vector of their length$",
      changed("mixed", lambda c: c["discrete"][0].update(values=[]))),

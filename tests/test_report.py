@@ -10,18 +10,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from mutations import preorder
 
 from polyreg import box, evaluate, load_network, lower
-from polyreg.certificates.write import certificate, write_certificate
-from polyreg.certificates.claims import Counts, Equivalent
 from polyreg.analysis.equivalence import certify
-from polyreg_check import Reject, check, load
+from polyreg.certificates.claims import Counts, Equivalent
+from polyreg.certificates.write import certificate, write_certificate
 from polyreg.cli.main import main
 from polyreg.compiler.maxout_to_transformer import compile_transformer
-from polyreg.network.families import random_relu, sawtooth
 from polyreg.formats.json_files import save_network
+from polyreg.network.families import random_relu, sawtooth
 from polyreg.report.render import cell_polygon, polygon_area
-from mutations import preorder
+from polyreg_check import Reject, check, load
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MAXOUT = str(EXAMPLES / "maxout_2x3x3.json")
@@ -225,8 +225,9 @@ def test_the_checker_and_the_other_commands_do_not_import_matplotlib():
 def test_mixed_domain_reports_part_by_part_and_the_counterexample_is_a_full_input(tmp_path, capsys):
     """Over a mixed domain, split by outputs: the report states the checker's verdict and a table of parts whose cells
     add up to the verified cells; a leaking network's counterexample is re-evaluated on the full input."""
-    from polyreg.analysis.cases import certify_mixed
     from test_parts import lookup_domain, lookup_reference, lookup_transformer
+
+    from polyreg.analysis.cases import certify_mixed
     files = {}
     nets = (("a", lookup_transformer(3)), ("leak", lookup_transformer(3, leak=1)), ("b", lookup_reference(3)))
     for name, net in nets:

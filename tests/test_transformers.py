@@ -5,15 +5,15 @@ from fractions import Fraction as F
 
 import pytest
 from hypothesis import given, settings
+from strategies import networks
 
 from polyreg import InputError, box, evaluate, lower, region_counts
 from polyreg.compiler.maxout_to_transformer import compile_transformer, maxout_form, size_of
-from polyreg.network.families import random_maxout, random_relu
+from polyreg.core.stages import ScoreNotAffine
 from polyreg.formats.json_files import network_from_json, network_to_json
+from polyreg.network.families import random_maxout, random_relu
 from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Maxout, Mlp, Relu, Transformer
 from polyreg.network.semantics import choices_at, evaluate_softmax
-from polyreg.core.stages import ScoreNotAffine
-from strategies import networks
 
 
 def column(*entries):

@@ -1,6 +1,6 @@
 """Decide exactly whether two networks are the same function on a domain.
 
-Both networks are refined together (``lower.refine``): on every cell of their common refinement
+Both networks are refined together (``core.enumerate.refine``): on every cell of their common refinement
 each is one affine map, and the maps are compared coefficient by coefficient. Equal maps on
 every full-dimensional cell give equality on the whole domain when both networks are
 continuous; ReLU, maxout and tie-safe hard-max attention are. Where a hard-max head is not
@@ -79,7 +79,7 @@ def check_compatible(a: Network, b: Network, domain: Polyhedron) -> None:
 def certify(a: Network, b: Network, domain: Polyhedron, progress: Progress | None = None,
             only_relevant: bool = False, conversions: Optional[Conversions] = None) -> Verdict:
     """``EQUIVALENT`` (on every point of ``domain``, or almost everywhere) or ``DIFFERENT`` with a
-    counterexample and the exact distance (``only_relevant``: see ``lower.refine``)."""
+    counterexample and the exact distance (``only_relevant``: see ``core.enumerate.refine``)."""
     check_compatible(a, b, domain)
     started = time.perf_counter()
     cpwl = refine((a, b), domain, progress, only_relevant=only_relevant, conversions=conversions)

@@ -90,14 +90,12 @@ class Counts:
     word: ClassVar[str] = "COUNTS"
     cpwl: Cpwl
     counts: RegionCounts
+    separated: list[tuple[int, int]]     # the pairs of cells with one map in different linear regions
 
     @classmethod
     def of(cls, cpwl: Cpwl, counts: Optional[RegionCounts] = None) -> "Counts":
-        return cls(cpwl, counts if counts is not None else region_counts(cpwl))
-
-    @property
-    def separated(self) -> list[tuple[int, int]]:
-        return separated_pairs(self.cpwl, self.counts.structure)
+        counts = counts if counts is not None else region_counts(cpwl)
+        return cls(cpwl, counts, separated_pairs(cpwl, counts.structure))
 
     @property
     def claims_linear_regions(self) -> bool:

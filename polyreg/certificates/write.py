@@ -120,6 +120,7 @@ def json_chunks(value: Any) -> Iterator[str]:
             continue
         prefix, item = pair
         if isinstance(item, dict) and not item.keys() <= SHALLOW:
+            assert all(isinstance(key, str) for key in item), "certificate keys are strings"
             yield prefix + "{"
             stack.append(((("," if k else "") + json.dumps(key) + ":", Encoded(compact(v)) if key in SHALLOW else v)
                           for k, (key, v) in enumerate(item.items())))

@@ -34,13 +34,11 @@ class ScoreNotAffine(InputError):
 class Unit:
     """One unit's options on a cell: rows per option (``option_rows``), or an option ``fixed`` without geometry.
 
-    Hard-max heads also carry each candidate's score row (``pieces``) and ``averages`` (their output per winning
-    option, and the tie-safety test).
+    Hard-max heads also carry ``averages``: their output per winning option, and the tie-safety test.
     """
     fixed: Optional[int] = None
     option_rows: dict[int, list[tuple[RowId, Row]]] = field(default_factory=dict)
     num_options: int = 2
-    pieces: Sequence[Optional[Row]] = ()
     name: str = ""
     averages: Optional["Averages"] = None
 
@@ -112,10 +110,10 @@ def argmax_unit(index: int, u: int, pieces: Sequence[Optional[Row]], name: str =
             best[z[1:]] = r
     survivors = sorted(best.values())
     if len(survivors) == 1:
-        return Unit(fixed=survivors[0], num_options=len(pieces), pieces=pieces, name=name, averages=averages)
+        return Unit(fixed=survivors[0], num_options=len(pieces), name=name, averages=averages)
     rows = {r: [((index, u, t), primitive(tuple(a - b for a, b in zip(candidates[r], candidates[t]))))
                 for t in survivors if t != r] for r in survivors}
-    return Unit(option_rows=rows, num_options=len(pieces), pieces=pieces, name=name, averages=averages)
+    return Unit(option_rows=rows, num_options=len(pieces), name=name, averages=averages)
 
 
 # --- MLPs -----------------------------------------------------------------------------------
@@ -313,7 +311,7 @@ def constant_queries(queries: list[Optional[flint.fmpq_mat]]) -> Optional[list[O
 def renamed(unit: Unit, index: int, u: int, name: str) -> Unit:
     """A unit with the options of ``unit`` (and its averages), its rows named as unit ``u``."""
     rows = {r: [((index, u, rid[2]), row) for rid, row in option] for r, option in unit.option_rows.items()}
-    return Unit(unit.fixed, rows, unit.num_options, unit.pieces, name, unit.averages)
+    return Unit(unit.fixed, rows, unit.num_options, name, unit.averages)
 
 
 def token_values(Wo: flint.fmpq_mat, V: flint.fmpq_mat, state: Maps) -> Callable[[int], flint.fmpq_mat]:

@@ -22,11 +22,13 @@ def fq(v: Fraction) -> flint.fmpq:
 
 class Conversions:
     """Weight matrices converted to FLINT once per matrix object while this object lives (the specialized networks
-    of a mixed domain share their weight matrices). It keeps each matrix it converted, so the matrix's ``id`` stays
-    unique; callers only multiply the results, never change them."""
+    of a mixed domain share their weight matrices), at most ``limit`` of them (then forgotten and started again). It
+    keeps each matrix it converted, so the matrix's ``id`` stays unique; callers only multiply the results, never
+    change them."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 4096) -> None:
         self.converted: dict[tuple[int, bool], tuple[Mat, flint.fmpq_mat]] = {}
+        self.limit = limit
 
     def matrix(self, M: Mat, transpose: bool = False) -> flint.fmpq_mat:
         """``M`` (or its transpose) as a FLINT matrix."""
@@ -38,6 +40,8 @@ class Conversions:
             converted = flint.fmpq_mat(cols, rows, [fq(M[i][j]) for j in range(cols) for i in range(rows)])
         else:
             converted = flint.fmpq_mat(rows, cols, [fq(v) for row in M for v in row])
+        if len(self.converted) >= self.limit:
+            self.converted.clear()
         self.converted[id(M), transpose] = (M, converted)
         return converted
 

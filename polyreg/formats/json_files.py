@@ -224,7 +224,7 @@ def load_domain(path: str | Path) -> Polyhedron:
     domain = load_domain_or_mixed(path)
     if isinstance(domain, MixedDomain):
         raise InputError(f"{path}: a {MIXED_DOMAIN_FORMAT} file is taken by certify only (polyreg certify A B "
-                         "--domain FILE, or polyreg.io.load_mixed_domain); here give a polytope")
+                         "--domain FILE, or polyreg.load_mixed_domain); here give a polytope")
     return domain
 
 
@@ -412,11 +412,7 @@ def save_network(net: Network, path: str | Path) -> None:
     """Write ``net`` as a ``polyreg.network/1`` file (one layer per line) or a
     ``polyreg.transformer/1`` file (one block per line)."""
     obj = network_to_json(net)
-    if isinstance(net, Transformer):
-        blocks = ",\n    ".join(json.dumps(b) for b in obj.pop("blocks"))
-        head = json.dumps(obj)[:-1]
-        Path(path).write_text(f'{head}, "blocks": [\n    {blocks}\n]}}\n', encoding="utf-8")
-        return
-    layers = ",\n    ".join(json.dumps(layer) for layer in obj["layers"])
-    Path(path).write_text(f'{{"format": "{NETWORK_FORMAT}", "input_dim": {net.input_dim}, '
-                          f'"layers": [\n    {layers}\n]}}\n', encoding="utf-8")
+    listed = "blocks" if obj["format"] == TRANSFORMER_FORMAT else "layers"
+    items = ",\n    ".join(json.dumps(item) for item in obj.pop(listed))
+    head = json.dumps(obj)[:-1]
+    Path(path).write_text(f'{head}, "{listed}": [\n    {items}\n]}}\n', encoding="utf-8")

@@ -14,8 +14,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from common import certified_emulation, finish, progress                           # noqa: E402
-from polyreg.network.families import random_maxout                                          # noqa: E402
+from common import certified_emulation, finish, progress  # noqa: E402
+
+from polyreg.network.families import random_maxout  # noqa: E402
 
 DIMENSIONS, RANKS, DEPTHS, WIDTHS = (1, 2, 3), (2, 3, 4), (1, 2, 3), (2, 4)
 

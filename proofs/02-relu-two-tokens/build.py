@@ -14,8 +14,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from common import certified_emulation, finish, progress                           # noqa: E402
-from polyreg.network.families import random_relu                                            # noqa: E402
+from common import certified_emulation, finish, progress  # noqa: E402
+
+from polyreg.network.families import random_relu  # noqa: E402
 
 DIMENSIONS = (1, 2, 3)
 HIDDEN = ((4,), (8,), (16,), (4, 4), (8, 8), (4, 4, 4))

@@ -18,15 +18,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import forms                                                                         # noqa: E402
+import forms  # noqa: E402
 from common import markdown_table, progress, rechecked, write_summary  # noqa: E402
-from polyreg import box                                                              # noqa: E402
-from polyreg.certificates.write import certificate, write_certificate   # noqa: E402
-from polyreg.certificates.claims import Different, Equivalent   # noqa: E402
-from polyreg.analysis.equivalence import certify                                                  # noqa: E402
-from polyreg.compiler.maxout_to_transformer import compile_transformer, size_of                            # noqa: E402
-from polyreg.network.families import random_relu                                             # noqa: E402
-from polyreg.network.ir import Mlp                                                           # noqa: E402
+
+from polyreg import box  # noqa: E402
+from polyreg.analysis.equivalence import certify  # noqa: E402
+from polyreg.certificates.claims import Different, Equivalent  # noqa: E402
+from polyreg.certificates.write import certificate, write_certificate  # noqa: E402
+from polyreg.compiler.maxout_to_transformer import compile_transformer, size_of  # noqa: E402
+from polyreg.network.families import random_relu  # noqa: E402
+from polyreg.network.ir import Mlp  # noqa: E402
 
 HAND_MADE = (("|x|", forms.absolute_value, forms.absolute_value_direct),
              ("hat max(0, 1 - |x|)", forms.hat, forms.hat_direct),

@@ -17,9 +17,9 @@ from typing import Sequence
 
 from polyreg import box, evaluate, lower
 from polyreg.core.cpwl import Cell
-from polyreg.network.ir import Dense, Maxout, Mlp, Relu
 from polyreg.geometry.oracle import vertices
 from polyreg.geometry.polyhedron import Polyhedron
+from polyreg.network.ir import Dense, Maxout, Mlp, Relu
 
 Vec = tuple[Fraction, ...]
 ZERO, ONE = Fraction(0), Fraction(1)

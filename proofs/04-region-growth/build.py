@@ -30,13 +30,13 @@ sys.path[:0] = [str(FOLDER), str(FOLDER.parent)]
 
 from cells import linear_regions  # noqa: E402
 from common import markdown_table, progress, write_summary  # noqa: E402
-from polyreg_check import check, load  # noqa: E402
+from prop_p6 import P6_EXAMPLE, p6_bounds  # noqa: E402
+from zigzag import decomposition_mismatches, largest_pieces, pieces_formula, serra_bound, write_zigzag_network  # noqa: E402
+
 from polyreg.cli.main import main as polyreg  # noqa: E402
 from polyreg.formats.json_files import load_network  # noqa: E402
 from polyreg.network.ir import Transformer  # noqa: E402
-from prop_p6 import P6_EXAMPLE, p6_bounds  # noqa: E402
-from zigzag import (decomposition_mismatches, largest_pieces, pieces_formula, serra_bound,  # noqa: E402
-                    write_zigzag_network)
+from polyreg_check import check, load  # noqa: E402
 
 # (h, k, d, deepest L): as deep as an instance stays within about 10 s of producer and checker time together
 # ((h, k) = (3, 3) at L = 5 takes 17 s + 14 s, (2, 3) at L = 6 29 s + 33 s)

@@ -27,14 +27,15 @@ import sympy as sp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from common import markdown_table, progress, write_summary                 # noqa: E402
-from polyreg import box                                                      # noqa: E402
-from polyreg.compiler.maxout_to_transformer import MaxoutNet, compile_transformer, maxout_form     # noqa: E402
-from polyreg.network.ir import Dense, FeedForward, Maxout, Mlp, Transformer         # noqa: E402
-from polyreg.network.families import random_maxout                                   # noqa: E402
-from polyreg.core.enumerate import refine                                             # noqa: E402
-from polyreg.geometry.oracle import vertices                                          # noqa: E402
-from polyreg.network.semantics import evaluate, evaluate_softmax                     # noqa: E402
+from common import markdown_table, progress, write_summary  # noqa: E402
+
+from polyreg import box  # noqa: E402
+from polyreg.compiler.maxout_to_transformer import MaxoutNet, compile_transformer, maxout_form  # noqa: E402
+from polyreg.core.enumerate import refine  # noqa: E402
+from polyreg.geometry.oracle import vertices  # noqa: E402
+from polyreg.network.families import random_maxout  # noqa: E402
+from polyreg.network.ir import Dense, FeedForward, Maxout, Mlp, Transformer  # noqa: E402
+from polyreg.network.semantics import evaluate, evaluate_softmax  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # (a) Lemma P2, symbolically

@@ -28,13 +28,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import sparse_averaging as sa                                                        # noqa: E402
+import sparse_averaging as sa  # noqa: E402
 from common import finish, progress, rechecked  # noqa: E402
-from polyreg import evaluate                                                         # noqa: E402
-from polyreg.certificates.write import mixed_certificate, write_certificate                # noqa: E402
-from polyreg.formats.json_files import save_network                                                  # noqa: E402
-from polyreg.network.ir import Network, Transformer                                     # noqa: E402
-from polyreg.analysis.cases import certify_mixed                                              # noqa: E402
+
+from polyreg import evaluate  # noqa: E402
+from polyreg.analysis.cases import certify_mixed  # noqa: E402
+from polyreg.certificates.write import mixed_certificate, write_certificate  # noqa: E402
+from polyreg.formats.json_files import save_network  # noqa: E402
+from polyreg.network.ir import Network, Transformer  # noqa: E402
 
 N, q = 4, 2
 N_SPLIT = 6          # the instance of seeds.md B1, certified output token by output token

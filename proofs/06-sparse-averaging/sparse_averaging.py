@@ -13,8 +13,8 @@ from itertools import combinations, product
 from typing import Iterable, Sequence
 
 from polyreg import box
-from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
 from polyreg.geometry.domains import DiscreteGroup, MixedDomain
+from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
 from polyreg.network.semantics import feed_forward, row_times
 
 Entry = tuple[int, int, Fraction | int]

@@ -21,13 +21,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import match                                                                         # noqa: E402
+import match  # noqa: E402
 from common import finish, progress, rechecked  # noqa: E402
-from polyreg import evaluate                                                         # noqa: E402
-from polyreg.certificates.write import mixed_certificate, write_certificate                # noqa: E402
-from polyreg.formats.json_files import save_network                                                  # noqa: E402
-from polyreg.network.ir import Mlp, Network, Transformer                                     # noqa: E402
-from polyreg.analysis.cases import certify_mixed                                              # noqa: E402
+
+from polyreg import evaluate  # noqa: E402
+from polyreg.analysis.cases import certify_mixed  # noqa: E402
+from polyreg.certificates.write import mixed_certificate, write_certificate  # noqa: E402
+from polyreg.formats.json_files import save_network  # noqa: E402
+from polyreg.network.ir import Mlp, Network, Transformer  # noqa: E402
 
 N, M = 4, 5
 Function = Callable[[Sequence[int], int], tuple[int, ...]]

@@ -11,8 +11,8 @@ from fractions import Fraction
 from itertools import product
 from typing import Callable, Iterable, Sequence
 
-from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
 from polyreg.geometry.domains import DiscreteGroup, MixedDomain
+from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
 
 Entry = tuple[int, int, Fraction | int]
 Matrix = tuple[tuple[Fraction, ...], ...]

@@ -24,16 +24,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-import memory_retrieval as mr                                                        # noqa: E402
+import memory_retrieval as mr  # noqa: E402
 from common import finish, progress, rechecked  # noqa: E402
-from polyreg import box, evaluate                                                    # noqa: E402
-from polyreg.certificates.claims import Different, Equivalent                         # noqa: E402
+
+from polyreg import box, evaluate  # noqa: E402
+from polyreg.analysis.cases import certify_mixed  # noqa: E402
+from polyreg.analysis.equivalence import certify  # noqa: E402
+from polyreg.certificates.claims import Different, Equivalent  # noqa: E402
 from polyreg.certificates.write import certificate, mixed_certificate, write_certificate  # noqa: E402
-from polyreg.analysis.equivalence import certify                                                  # noqa: E402
-from polyreg.formats.json_files import save_network                                                  # noqa: E402
-from polyreg.network.ir import Network                                                       # noqa: E402
-from polyreg.analysis.cases import certify_mixed                                 # noqa: E402
-from polyreg.geometry.domains import MixedDomain                                 # noqa: E402
+from polyreg.formats.json_files import save_network  # noqa: E402
+from polyreg.geometry.domains import MixedDomain  # noqa: E402
+from polyreg.network.ir import Network  # noqa: E402
 
 T_FIXED, T_ADAPTIVE, TAU, TAU_FULL = 8, 6, 6, 4
 A1_SIZES = ((2, 5), (4, 2))  # A1's (tau, grid side): side^(2 tau) discrete cases; the first whole, the second by token

@@ -14,8 +14,8 @@ from itertools import product
 from typing import Iterable, Sequence
 
 from polyreg import box
-from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
 from polyreg.geometry.domains import DiscreteGroup, MixedDomain
+from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
 
 Entry = tuple[int, int, Fraction | int]
 Matrix = tuple[tuple[Fraction, ...], ...]
