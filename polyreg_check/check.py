@@ -7,7 +7,6 @@ import time
 from .affine import dot, entry, homogeneous, tie_safe
 from .claims import Findings, verdict
 from .errors import Reject, require
-from .load import deep_recursion
 from .mlp import Mlp
 from .schema import certificate, num
 from .transformer import Transformer
@@ -36,9 +35,19 @@ def check(cert, record=None, progress=None):
     list ``record``, append each verified leaf as (point, its cell's rows ``(b, a)`` meaning ``b + a.x >= 0``, each
     network's output rows); ``progress(cells)`` is called after each leaf."""
     checker = Checker(cert, certificate(cert), record, progress)
-    with deep_recursion():      # the walk recurses once per split
-        checker.run()
+    checker.run()
     return verdict(cert["claim"], checker.found)
+
+
+def walk(steps):
+    """Run the generator ``steps`` and every generator it yields, depth first: a recursion without the Python stack
+    (a tree nests one level per split)."""
+    stack = [steps]
+    while stack:
+        try:
+            stack.append(next(stack[-1]))
+        except StopIteration:
+            stack.pop()
 
 
 class Checker:
@@ -77,7 +86,8 @@ class Checker:
                 require(first is None or domain == first, "every case must have the domain rows of the first")
                 first, self.stages = domain, {}      # the memo of stages holds for one case only
                 rows = {(-1, j, -1): r for j, r in enumerate(domain)}
-                self.stage_node(case["tree"], 0, [n.start(fixed) for n in self.nets], rows, ((),) * len(self.nets))
+                walk(self.stage_node(case["tree"], 0, [n.start(fixed) for n in self.nets], rows,
+                                     ((),) * len(self.nets)))
 
     @staticmethod
     def domain_rows(dom):
@@ -90,12 +100,14 @@ class Checker:
         return rows
 
     def stage_node(self, node, s, states, rows, patterns):
-        """Check ``node``, the root of stage ``s``'s splits; ``patterns[p]``: network p's choices so far."""
+        """Check ``node``, the root of stage ``s``'s splits; ``patterns[p]``: network p's choices so far. A generator
+        of the checks below it (``walk``)."""
         if s == len(self.order):
-            return self.leaf(node, states, rows, patterns)
+            self.leaf(node, states, rows, patterns)
+            return
         p, i = self.order[s]
         units, apply = self.stage(p, i, patterns[p], states[p])
-        self.unit_node(node, s, p, states, units, apply, 0, (), rows, patterns)
+        yield self.unit_node(node, s, p, states, units, apply, 0, (), rows, patterns)
 
     def stage(self, p, i, pattern, state):
         """Network p's units at stage i and its map from choices to the next state. Both depend on the network's own
@@ -110,13 +122,15 @@ class Checker:
 
     def unit_node(self, node, s, p, states, units, apply, u, choices, rows, patterns):
         """Rule 3, cover by construction: the next undecided unit's split has one child per candidate (null for a
-        dropped one), and its options cover the node's cell. Rule 6: options that can tie must be tie-safe."""
+        dropped one), and its options cover the node's cell. Rule 6: options that can tie must be tie-safe. A
+        generator of the checks below it (``walk``)."""
         while u < len(units) and units[u].fixed is not None:
             choices, u = choices + (units[u].fixed,), u + 1
         if u == len(units):
             states = states[:p] + [apply(choices)] + states[p + 1:]
             patterns = patterns[:p] + (patterns[p] + (choices,),) + patterns[p + 1:]
-            return self.stage_node(node, s + 1, states, rows, patterns)
+            yield self.stage_node(node, s + 1, states, rows, patterns)
+            return
         unit = units[u]
         require(isinstance(node, dict) and list(node) == ["split"] and len(node["split"]) == unit.n,
                 f"stage {s}, unit {u}: expected a split with {unit.n} children")
@@ -132,7 +146,7 @@ class Checker:
                     touching.append(o)      # thin: it can still tie with the options that touch
             else:
                 touching.append(o)
-                self.unit_node(child, s, p, states, units, apply, u + 1, choices + (o,), rows, patterns)
+                yield self.unit_node(child, s, p, states, units, apply, u + 1, choices + (o,), rows, patterns)
             for key in added:
                 del rows[key]
         if unit.value is not None:

@@ -30,7 +30,10 @@ def main(argv=None):
     try:
         cert = load(args[0])
     except UNREADABLE as err:
-        print(f"NOT VERIFIED: malformed certificate: {err}")
+        print(f"NOT VERIFIED: cannot read {args[0]}: {err.strerror or err}")
+        return 2
+    except Malformed as err:
+        print(f"NOT VERIFIED: malformed certificate: {args[0]}: {err}")
         return 2
     try:
         line, code = verdict(cert)

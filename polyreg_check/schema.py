@@ -8,6 +8,7 @@ from itertools import product
 from math import prod
 
 from .errors import Malformed, wellformed
+from .fields import known_fields, positive_integer
 
 FORMAT = "polyreg.certificate/1"
 FIELDS = {"format", "claim", "networks", "adjacency", "separations", "producer"}
@@ -278,10 +279,12 @@ def network(item, n, path):
     net = field(item, "network", path, "an object")
     field(item, "sha256", path, "a string")
     path += ".network"
-    wellformed(net.get("input_dim") == n, f"{path}: input dimension differs from the domain's")
     kind = field(net, "format", path, "a string")
     shapes = {"polyreg.network/1": mlp, "polyreg.transformer/1": transformer}.get(kind)
     wellformed(shapes is not None, f"{path}: unknown network format")
+    known_fields(net, kind, path)
+    wellformed(positive_integer(net["input_dim"], f"{path}.input_dim") == n,
+               f"{path}: input dimension differs from the domain's")
     return shapes(net, n, path)
 
 
@@ -291,15 +294,16 @@ def mlp(net, width, path):
     stages = 0
     for spec, where in entries(field(net, "layers", path), f"{path}.layers"):
         kind = field(spec, "type", where)
+        wellformed(kind in ("linear", "relu", "maxout"), f"{where}: unknown layer type {kind!r}")
+        known_fields(spec, kind, where)
         if kind == "linear":
             W = matrix(field(spec, "weight", where), f"{where}.weight")
             wellformed(len(W[0]) == width, f"{where}: linear layer shape")
             numbers(field(spec, "bias", where), f"{where}.bias", len(W))
             width = len(W)
             continue
-        wellformed(kind in ("relu", "maxout"), f"{where}: unknown layer type {kind!r}")
-        k = spec.get("rank", 1)
-        wellformed(kind == "relu" or (isinstance(k, int) and k > 0 and width % k == 0), f"{where}: maxout rank")
+        k = positive_integer(spec["rank"], f"{where}.rank") if kind == "maxout" else 1
+        wellformed(width % k == 0, f"{where}: maxout rank")
         width, stages = width if kind == "relu" else width // k, stages + 1
     return width, stages
 
@@ -307,7 +311,7 @@ def mlp(net, width, path):
 def transformer(net, n, path):
     """A ``polyreg.transformer/1``: embedding, blocks of attention and feed-forward sublayers, readout."""
     N, D = field(net, "tokens", path, "a positive integer"), field(net, "width", path, "a positive integer")
-    emb, where = field(net, "embedding", path, "an object"), f"{path}.embedding"
+    emb, where = known_fields(net["embedding"], "embedding", f"{path}.embedding"), f"{path}.embedding"
     embed = [matrix(E, f"{where}.E_per_token") for E in field(emb, "E_per_token", where, "a list")] \
         if "E_per_token" in emb else [matrix(field(emb, "E", where), f"{where}.E")] * N
     positions = matrix(field(emb, "positions", where), f"{where}.positions")
@@ -315,7 +319,7 @@ def transformer(net, n, path):
                and len(positions[0]) == D, f"{where}: embedding shape")
     stages = 0
     for block, where in entries(field(net, "blocks", path), f"{path}.blocks"):
-        typed(block, "an object", where)
+        known_fields(block, "block", where)
         if block.get("attention") is not None:
             stages += attention(block["attention"], N, D, f"{where}.attention")
         if block.get("feed_forward") is not None:
@@ -325,7 +329,9 @@ def transformer(net, n, path):
 
 def attention(att, N, D, path):
     """Heads: query, key, value read the width, output writes it; score_bias and mask are tokens x tokens."""
+    known_fields(att, "attention", path)
     for h, where in entries(field(att, "heads", path), f"{path}.heads"):
+        known_fields(h, "head", where)
         q, k, v, o = (matrix(field(h, name, where), f"{where}.{name}") for name in ("query", "key", "value", "output"))
         wellformed(len(q) == len(k) == len(v) == D == len(o[0]) and len(q[0]) == len(k[0]) and len(o) == len(v[0]),
                    f"{where}: attention matrix shapes")
@@ -341,6 +347,7 @@ def attention(att, N, D, path):
 
 def feed_forward(f, D, path):
     """Token-wise ``relu(x w1 + b1) w2 + b2``, from the width back to it."""
+    known_fields(f, "feed_forward", path)
     w1, w2 = (matrix(field(f, name, path), f"{path}.{name}") for name in ("w1", "w2"))
     numbers(field(f, "b1", path), f"{path}.b1", len(w1[0]))
     numbers(field(f, "b2", path), f"{path}.b2", len(w2[0]))
@@ -352,8 +359,12 @@ def feed_forward(f, D, path):
 def readout(r, N, D, path):
     """Readout weights (width x outputs) of one token (``weight`` at ``token``, default 0) or per token
     (``weights``, null for none), and a bias: the number of outputs."""
+    known_fields(r, "readout", path)
     bias = numbers(field(r, "bias", path), f"{path}.bias")
-    weights = [matrix(r["weight"], f"{path}.weight") if t == r.get("token", 0) else None for t in range(N)] \
+    token = r.get("token", 0)
+    wellformed(type(token) is int and 0 <= token < N and ("token" not in r or "weight" in r),
+               f"{path}.token: got {token!r}; expected a token index with 'weight'")
+    weights = [matrix(r["weight"], f"{path}.weight") if t == token else None for t in range(N)] \
         if "weight" in r else [None if w is None else matrix(w, f"{path}.weights")
                                for w in field(r, "weights", path, "a list")]
     wellformed(len(weights) == N and any(w is not None for w in weights) and all(

@@ -69,7 +69,7 @@ BAD_NETWORKS = {
                        "field 'weight'[0][1]: got bool"),
     "null bias": (network_text([{"type": "linear", "weight": [[1, 1]], "bias": [None]}]), "field 'bias'[0]"),
     "NaN": ('{"format": "polyreg.network/1", "input_dim": 1, "layers": '
-            '[{"type": "linear", "weight": [[NaN]], "bias": [0]}]}', "NaN is not a number"),
+            '[{"type": "linear", "weight": [[NaN]], "bias": [0]}]}', "NaN is not a JSON number"),
     "weight row too short": (network_text([{"type": "linear", "weight": [[1]], "bias": [0]}]),
                              "layer 0 (linear): weight[0] has 1 entries; expected 2"),
     "bias length": (network_text([{"type": "linear", "weight": [[1, 1]], "bias": [0, 1]}]),

@@ -5,6 +5,7 @@ a JSON decimal such as ``0.1`` is read as the decimal it spells (1/10), never as
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from fractions import Fraction
 from math import gcd
@@ -31,8 +32,14 @@ def to_q(value: object, *, where: str) -> Fraction:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise_bad(where, value, "a finite number")
+        spelled = value.as_tuple()
+        if len(spelled.digits) > MAX_DIGITS or abs(int(spelled.exponent)) > MAX_EXPONENT + MAX_DIGITS:
+            raise_bad(where, value, f"a number of at most {MAX_DIGITS} digits and exponent {MAX_EXPONENT}")
         return Fraction(value)
     if isinstance(value, str):
+        if not well_spelled(value.strip()):
+            raise_bad(where, value, f'an exact rational such as 3, -0.25, 1e-3 or "1/3" (at most {MAX_DIGITS} '
+                                    f'digits, exponents up to {MAX_EXPONENT})')
         try:
             return Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
@@ -42,6 +49,22 @@ def to_q(value: object, *, where: str) -> Fraction:
             f"{where}: got the float {value!r}; polyreg needs exact rationals "
             f"(write it as a string such as \"1/10\", or convert it yourself with Fraction(x))")
     raise_bad(where, value, 'a number or a string such as "1/3"')
+
+
+MAX_DIGITS, MAX_EXPONENT = 4300, 1000     # the bounds of polyreg_check.load, for numbers written as text
+RATIONAL = re.compile(r"[+-]?([0-9]+)/([0-9]+)")
+DECIMAL = re.compile(r"[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,6}))?")
+
+
+def well_spelled(text: str) -> bool:
+    """Whether ``text`` spells a rational ``p/q`` or a decimal (with an exponent) within the bounds, checked before
+    any arithmetic: ``Fraction("1e999999999")`` would not finish."""
+    m = RATIONAL.fullmatch(text)
+    if m:
+        return len(m[1]) + len(m[2]) <= MAX_DIGITS
+    m = DECIMAL.fullmatch(text)
+    return bool(m and (m[1] or m[2]) and len(m[1]) + len(m[2] or "") <= MAX_DIGITS
+                and (m[3] is None or abs(int(m[3])) <= MAX_EXPONENT))
 
 
 def raise_bad(where: str, value: object, expected: str) -> NoReturn:

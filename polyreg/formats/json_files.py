@@ -12,6 +12,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from polyreg_check.errors import Malformed
+from polyreg_check.fields import FIELDS, known_fields
+from polyreg_check.load import MAX_BYTES, load
+
 from ..errors import DomainError, InputError
 from ..exact.rationals import Mat, Vec, q_to_str, to_q
 from ..geometry.domains import DiscreteGroup, MixedDomain, domain_interior_point
@@ -23,36 +27,49 @@ TRANSFORMER_FORMAT = "polyreg.transformer/1"
 DOMAIN_FORMAT = "polyreg.domain/1"
 BOX_FORMAT = "polyreg.box/1"
 MIXED_DOMAIN_FORMAT = "polyreg.mixed-domain/1"
+DOMAIN_FIELDS = {   # as polyreg_check.fields.FIELDS: (required, optional, pairs of which exactly one is given)
+    BOX_FORMAT: ({"format", "lower", "upper"}, set(), ()),
+    DOMAIN_FORMAT: ({"format", "A", "b"}, set(), ()),
+    MIXED_DOMAIN_FORMAT: ({"format", "input_dim", "discrete"}, {"continuous"}, ()),
+    "discrete group": ({"coordinates", "values"}, set(), ()),
+    "continuous part": ({"coordinates", "A", "b"}, set(), ()),
+}
 
 
-def read_json(path: str | Path) -> Any:
-    """Parse a JSON file with exact decimals; refuse NaN and Infinity."""
-    def refuse_constant(name: str) -> None:
-        raise InputError(f"{path}: {name} is not a number polyreg accepts")
+def read_json(path: str | Path, max_bytes: int = MAX_BYTES) -> Any:
+    """Parse a JSON file (gzip-compressed or plain) by the checker's strict reader (``polyreg_check.load``: bounded
+    size, depth and numbers, no key twice), with JSON decimals as exact ``Decimal``."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return load(path, max_bytes, parse_float=Decimal)
     except OSError as err:
-        raise InputError(f"{path}: cannot read the file ({err.strerror})") from None
+        raise InputError(f"{path}: cannot read the file ({err.strerror or err})") from None
+    except Malformed as err:
+        raise InputError(f"{path}: {err}") from None
+
+
+def fields(obj: Any, kind: str, where: str, table: dict = FIELDS) -> dict:
+    """``obj``, once it has the fields of ``kind`` (``polyreg_check.fields``: the checker's rules) and no others."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=refuse_constant)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path}: not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
+        return known_fields(obj, kind, where, table)
+    except Malformed as err:
+        raise InputError(str(err)) from None
 
 
-def load_network(path: str | Path) -> Network:
+def load_network(path: str | Path, max_bytes: int = MAX_BYTES) -> Network:
     """Read a ``polyreg.network/1`` or ``polyreg.transformer/1`` file."""
-    return network_from_json(read_json(path), source=str(path))
+    return network_from_json(read_json(path, max_bytes), source=str(path))
 
 
 def network_from_json(obj: Any, source: str = "<network>") -> Network:
     """Build an ``Mlp`` or a ``Transformer`` from parsed JSON, by its ``format`` field."""
     if not isinstance(obj, dict):
         raise InputError(f"{source}: expected a JSON object with keys format, input_dim, ...")
-    if obj.get("format") == TRANSFORMER_FORMAT:
-        return transformer_from_json(obj, source)
-    if obj.get("format") != NETWORK_FORMAT:
+    if obj.get("format") not in (NETWORK_FORMAT, TRANSFORMER_FORMAT):
         raise InputError(f"{source}: field 'format' is {obj.get('format')!r}; "
                          f"expected {NETWORK_FORMAT!r} or {TRANSFORMER_FORMAT!r}")
+    fields(obj, obj["format"], source)
+    if obj["format"] == TRANSFORMER_FORMAT:
+        return transformer_from_json(obj, source)
     input_dim = obj.get("input_dim")
     if not isinstance(input_dim, int) or isinstance(input_dim, bool) or input_dim < 1:
         raise InputError(f"{source}: field 'input_dim' is {input_dim!r}; expected a positive integer")
@@ -70,6 +87,8 @@ def layer_from_json(obj: Any, where: str) -> Layer:
     if not isinstance(obj, dict) or "type" not in obj:
         raise InputError(f"{where}: expected an object with a 'type' field (linear, relu or maxout)")
     kind = obj["type"]
+    if kind in ("linear", "relu", "maxout"):
+        fields(obj, kind, where)
     if kind == "linear":
         weight = matrix_from_json(obj.get("weight"), f"{where} (linear), field 'weight'")
         bias = vector_from_json(obj.get("bias"), f"{where} (linear), field 'bias'")
@@ -101,6 +120,7 @@ def matrix_from_json(obj: Any, where: str) -> Mat:
 
 
 def sparse_from_json(obj: dict, where: str) -> Mat:
+    fields(obj, "sparse matrix", where)
     shape, nonzeros = obj.get("shape"), obj.get("nonzeros", [])
     if (not isinstance(shape, list) or len(shape) != 2
             or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
@@ -128,10 +148,7 @@ def transformer_from_json(obj: dict, source: str) -> Transformer:
         return value
     d, N = positive("input_dim"), positive("tokens")
     positive("width")
-    embedding = obj.get("embedding")
-    if not isinstance(embedding, dict):
-        raise InputError(f"{source}: field 'embedding' must be an object with 'E' (or 'E_per_token') "
-                         "and 'positions'")
+    embedding = fields(obj.get("embedding"), "embedding", f"{source}: embedding")
     if "E_per_token" in embedding:
         per_token = embedding["E_per_token"]
         if not isinstance(per_token, list):
@@ -153,19 +170,20 @@ def transformer_from_json(obj: dict, source: str) -> Transformer:
 
 
 def block_from_json(obj: Any, where: str) -> Block:
-    if not isinstance(obj, dict) or not set(obj) <= {"attention", "feed_forward"} or not obj:
+    if not isinstance(obj, dict) or not obj:
         raise InputError(f"{where}: expected an object with 'attention' and/or 'feed_forward'")
+    fields(obj, "block", where)
     attention = obj.get("attention")
     if attention is not None:
-        if not isinstance(attention, dict) or not isinstance(attention.get("heads"), list):
+        fields(attention, "attention", f"{where}, attention")
+        if not isinstance(attention["heads"], list):
             raise InputError(f"{where}, attention: expected an object with a list 'heads'")
         heads = tuple(head_from_json(h, f"{where}, head {i}") for i, h in enumerate(attention["heads"]))
         attention = Attention(heads, flag(attention, "residual", where + ", attention"))
     ff = obj.get("feed_forward")
     if ff is not None:
-        if not isinstance(ff, dict):
-            raise InputError(f"{where}, feed_forward: expected an object with w1, b1, w2, b2")
         w = f"{where}, feed_forward"
+        fields(ff, "feed_forward", w)
         ff = FeedForward(matrix_from_json(ff.get("w1"), f"{w}, field 'w1'"),
                          vector_from_json(ff.get("b1"), f"{w}, field 'b1'"),
                          matrix_from_json(ff.get("w2"), f"{w}, field 'w2'"),
@@ -174,8 +192,7 @@ def block_from_json(obj: Any, where: str) -> Block:
 
 
 def head_from_json(obj: Any, where: str) -> Head:
-    if not isinstance(obj, dict):
-        raise InputError(f"{where}: expected an object with query, key, value, output")
+    fields(obj, "head", where)
     query, key, value, output = [matrix_from_json(obj.get(name), f"{where}, field '{name}'")
                                  for name in ("query", "key", "value", "output")]
     bias = obj.get("score_bias")
@@ -202,9 +219,9 @@ def flag(obj: dict, name: str, where: str) -> bool:
 def readout_from_json(obj: Any, tokens: int, where: str) -> tuple[tuple[Mat | None, ...], Vec]:
     """``{"token": t, "weight": M, "bias": c}`` reads one token; ``{"weights": [M or null per
     token], "bias": c}`` reads several."""
-    if not isinstance(obj, dict) or "bias" not in obj or ("weight" in obj) == ("weights" in obj):
-        raise InputError(f"{where}: expected {{\"token\": t, \"weight\": ..., \"bias\": ...}} or "
-                         "{\"weights\": [... one per token ...], \"bias\": ...}")
+    fields(obj, "readout", where)
+    if "token" in obj and "weight" not in obj:
+        raise InputError(f"{where}, field 'token': goes with 'weight' (one token read); with 'weights' leave it out")
     bias = vector_from_json(obj["bias"], f"{where}, field 'bias'")
     if "weight" in obj:
         token = obj.get("token", 0)
@@ -219,25 +236,27 @@ def readout_from_json(obj: Any, tokens: int, where: str) -> tuple[tuple[Mat | No
                  for t, w in enumerate(obj["weights"])), bias
 
 
-def load_domain(path: str | Path) -> Polyhedron:
+def load_domain(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhedron:
     """Read a ``polyreg.domain/1`` file (``A x <= b``) or a ``polyreg.box/1`` file."""
-    domain = load_domain_or_mixed(path)
+    domain = load_domain_or_mixed(path, max_bytes)
     if isinstance(domain, MixedDomain):
         raise InputError(f"{path}: a {MIXED_DOMAIN_FORMAT} file is taken by certify only (polyreg certify A B "
                          "--domain FILE, or polyreg.load_mixed_domain); here give a polytope")
     return domain
 
 
-def load_mixed_domain(path: str | Path) -> MixedDomain:
+def load_mixed_domain(path: str | Path, max_bytes: int = MAX_BYTES) -> MixedDomain:
     """Read a ``polyreg.mixed-domain/1`` file: discrete groups of coordinates times a polytope (README)."""
-    obj = read_json(path)
+    obj = read_json(path, max_bytes)
     return mixed_domain_from_json(obj if isinstance(obj, dict) else {}, str(path))
 
 
-def load_domain_or_mixed(path: str | Path) -> Polyhedron | MixedDomain:
+def load_domain_or_mixed(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhedron | MixedDomain:
     """Read a polytope (``polyreg.domain/1``, ``polyreg.box/1``) or a mixed domain (``polyreg.mixed-domain/1``)."""
-    obj = read_json(path)
+    obj = read_json(path, max_bytes)
     fmt = obj.get("format") if isinstance(obj, dict) else None
+    if fmt in DOMAIN_FIELDS:
+        fields(obj, fmt, str(path), DOMAIN_FIELDS)
     if fmt == MIXED_DOMAIN_FORMAT:
         return mixed_domain_from_json(obj, str(path))
     if fmt == BOX_FORMAT:
@@ -265,6 +284,7 @@ def mixed_domain_from_json(obj: dict, source: str) -> MixedDomain:
     continuous part's coordinates partition the inputs and that the polytope is bounded and full-dimensional."""
     if obj.get("format") != MIXED_DOMAIN_FORMAT:
         raise InputError(f"{source}: field 'format' is {obj.get('format')!r}; expected {MIXED_DOMAIN_FORMAT!r}")
+    fields(obj, MIXED_DOMAIN_FORMAT, source, DOMAIN_FIELDS)
     n = obj.get("input_dim")
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise InputError(f"{source}: field 'input_dim' is {n!r}; expected a positive integer")
@@ -276,8 +296,7 @@ def mixed_domain_from_json(obj: dict, source: str) -> MixedDomain:
     continuous = obj.get("continuous")
     free: tuple[int, ...] = ()
     if continuous is not None:
-        if not isinstance(continuous, dict):
-            raise InputError(f"{source}: field 'continuous' must be an object with 'coordinates', 'A' and 'b'")
+        fields(continuous, "continuous part", f"{source}: continuous", DOMAIN_FIELDS)
         free = coordinates_from_json(continuous.get("coordinates"), n, f"{source}: continuous")
     owner: dict[int, str] = {}
     for where, coordinates in [(f"discrete[{k}]", g.coordinates) for k, g in enumerate(discrete)] + [
@@ -307,8 +326,7 @@ def coordinates_from_json(obj: Any, n: int, where: str) -> tuple[int, ...]:
 
 
 def discrete_group_from_json(obj: Any, n: int, where: str) -> DiscreteGroup:
-    if not isinstance(obj, dict):
-        raise InputError(f"{where}: expected an object with 'coordinates' and 'values'")
+    fields(obj, "discrete group", where, DOMAIN_FIELDS)
     coordinates = coordinates_from_json(obj.get("coordinates"), n, where)
     values = obj.get("values")
     if not isinstance(values, list) or not values:

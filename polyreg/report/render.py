@@ -73,6 +73,8 @@ def checked_certificate(path: str) -> Checked:
         cert = check.load(path)
     except UNREADABLE as err:
         raise InputError(f"{path}: cannot read the certificate ({err})") from None
+    except check.Malformed as err:
+        raise InputError(f"{path}: malformed certificate ({err})") from None
     if not isinstance(cert, dict) or cert.get("format") != "polyreg.certificate/1":
         raise InputError(f"{path}: not a polyreg.certificate/1 document")
     record: list = []
