@@ -1,44 +1,84 @@
-"""``python -m polyreg_check CERTIFICATE``: one verdict line on stdout and an exit code (SPEC.md): 0 VERIFIED, 1 NOT
-VERIFIED, 2 unreadable or malformed; an internal fault of the checker is no verdict (stderr, exit 1)."""
+"""``python -m polyreg_check [--max-bytes N] CERTIFICATE``: the verdict on stdout and an exit code (SPEC.md): 0
+VERIFIED (then what was verified: the networks by SHA-256 and the domain as checked), 1 NOT VERIFIED, 2 unreadable
+or malformed; an internal fault of the checker is no verdict (stderr, exit 1)."""
 import sys
+from fractions import Fraction
 
 from .check import ProgressLine, check
 from .errors import Malformed, Reject
-from .load import UNREADABLE, load
+from .load import MAX_BYTES, UNREADABLE, load
+
+USAGE = "usage: python -m polyreg_check [--max-bytes N] CERTIFICATE"
 
 
 def verdict(cert):
-    """The verdict line about a loaded certificate and its exit code."""
+    """The verdict about a loaded certificate (its lines) and its exit code."""
     claim = cert.get("claim") if isinstance(cert, dict) else None
     progress = ProgressLine(claim.get("cells", "?") if isinstance(claim, dict) else "?")
     try:
-        return f"VERIFIED: {check(cert, progress=progress)}", 0
+        return [f"VERIFIED: {check(cert, progress=progress)}", *verified_inputs(cert)], 0
     except Malformed as err:
-        return f"NOT VERIFIED: malformed certificate: {err}", 2
+        return [f"NOT VERIFIED: malformed certificate: {err}"], 2
     except Reject as err:
-        return f"NOT VERIFIED: {err}", 1
+        return [f"NOT VERIFIED: {err}"], 1
     finally:
         progress.close()
 
 
+def verified_inputs(cert):
+    """What a verified certificate is about: each network's format and SHA-256 (short), and the domain's rows as
+    checked (over the free coordinates ``x_k`` of a mixed domain, with its discrete groups)."""
+    lines = [f"  network {'AB'[k] if len(cert['networks']) == 2 else k}: {item['network']['format']}, "
+             f"sha256 {item['sha256'][:16]}" for k, item in enumerate(cert["networks"])]
+    first = (cert["parts"][0]["cases"] if "parts" in cert else cert.get("cases", [cert]))[0]
+    if "free" in cert:
+        groups = "; ".join(f"inputs {g['coordinates']} take {len(g['values'])} values" for g in cert["discrete"])
+        lines.append(f"  discrete: {groups or 'none'}; free inputs {cert['free']} are x_0.. below")
+    return lines + [f"  domain: {domain_text(first['domain']['rows'])}"]
+
+
+def domain_text(rows):
+    """The domain ``b + a.x >= 0`` of integer rows: a box as intervals, else its inequalities (up to 8 of them)."""
+    if not rows:
+        return "one point (no free coordinates)"
+    d, bounds = len(rows[0]) - 1, {}
+    for b, *a in rows:
+        axes = [i for i, v in enumerate(a) if v]
+        if len(axes) == 1:
+            i = axes[0]
+            bounds.setdefault((i, a[i] > 0), []).append(Fraction(-b, a[i]))
+    if len(rows) == 2 * d and all(len(bounds.get((i, s), [])) == 1 for i in range(d) for s in (True, False)):
+        return ", ".join(f"x_{i} in [{bounds[i, True][0]}, {bounds[i, False][0]}]" for i in range(d))
+    shown = [" + ".join(f"{v}*x_{i}" for i, v in enumerate(a) if v) + f" >= {-b}" for b, *a in rows[:8]]
+    return f"{len(rows)} inequalities in x_0..x_{d - 1}: " + "; ".join(shown) + ("; ..." if len(rows) > 8 else "")
+
+
+def arguments(args):
+    """The certificate's path and the byte limit, or None for a bad command line."""
+    if len(args) == 3 and args[0] == "--max-bytes" and args[1].isdigit():
+        return args[2], int(args[1])
+    return (args[0], MAX_BYTES) if len(args) == 1 and not args[0].startswith("--") else None
+
+
 def main(argv=None):
-    """Check the certificate file named by the one argument; print the verdict; return the exit code."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m polyreg_check CERTIFICATE", file=sys.stderr)
+    """Check the certificate file named on the command line; print the verdict; return the exit code."""
+    parsed = arguments(sys.argv[1:] if argv is None else argv)
+    if parsed is None:
+        print(USAGE, file=sys.stderr)
         return 2
+    path, max_bytes = parsed
     try:
-        cert = load(args[0])
+        cert = load(path, max_bytes)
     except UNREADABLE as err:
-        print(f"NOT VERIFIED: cannot read {args[0]}: {err.strerror or err}")
+        print(f"NOT VERIFIED: cannot read {path}: {err.strerror or err}")
         return 2
     except Malformed as err:
-        print(f"NOT VERIFIED: malformed certificate: {args[0]}: {err}")
+        print(f"NOT VERIFIED: malformed certificate: {path}: {err}")
         return 2
     try:
-        line, code = verdict(cert)
+        lines, code = verdict(cert)
     except Exception as err:        # a fault of the checker, not a verdict about the file
         print(f"polyreg_check: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
-    print(line)
+    print("\n".join(lines))
     return code

@@ -30,7 +30,7 @@ def load(path, max_bytes=MAX_BYTES, parse_float=str):
 def read_bytes(path, max_bytes):
     """The file's bytes, decompressed if gzip; refused as soon as more than ``max_bytes`` are read."""
     with open(path, "rb") as f:
-        data = f.read(max_bytes + 1)
+        data = limited(f, max_bytes)
         if data[:2] == b"\x1f\x8b":
             f.seek(0)
             data = gunzipped(f, max_bytes)
@@ -43,9 +43,22 @@ def gunzipped(f, max_bytes):
     """At most ``max_bytes + 1`` decompressed bytes of the gzip stream ``f``."""
     try:
         with gzip.GzipFile(fileobj=f) as z:
-            return z.read(max_bytes + 1)
+            return limited(z, max_bytes)
     except (OSError, EOFError, zlib.error) as err:
         raise Malformed(f"not a readable gzip file ({err})") from None
+
+
+def limited(f, max_bytes, chunk=1 << 20):
+    """At most ``max_bytes + 1`` bytes of the stream ``f``, read a chunk at a time (a file of unknown size, such as
+    /dev/zero or a gzip bomb, costs no more than the limit)."""
+    parts, size = [], 0
+    while size <= max_bytes:
+        part = f.read(min(chunk, max_bytes + 1 - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 def text_of(data):

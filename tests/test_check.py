@@ -386,3 +386,22 @@ def test_forty_two_valued_groups_are_refused_before_their_two_to_the_forty_cases
     cert["discrete"] = [{"coordinates": [i], "values": [[0], [1]]} for i in range(40)]
     cert["free"] = [40]
     assert "expected one case per assignment of the discrete values (1099511627776)" in refusal(cert)
+
+
+def test_verified_names_the_networks_by_sha256_and_the_domain_as_checked(tmp_path, capsys):
+    """The lines after VERIFIED come from the checked certificate: a box domain as intervals, any other as its
+    inequalities, whatever the producer section says."""
+    from polyreg.geometry.polyhedron import polyhedron_from_inequalities
+    net = random_relu(2, [3], seed=0)
+    for domain, text in [(box(2, 0, F(1, 100)), "x_0 in [0, 1/100], x_1 in [0, 1/100]"),
+                         (polyhedron_from_inequalities([[-1, 0], [0, -1], [1, 1]], [0, 0, 1]),
+                          "3 inequalities in x_0..x_1: 1*x_0 >= 0; 1*x_1 >= 0; -1*x_0 + -1*x_1 >= -1")]:
+        cert = count_certificate(net, domain)
+        cert["producer"] = {"domain": "[-1, 1]^2"}
+        path = tmp_path / "c.json"
+        write_certificate(cert, path)
+        assert polyreg_check.main([str(path)]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith("VERIFIED: cells ")
+        assert out[1] == f"  network 0: polyreg.network/1, sha256 {canonical_hash(cert['networks'][0]['network'])[:16]}"
+        assert out[2] == f"  domain: {text}"

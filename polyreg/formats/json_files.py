@@ -255,7 +255,7 @@ def load_domain_or_mixed(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhe
     """Read a polytope (``polyreg.domain/1``, ``polyreg.box/1``) or a mixed domain (``polyreg.mixed-domain/1``)."""
     obj = read_json(path, max_bytes)
     fmt = obj.get("format") if isinstance(obj, dict) else None
-    if fmt in DOMAIN_FIELDS:
+    if isinstance(fmt, str) and fmt in DOMAIN_FIELDS:
         fields(obj, fmt, str(path), DOMAIN_FIELDS)
     if fmt == MIXED_DOMAIN_FORMAT:
         return mixed_domain_from_json(obj, str(path))
