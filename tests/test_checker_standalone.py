@@ -64,8 +64,10 @@ def test_a_copy_of_the_folder_verifies_a_certificate_with_the_standard_library_o
     path.write_text(json.dumps(certificate))
     result = isolated(alone, "-c", LOADED, str(alone), str(path))
     assert result.returncode == 0, result.stderr
-    verdict, source, loaded = result.stdout.splitlines()
+    lines = result.stdout.splitlines()
+    verdict, source, loaded = lines[0], lines[-2], lines[-1]
     assert verdict.startswith("VERIFIED: the networks are equal everywhere on the domain (")
+    assert lines[1].startswith("  network A: ") and lines[-3].startswith("  domain: ")
     assert source == f"FROM {alone / 'polyreg_check' / '__init__.py'}"
     assert loaded == "LOADED []"
 
