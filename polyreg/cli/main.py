@@ -20,15 +20,23 @@ from ..analysis.equivalence import Counterexample, Verdict, certify, distance
 from ..analysis.regions import region_counts
 from ..certificates.claims import Counts, verdict_claim
 from ..certificates.write import certificate, mixed_certificate, provenance, write_certificate
-from ..compiler.maxout_to_transformer import compile_transformer, maxout_form, parameter_counts, size_of
+from ..compiler.maxout_to_transformer import (
+    check_compiled_size,
+    compile_transformer,
+    maxout_form,
+    parameter_counts,
+    size_of,
+)
 from ..core.enumerate import lower
-from ..errors import InputError, PolyregError
-from ..exact.rationals import Vec, q_to_str, to_q
+from ..core.stages import check_map_size
+from ..errors import DomainError, InputError, PolyregError
+from ..exact.rationals import DECIMAL, RATIONAL, Vec, q_to_str, to_q
 from ..formats.json_files import MIXED_DOMAIN_FORMAT, load_domain, load_domain_or_mixed, load_network, save_network
-from ..geometry.domains import MixedDomain
+from ..geometry.domains import MixedDomain, domain_interior_point
 from ..geometry.polyhedron import Polyhedron, box
 from ..network.ir import Mlp, Network, Transformer
 from ..network.semantics import evaluate, evaluate_softmax
+from .output import writable_dir, writable_file
 
 EXIT_DIFFERENT, EXIT_ALMOST_EVERYWHERE = 10, 11
 
@@ -71,8 +79,8 @@ def with_progress(work: Callable, *args: object) -> Any:
 
 def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedron | MixedDomain, str]:
     if args.box is not None:
-        lo = to_q(args.box[0], where="--box LO")
-        hi = to_q(args.box[1], where="--box HI")
+        lo = to_q(args.box[0].strip(), where="--box LO")   # strip the space main() put before a negative number
+        hi = to_q(args.box[1].strip(), where="--box HI")
         return box(input_dim, lo, hi), f"[{q_to_str(lo)}, {q_to_str(hi)}]^{input_dim}"
     if args.box_file is not None:
         return load_domain(args.box_file), args.box_file
@@ -99,11 +107,48 @@ def domain_or_mixed_for(args: argparse.Namespace, net: Network, name: str) -> tu
     if domain.dim != net.input_dim:
         raise InputError(f"{described}: the domain has dimension {domain.dim} but {name} "
                          f"has input_dim {net.input_dim}")
+    if args.domain is not None:   # a polytope file may be empty, flat or unbounded (boxes are checked as read)
+        try:
+            domain_interior_point(domain)
+        except DomainError as err:
+            raise DomainError(f"{described}: {err}") from None
     return domain, described
 
 
+def check_evidence_paths(args: argparse.Namespace) -> None:
+    """Check, before any work, that the certificate and the report asked for (--certificate, --report) can be
+    written; raises ``InputError`` naming the option and the path."""
+    from ..report.render import REPORT_FILES
+    if args.certificate:
+        writable_file(args.certificate, "--certificate")
+    if args.report:
+        writable_dir(args.report, "--report", REPORT_FILES + (() if args.certificate else ("certificate.json.gz",)))
+
+
+def network_at(path: str) -> Network:
+    """The network in the file ``path``, after checking that polyreg can hold its affine maps (``InputError`` naming
+    the file otherwise)."""
+    net = load_network(path)
+    try:
+        check_map_size(net)
+    except InputError as err:
+        raise InputError(f"{path}: {err}") from None
+    return net
+
+
+def compiled(net: Mlp, path: str, domain: Polyhedron) -> Transformer:
+    """``net`` (read from ``path``) compiled to a transformer on ``domain``; a network too large to compile raises
+    ``InputError`` naming the file."""
+    try:
+        check_compiled_size(net)
+    except InputError as err:
+        raise InputError(f"{path}: {err}") from None
+    return compile_transformer(net, domain)
+
+
 def run_count(args: argparse.Namespace) -> int:
-    net = load_network(args.network)
+    check_evidence_paths(args)
+    net = network_at(args.network)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
     cpwl = with_progress(lower, net, domain)
@@ -151,7 +196,7 @@ def save_evidence(cert: dict, args: argparse.Namespace) -> None:
 
 
 def load_mlp(path: str) -> Mlp:
-    net = load_network(path)
+    net = network_at(path)
     if not isinstance(net, Mlp):
         raise InputError(f"{path}: compile takes a polyreg.network/1 file (ReLU or maxout layers), "
                          "not a transformer")
@@ -174,9 +219,11 @@ def size_table(net: Mlp, t: Transformer) -> dict:
 
 
 def run_compile(args: argparse.Namespace) -> int:
+    if args.output:
+        writable_file(args.output, "-o")
     net = load_mlp(args.network)
     domain, described = domain_for(args, net, args.network)
-    t = compile_transformer(net, domain)
+    t = compiled(net, args.network, domain)
     table = size_table(net, t)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -213,10 +260,10 @@ def witness_json(w: Counterexample) -> dict:
 def networks_for(args: argparse.Namespace, mixed: bool = False) -> tuple[Network, Network, str, str, Any, str]:
     """Networks A and B (B compiled from A when one is given), their names, the domain (a mixed one only when
     ``mixed``) and its description."""
-    a = load_network(args.networks[0])
+    a = network_at(args.networks[0])
     domain, described = (domain_or_mixed_for if mixed else domain_for)(args, a, args.networks[0])
     if len(args.networks) == 2:
-        return a, load_network(args.networks[1]), args.networks[0], args.networks[1], domain, described
+        return a, network_at(args.networks[1]), args.networks[0], args.networks[1], domain, described
     if len(args.networks) != 1:
         raise InputError(f"give one network (compiled, then certified) or two networks, not {len(args.networks)}")
     if isinstance(domain, MixedDomain):
@@ -224,10 +271,11 @@ def networks_for(args: argparse.Namespace, mixed: bool = False) -> tuple[Network
     if not isinstance(a, Mlp):
         raise InputError(f"{args.networks[0]}: with one network, certify compiles it; give a "
                          "polyreg.network/1 file, or two networks to compare")
-    return a, compile_transformer(a, domain), args.networks[0], "its compiled transformer", domain, described
+    return a, compiled(a, args.networks[0], domain), args.networks[0], "its compiled transformer", domain, described
 
 
 def run_certify(args: argparse.Namespace) -> int:
+    check_evidence_paths(args)
     try:
         a, b, name_a, name_b, domain, described = networks_for(args, mixed=True)
         if args.split_outputs and not isinstance(domain, MixedDomain):
@@ -349,7 +397,8 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from ..report.render import report_of_files, write_report
+    from ..report.render import REPORT_FILES, report_of_files, write_report
+    writable_dir(args.output, "-o", REPORT_FILES)
     report = report_of_files(args.certificates)
     written = write_report(report, args.output)
     print(report.first_line)
@@ -360,7 +409,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     net = load_network(args.network)
-    x = [to_q(v, where=f"coordinate {i}") for i, v in enumerate(args.point)]
+    x = [to_q(v.strip(), where=f"coordinate {i}") for i, v in enumerate(args.point)]
     if len(x) != net.input_dim:
         raise InputError(f"{args.network} takes {net.input_dim} inputs; got {len(x)} coordinates")
     if args.softmax is None:
@@ -456,18 +505,27 @@ def add_domain_and_json(command: argparse.ArgumentParser) -> None:
     command.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-NEGATIVE_NUMBER = re.compile(r"^-[0-9][0-9./]*$")
+NEGATIVE_START = re.compile(r"-\.?[0-9]")
+
+
+def is_negative_number(arg: str) -> bool:
+    """Whether ``arg`` is a negative number spelled as ``to_q`` reads it (-3, -1/3, -0.25, -.5, -5., -1e-3, -2E+1),
+    a value rather than an option; its size is checked later, by ``to_q``."""
+    return bool(NEGATIVE_START.match(arg) and (RATIONAL.fullmatch(arg) or DECIMAL.fullmatch(arg)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # argparse would read "-1/3" as an option; a leading space keeps it a value (to_q strips it)
-    argv = [" " + a if NEGATIVE_NUMBER.match(a) else a for a in (sys.argv[1:] if argv is None else argv)]
+    argv = [" " + a if is_negative_number(a) else a for a in (sys.argv[1:] if argv is None else argv)]
     args = parser().parse_args(argv)
     args.command_line = ["polyreg"] + [a.strip() for a in argv]
     try:
         return int(args.run(args))
     except InputError as err:
         print(f"polyreg: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:   # a file that could not be read or written after all (the disk is full, ...)
+        print(f"polyreg: error: {err.filename}: {err.strerror or err}", file=sys.stderr)
         return 2
     except PolyregError as err:
         print(f"polyreg: internal error: {err}", file=sys.stderr)

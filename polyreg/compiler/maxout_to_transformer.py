@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional
 
+from ..errors import InputError
 from ..exact.rationals import Mat, Vec
 from ..geometry.oracle import bounding_box
 from ..geometry.polyhedron import Polyhedron
@@ -26,6 +27,11 @@ from ..network.ir import Attention, Block, Dense, FeedForward, Head, Maxout, Mlp
 
 Interval = tuple[Fraction, Fraction]
 ZERO, ONE = Fraction(0), Fraction(1)
+# The compiled transformer is dense and grows with the square of the network's width (model width ~ 2 x width,
+# feed-forward width ~ rank x width). Each dense parameter takes at least 8 bytes in the IR, 16 more as an exact
+# FLINT rational when the transformer is enumerated, and a few in its JSON file: about 24 bytes or more.
+MAX_COMPILED_PARAMETERS = 50_000_000
+BYTES_PER_PARAMETER = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +124,35 @@ class Layout:
         return self.m + self.n + self.k
 
 
+def compiled_dense_parameters(net: Mlp) -> int:
+    """The number of dense parameters (``size_of(...).dense_parameters``) of ``compile_transformer(net, domain)``,
+    from the layers' sizes alone (nothing is built)."""
+    units = [(w, 2 if isinstance(layer, Relu) else layer.rank)
+             for layer, w in zip(net.layers, net.widths) if isinstance(layer, (Relu, Maxout))]
+    d, k = net.input_dim, max([rank for _, rank in units] + [1])
+    D = max([d] + [n for n, _ in units]) + max([n for n, _ in units] + [1]) + k + 1   # Layout.width
+    heads = sum(n for n, _ in units)
+    hidden = [n * k + k + h for (n, _), h in zip(units, [d] + [n for n, _ in units])]   # gating_feed_forward
+    feed_forward = sum(2 * D * r + r + D for r in hidden)
+    return d * D + k * D + net.output_dim * (D + 1) + 4 * D * heads + feed_forward
+
+
+def check_compiled_size(net: Mlp) -> None:
+    """Raise ``InputError`` when the compiled transformer would have more than ``MAX_COMPILED_PARAMETERS`` dense
+    parameters (before anything is built)."""
+    dense = compiled_dense_parameters(net)
+    if dense > MAX_COMPILED_PARAMETERS:
+        raise InputError(f"the network (widths {list(net.widths)}) would compile to a transformer with {dense:,} dense "
+                         f"parameters, which needs about {dense * BYTES_PER_PARAMETER / 1e9:.1f} GB or more; "
+                         f"polyreg compiles at most {MAX_COMPILED_PARAMETERS:,} "
+                         f"(about {MAX_COMPILED_PARAMETERS * BYTES_PER_PARAMETER / 1e9:.1f} GB): "
+                         "the transformer grows with the square of the width")
+
+
 def compile_transformer(net: Mlp, domain: Polyhedron) -> Transformer:
-    """A hard-max transformer equal to ``net`` on the bounding box of ``domain``."""
+    """A hard-max transformer equal to ``net`` on the bounding box of ``domain``; raises ``InputError`` when it
+    would be too large (``check_compiled_size``)."""
+    check_compiled_size(net)
     mx = maxout_form(net)
     widths = [len(layer.biases[0]) for layer in mx.layers]
     k = len(mx.layers[0].weights) if mx.layers else 1

@@ -206,7 +206,7 @@ class Enumerator:
         if all(row_at(r, cell.point) > 0 for _, r in new):
             return cell.point
         if hint is not None and all(row_at(r, hint) > 0 for _, r in new) \
-                and all(row_at(r, hint) > 0 for r in cell.rows):
+                and all(row_at(r, hint) > 0 for r in reversed(cell.rows)):   # the newest rows cut most often
             return hint
         proof = cell.opposite_proof(new) or self.box_proof(cell, new)
         if proof is not None:

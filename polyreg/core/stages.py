@@ -24,6 +24,10 @@ from ..network.ir import Attention, Dense, FeedForward, Head, Maxout, Mlp, Netwo
 from ..network.relevance import relevance
 
 Maps = tuple[flint.fmpq_mat, ...]
+# The affine maps a program holds are dense (rows) x (1 + input_dim) matrices of exact rationals, at least 16 bytes
+# an entry: a network whose maps would hold more entries than this is refused before any work (``check_map_size``).
+MAX_MAP_ENTRIES = 50_000_000
+BYTES_PER_ENTRY = 16
 
 
 class ScoreNotAffine(InputError):
@@ -78,13 +82,40 @@ class Program:
 def program_of(net: Network, only_relevant: bool = False, conversions: Optional[Conversions] = None) -> Program:
     """The network's program; with ``only_relevant``, units that cannot reach an output are switched off (fixed
     without a decision: a ReLU inactive, a maxout to its first piece, a head adds nothing). ``conversions`` shares
-    FLINT weight matrices between programs of networks that share weights."""
+    FLINT weight matrices between programs of networks that share weights. Raises ``InputError`` when its maps
+    would be too large (``check_map_size``)."""
+    check_map_size(net)
     build = PROGRAM_BUILDERS[type(net)]
     program = build(net, conversions if conversions is not None else Conversions())
     if only_relevant:
         for stage, live in zip(program.stages, relevance(net, range(net.output_dim)).units):
             stage.live = live
     return program
+
+
+def map_entries(net: Network) -> int:
+    """The most exact entries the program of ``net`` holds in one affine map of the input: the widest layer (MLP) or
+    the widest of a token's values, feed-forward units and head projections over all tokens (transformer), times
+    ``1 + input_dim``; for a transformer also an attention score's ``(1 + input_dim)^2`` quadratic form."""
+    columns = 1 + net.input_dim
+    if isinstance(net, Mlp):
+        return max((net.input_dim,) + net.widths) * columns
+    rows = [net.width] + [len(b.feed_forward.b1) for b in net.blocks if b.feed_forward is not None]
+    rows += [len(m[0]) for b in net.blocks if b.attention is not None for h in b.attention.heads
+             for m in (h.query, h.value)]
+    return max(net.tokens * max(rows) * columns, columns * columns)
+
+
+def check_map_size(net: Network) -> None:
+    """Raise ``InputError`` when the program of ``net`` would hold an affine map of more than ``MAX_MAP_ENTRIES``
+    exact entries (``map_entries``)."""
+    entries = map_entries(net)
+    if entries > MAX_MAP_ENTRIES:
+        raise InputError(f"the network's intermediate affine maps of its {net.input_dim} inputs would hold "
+                         f"{entries:,} exact rationals, which needs about {entries * BYTES_PER_ENTRY / 1e9:.1f} GB or "
+                         f"more; polyreg enumerates networks whose maps hold at most {MAX_MAP_ENTRIES:,} "
+                         f"(about {MAX_MAP_ENTRIES * BYTES_PER_ENTRY / 1e9:.1f} GB): use fewer inputs or narrower "
+                         "layers")
 
 
 # --- shared helpers -------------------------------------------------------------------------
@@ -144,18 +175,23 @@ def apply_linear(linear: list[tuple[flint.fmpq_mat, flint.fmpq_mat]], M: flint.f
 
 
 def gate(layer: Relu | Maxout, choices: list[int], M: flint.fmpq_mat) -> flint.fmpq_mat:
-    """The map after the nonlinear layer, given every unit's choice."""
-    width = M.nrows()
+    """The map after the nonlinear layer, given every unit's choice: for ReLU, ``M`` with the rows of inactive
+    units zeroed; for maxout, the chosen piece's row of each unit."""
     if isinstance(layer, Relu):
-        select = flint.fmpq_mat(width, width)
-        for i, choice in enumerate(choices):
-            if choice:
-                select[i, i] = 1
-    else:
-        select = flint.fmpq_mat(len(choices), width)
-        for i, choice in enumerate(choices):
-            select[i, i * layer.rank + choice] = 1
-    return select * M
+        return selected_rows(M, [i if choice else None for i, choice in enumerate(choices)])
+    return selected_rows(M, [i * layer.rank + choice for i, choice in enumerate(choices)])
+
+
+def selected_rows(M: flint.fmpq_mat, rows: Sequence[Optional[int]]) -> flint.fmpq_mat:
+    """The matrix whose row ``k`` is row ``rows[k]`` of ``M`` (a zero row for None): ``S M`` for the 0/1 selection
+    matrix ``S``, in time and memory linear in the result's size (``S`` is never built)."""
+    cols = M.ncols()
+    entries = M.entries()
+    out: list = []
+    zero = [0] * cols
+    for r in rows:
+        out.extend(zero if r is None else entries[r * cols:(r + 1) * cols])
+    return flint.fmpq_mat(len(rows), cols, out)
 
 
 def mlp_program(net: Mlp, conversions: Conversions) -> Program:
@@ -376,11 +412,8 @@ class FeedForwardStage(Stage):
         def apply(choices: list[int]) -> Maps:
             out = []
             for t, (X, H) in enumerate(zip(state, hidden)):
-                select = flint.fmpq_mat(r, r)
-                for u in range(r):
-                    if choices[t * r + u]:
-                        select[u, u] = 1
-                update = self.w2 * (select * H) + self.b2
+                active = selected_rows(H, [u if choices[t * r + u] else None for u in range(r)])
+                update = self.w2 * active + self.b2
                 out.append(X + update if self.ff.residual else update)
             return tuple(out)
         return Step(units, apply)

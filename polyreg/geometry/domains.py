@@ -20,20 +20,22 @@ from .polyhedron import Polyhedron
 
 
 def domain_interior_point(domain: Polyhedron) -> Hom:
-    """An exact interior point of the domain, after checking it is bounded and full-dimensional."""
+    """An exact interior point of the domain, after checking it is full-dimensional (so not empty), then bounded.
+
+    Emptiness comes first: the boundedness LPs of an empty polyhedron say nothing about its directions."""
     if not domain.rows:
         raise DomainError("the domain has no inequalities, so it is unbounded; give a box or a polytope")
-    direction = unbounded_direction(domain.rows)
-    if direction is not None:
-        i, sign = direction
-        raise DomainError(f"the domain is unbounded: x_{i} can go to {'+' if sign > 0 else '-'}infinity; "
-                          "add bounds (for example with --box)")
     result = interior_point_or_proof(domain.rows)
     if not isinstance(result, Interior):
         what = "empty" if result.empty else "lower-dimensional (it lies in a hyperplane)"
         used = ", ".join(f"row {j}" for j, _ in result.multipliers)
         raise DomainError(f"the domain is {what}: see its inequalities {used}; "
                           "polyreg needs a full-dimensional domain")
+    direction = unbounded_direction(domain.rows)
+    if direction is not None:
+        i, sign = direction
+        raise DomainError(f"the domain is unbounded: x_{i} can go to {'+' if sign > 0 else '-'}infinity; "
+                          "add bounds (for example with --box)")
     return result.point
 
 

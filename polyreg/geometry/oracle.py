@@ -177,15 +177,16 @@ def checked_proof(rows: Sequence[Row], y: dict[int, Fraction]) -> NoInterior:
 
 
 def unbounded_direction(rows: Sequence[Row]) -> tuple[int, int] | None:
-    """``(i, +1)`` or ``(i, -1)`` when ``x_i`` is unbounded above or below on the polyhedron,
-    ``None`` when it is bounded (decided by 2d exact LPs)."""
+    """``(i, +1)`` or ``(i, -1)`` when ``x_i`` is unbounded above or below on the polyhedron, ``None`` when it is
+    bounded (decided by 2d exact LPs). The polyhedron must be nonempty: then an LP whose dual is inconsistent,
+    numerically or structurally, is unbounded."""
     dim = len(rows[0]) - 1
     for i in range(dim):
         for sign in (1, -1):
             objective = [0] * (dim + 1)
             objective[i + 1] = sign
             lp = solve_lp([list(r) for r in rows] + [objective], MAX)
-            if lp.status == cdd.LPStatusType.DUAL_INCONSISTENT:
+            if lp.status in (cdd.LPStatusType.DUAL_INCONSISTENT, cdd.LPStatusType.STRUC_DUAL_INCONSISTENT):
                 return i, sign
             if lp.status not in (cdd.LPStatusType.OPTIMAL, cdd.LPStatusType.INCONSISTENT):
                 raise OracleError(f"boundedness LP for x_{i} ended with status {lp.status!r}")

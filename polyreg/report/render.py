@@ -27,12 +27,14 @@ from ..certificates.claims import CLAIMS, describe
 from ..errors import InputError
 from ..exact.rationals import q_to_str
 from ..formats.json_files import network_from_json
+from ..geometry.oracle import unbounded_direction
 from ..network.ir import Maxout, Mlp, Network, Relu
 from ..network.semantics import evaluate
 
 Point = tuple[Fraction, ...]
 KIND_WORD = {kind: claim.word for kind, claim in CLAIMS.items()}
 FIGURE_PREFIX = "figure-"
+REPORT_FILES = ("report.html", "report.md", "report.json")   # written by ``write_report``, with the figures
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,8 @@ def map_value(output_rows: Sequence, x: Sequence[Fraction]) -> tuple[Fraction, .
 
 
 def cell_vertices(checked: Checked, domain_rows: list) -> list[tuple[Point, ...]]:
-    """Each verified cell's exact vertices (interval endpoints in 1-D, polygon vertices in 2-D)."""
+    """Each verified cell's exact vertices (interval endpoints in 1-D, polygon vertices in 2-D) in a bounded
+    domain."""
     if len(domain_rows[0]) == 2:
         return [cell_interval(rows) for _, rows, _ in checked.leaves]
     domain = cell_polygon(domain_rows)
@@ -150,9 +153,28 @@ def cell_vertices(checked: Checked, domain_rows: list) -> list[tuple[Point, ...]
 
 
 def breakpoints(checked: Checked, k: int) -> list[Fraction]:
-    """The points of a 1-D domain where network ``k``'s affine map changes (sorted cell boundaries)."""
-    cells = sorted((cell_interval(rows)[0][0], maps[k]) for _, rows, maps in checked.leaves)
-    return [b for (_, m), (b, n) in zip(cells, cells[1:]) if m != n]
+    """The points of a 1-D domain, bounded or not, where network ``k``'s affine map changes (sorted cell
+    boundaries: the lower end of each cell whose map differs from the cell before)."""
+    cells = sorted(checked.leaves, key=lambda leaf: leaf[0][0])
+    ends = [lower_end(rows) for (_, _, m), (_, rows, n) in zip(cells, cells[1:]) if m[k] != n[k]]
+    return [b for b in ends if b is not None]
+
+
+def lower_end(rows: Sequence[Sequence[int]]) -> Optional[Fraction]:
+    """The lower end of the interval where ``b + a x >= 0`` for every row (None: unbounded below)."""
+    return max((Fraction(-b, a) for b, a in set(map(tuple, rows)) if a > 0), default=None)
+
+
+def unbounded_reason(rows: Sequence[Sequence[int]]) -> Optional[str]:
+    """Why the (nonempty) domain ``b + a.x >= 0`` cannot be drawn: a coordinate that goes to infinity on it; None
+    when it is bounded."""
+    if not rows:
+        return "the domain has no inequalities, so it is unbounded"
+    direction = unbounded_direction([tuple(row) for row in rows])
+    if direction is None:
+        return None
+    i, sign = direction
+    return f"the domain is unbounded (x{i + 1} goes to {'+' if sign > 0 else '-'}infinity on it)"
 
 
 def network_facts(entry: Any, name: str) -> tuple[dict, Optional[Network]]:
@@ -300,7 +322,8 @@ def certificate_part(c: Checked, tag: str) -> tuple[list[Block], dict]:
             blocks += counterexample_blocks(witness, producer, c, [], [], facts)
         return blocks + [Block("para", "No cell figure: over a mixed domain every discrete case has a refinement of "
                                        "its own.")], facts
-    vertices = cell_vertices(c, domain["rows"]) if d <= 2 else []
+    unbounded = unbounded_reason(domain["rows"]) if d in (1, 2) else None
+    vertices = cell_vertices(c, domain["rows"]) if d in (1, 2) and unbounded is None else []
     differing = [len(set(maps)) > 1 for _, _, maps in c.leaves]
     facts.update(cells=len(c.leaves), differing_cells=sum(differing))
     witness = counterexample_facts(cert, nets)
@@ -308,17 +331,26 @@ def certificate_part(c: Checked, tag: str) -> tuple[list[Block], dict]:
         blocks += counterexample_blocks(witness, producer, c, vertices, differing, facts)
     if d == 1:
         facts["breakpoints"] = [[q_to_str(b) for b in breakpoints(c, k)] for k in range(len(nets))]
+    if unbounded is not None:
+        return blocks + [Block("para", f"No cell figure: {unbounded}; figures are drawn for bounded domains only.")], \
+            facts
+    return blocks + figure_blocks(c, d, tag, vertices, differing, [f["name"] for f, _ in pairs], witness, facts), facts
+
+
+def figure_blocks(c: Checked, d: int, tag: str, vertices: list, differing: list, names: list[str],
+                  witness: Optional[dict], facts: dict) -> list[Block]:
+    """The figure of a verified certificate on a bounded domain (its outputs in 1-D, its cells in 2-D), or a
+    paragraph saying why there is none."""
+    if d == 1:
         caption = (f"each network's output on the domain, exact at the ends of the {len(c.leaves)} cells; "
                    f"breakpoints: {', '.join(str(len(b)) for b in facts['breakpoints'])}")
-        png = function_png(c, vertices, [f["name"] for f, _ in pairs], witness)
-        blocks.append(Block("figure", caption, name=f"{FIGURE_PREFIX}{tag}function.png", png=png))
-    elif d == 2:
-        caption = f"the {len(c.leaves)} verified cells, coloured by the affine map of {'A' if len(nets) == 2 else 'f'}"
+        png = function_png(c, vertices, names, witness)
+        return [Block("figure", caption, name=f"{FIGURE_PREFIX}{tag}function.png", png=png)]
+    if d == 2:
+        caption = f"the {len(c.leaves)} verified cells, coloured by the affine map of {'A' if len(names) == 2 else 'f'}"
         png = cells_png(c, vertices, differing, witness)
-        blocks.append(Block("figure", caption, name=f"{FIGURE_PREFIX}{tag}cells.png", png=png))
-    else:
-        blocks.append(Block("para", f"No cell figure: the input dimension is {d} (figures are for 1 or 2 inputs)."))
-    return blocks, facts
+        return [Block("figure", caption, name=f"{FIGURE_PREFIX}{tag}cells.png", png=png)]
+    return [Block("para", f"No cell figure: the input dimension is {d} (figures are for 1 or 2 inputs).")]
 
 
 def status(c: Checked) -> str:
@@ -595,8 +627,9 @@ def write_report(report: Report, folder: str) -> list[Path]:
     root.mkdir(parents=True, exist_ok=True)
     for old in root.glob(f"{FIGURE_PREFIX}*.png"):
         old.unlink()
-    texts = {root / "report.html": html_page(report), root / "report.md": markdown(report),
-             root / "report.json": json.dumps(report.facts, indent=2, ensure_ascii=False) + "\n"}
+    html_name, markdown_name, json_name = REPORT_FILES
+    texts = {root / html_name: html_page(report), root / markdown_name: markdown(report),
+             root / json_name: json.dumps(report.facts, indent=2, ensure_ascii=False) + "\n"}
     for path, text in texts.items():
         path.write_text(text, encoding="utf-8")
     figures = [b for b in report.blocks if b.kind == "figure"]

@@ -1,0 +1,72 @@
+"""Output paths checked before any work starts: a file or folder polyreg is asked to write must be writable.
+
+Each check raises ``InputError`` (exit code 2) naming the path and the option; missing parent folders are allowed,
+as the writers create them, as long as they can be created. Nothing is left behind by a check.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import InputError
+
+
+def writable_file(path: str, option: str) -> Path:
+    """``path`` as a ``Path``, after checking that a file can be written there (raises ``InputError``)."""
+    target = Path(path)
+    try:
+        if target.is_dir():
+            raise InputError(f"{path}: {option}: is a directory; expected the name of a file to write")
+        if target.exists():
+            if not writable(target):
+                raise InputError(f"{path}: {option}: the file exists and cannot be written")
+        else:
+            creatable(target.parent, path, option)
+    except OSError as err:   # a name too long, a loop of links, ...
+        raise InputError(f"{path}: {option}: cannot be written: {err.strerror or err}") from None
+    return target
+
+
+def writable_dir(path: str, option: str, files: Sequence[str] = ()) -> Path:
+    """``path`` as a ``Path``, after checking that it is, or can be created as, a folder that files can be written
+    into, ``files`` among them (raises ``InputError``)."""
+    target = Path(path)
+    try:
+        if target.exists() and not target.is_dir():
+            raise InputError(f"{path}: {option}: is a file; expected a folder to write into")
+        creatable(target, path, option)
+    except OSError as err:
+        raise InputError(f"{path}: {option}: cannot be written: {err.strerror or err}") from None
+    for name in files:
+        writable_file(str(target / name), option)
+    return target
+
+
+def creatable(folder: Path, path: str, option: str) -> None:
+    """Check that ``folder`` exists, or can be created, and that a file can be created in it."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"{path}: {option}: cannot be created: {existing} is a file, not a folder")
+    if not can_create_in(existing):
+        raise InputError(f"{path}: {option}: cannot be created: {existing} does not allow writing")
+
+
+def can_create_in(folder: Path) -> bool:
+    """Whether a file can be created (and removed again) in the existing ``folder``."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def writable(file: Path) -> bool:
+    """Whether the existing ``file`` can be opened for writing (without changing it)."""
+    try:
+        with file.open("ab"):
+            return True
+    except OSError:
+        return False
