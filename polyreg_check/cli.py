@@ -34,14 +34,15 @@ def verified_inputs(cert):
     if "free" in cert:
         groups = "; ".join(f"inputs {g['coordinates']} take {len(g['values'])} values" for g in cert["discrete"])
         lines.append(f"  discrete: {groups or 'none'}; free inputs {cert['free']} are x_0.. below")
-    return lines + [f"  domain: {domain_text(first['domain']['rows'])}"]
+    return lines + [f"  domain: {domain_text(first['domain']['rows'], len(first['domain']['point']))}"]
 
 
-def domain_text(rows):
-    """The domain ``b + a.x >= 0`` of integer rows: a box as intervals, else its inequalities (up to 8 of them)."""
+def domain_text(rows, d):
+    """The domain ``b + a.x >= 0`` in ``Q^d`` of integer rows: a box as intervals, else its inequalities (up to 8 of
+    them)."""
     if not rows:
-        return "one point (no free coordinates)"
-    d, bounds = len(rows[0]) - 1, {}
+        return f"all of Q^{d}" if d else "one point (no free coordinates)"
+    bounds = {}
     for b, *a in rows:
         axes = [i for i, v in enumerate(a) if v]
         if len(axes) == 1:

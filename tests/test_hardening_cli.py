@@ -266,3 +266,26 @@ def test_the_compiled_size_is_predicted_exactly(name):
     assert isinstance(net, Mlp)
     predicted = compiled_dense_parameters(net)
     assert predicted == size_of(compile_transformer(net, box(net.input_dim, -1, 1))).dense_parameters
+
+
+def test_max_bytes_bounds_every_input_file_and_can_be_raised(tmp_path, capsys):
+    net = str(EXAMPLES / "relu_2x8x8.json")
+    size = Path(net).stat().st_size
+    assert main(["count", net, "--box", "-1", "1", "--max-bytes", str(size - 1), "--certificate",
+                 str(tmp_path / "c.json")]) == 2
+    assert f"more than {size - 1} bytes of JSON" in capsys.readouterr().err
+    assert main(["count", net, "--box", "-1", "1", "--max-bytes", str(size), "--certificate",
+                 str(tmp_path / "c.json")]) == 0
+    cert = (tmp_path / "c.json").stat().st_size
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "c.json"), "--max-bytes", str(cert - 1)]) == 2
+    assert main(["check", str(tmp_path / "c.json"), "--max-bytes", str(cert)]) == 0
+    assert main(["report", str(tmp_path / "c.json"), "-o", str(tmp_path / "r"), "--max-bytes", str(cert - 1)]) == 2
+
+
+def test_a_box_file_with_crossed_bounds_is_named_in_the_error(tmp_path, capsys):
+    path = tmp_path / "box.json"
+    path.write_text('{"format": "polyreg.box/1", "lower": [1, 0], "upper": [0, 1]}')
+    assert main(["count", str(EXAMPLES / "relu_2x8x8.json"), "--box-file", str(path)]) == 2
+    assert capsys.readouterr().err == (f"polyreg: error: {path}: box coordinate 0: lower bound 1 is not below upper "
+                                       "bound 0; the domain must be full-dimensional\n")

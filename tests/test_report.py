@@ -261,3 +261,16 @@ def test_mixed_domain_reports_part_by_part_and_the_counterexample_is_a_full_inpu
     x = [F(v) for v in witness["x"]]
     assert len(x) == 12 and witness["in_domain"] and witness["matches_producer"]
     assert evaluate(lookup_transformer(3, leak=1), x) != evaluate(lookup_reference(3), x)
+
+
+def test_the_report_names_the_domain_from_the_checked_rows_not_from_the_producer(tmp_path, capsys):
+    cpwl = lower(random_relu(2, [3], seed=0), box(2, 0, F(1, 100)))
+    cert = certificate(cpwl, Counts.of(cpwl))
+    cert["producer"] = {"domain": "[-1, 1]^2"}      # relabelled: unchecked, so never shown as the domain
+    write_certificate(cert, tmp_path / "c.json")
+    assert run(capsys, "report", tmp_path / "c.json", "-o", tmp_path / "r")[0] == 0
+    markdown = (tmp_path / "r" / "report.md").read_text()
+    assert "Domain (as checked): x_0 in [0, 1/100], x_1 in [0, 1/100]" in markdown
+    assert "[-1, 1]^2" not in markdown.split("Provenance")[0]
+    assert json.loads((tmp_path / "r" / "report.json").read_text())["certificates"][0]["domain"]["text"] == \
+        "x_0 in [0, 1/100], x_1 in [0, 1/100]"

@@ -31,7 +31,14 @@ from ..core.enumerate import lower
 from ..core.stages import check_map_size
 from ..errors import DomainError, InputError, PolyregError
 from ..exact.rationals import DECIMAL, RATIONAL, Vec, q_to_str, to_q
-from ..formats.json_files import MIXED_DOMAIN_FORMAT, load_domain, load_domain_or_mixed, load_network, save_network
+from ..formats.json_files import (
+    MAX_BYTES,
+    MIXED_DOMAIN_FORMAT,
+    load_domain,
+    load_domain_or_mixed,
+    load_network,
+    save_network,
+)
 from ..geometry.domains import MixedDomain, domain_interior_point
 from ..geometry.polyhedron import Polyhedron, box
 from ..network.ir import Mlp, Network, Transformer
@@ -83,9 +90,9 @@ def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedr
         hi = to_q(args.box[1].strip(), where="--box HI")
         return box(input_dim, lo, hi), f"[{q_to_str(lo)}, {q_to_str(hi)}]^{input_dim}"
     if args.box_file is not None:
-        return load_domain(args.box_file), args.box_file
+        return load_domain(args.box_file, args.max_bytes), args.box_file
     if args.domain is not None:
-        return load_domain_or_mixed(args.domain), args.domain
+        return load_domain_or_mixed(args.domain, args.max_bytes), args.domain
     raise InputError("no domain given: add --box LO HI, --box-file FILE or --domain FILE")
 
 
@@ -125,10 +132,10 @@ def check_evidence_paths(args: argparse.Namespace) -> None:
         writable_dir(args.report, "--report", REPORT_FILES + (() if args.certificate else ("certificate.json.gz",)))
 
 
-def network_at(path: str) -> Network:
-    """The network in the file ``path``, after checking that polyreg can hold its affine maps (``InputError`` naming
-    the file otherwise)."""
-    net = load_network(path)
+def network_at(path: str, max_bytes: int = MAX_BYTES) -> Network:
+    """The network in the file ``path`` (at most ``max_bytes`` of JSON), after checking that polyreg can hold its
+    affine maps (``InputError`` naming the file otherwise)."""
+    net = load_network(path, max_bytes)
     try:
         check_map_size(net)
     except InputError as err:
@@ -148,7 +155,7 @@ def compiled(net: Mlp, path: str, domain: Polyhedron) -> Transformer:
 
 def run_count(args: argparse.Namespace) -> int:
     check_evidence_paths(args)
-    net = network_at(args.network)
+    net = network_at(args.network, args.max_bytes)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
     cpwl = with_progress(lower, net, domain)
@@ -188,15 +195,15 @@ def save_evidence(cert: dict, args: argparse.Namespace) -> None:
     save_certificate(cert, path)
     if args.report:
         from ..report.render import report_of_files, write_report
-        report = report_of_files([path])
+        report = report_of_files([path], args.max_bytes)
         written = write_report(report, args.report)
         print(f"report: {written[0]} ({report.first_line})", file=sys.stderr)
         if not report.verified:
             raise PolyregError(f"the checker rejected the certificate just written, {path}: {report.first_line}")
 
 
-def load_mlp(path: str) -> Mlp:
-    net = network_at(path)
+def load_mlp(path: str, max_bytes: int = MAX_BYTES) -> Mlp:
+    net = network_at(path, max_bytes)
     if not isinstance(net, Mlp):
         raise InputError(f"{path}: compile takes a polyreg.network/1 file (ReLU or maxout layers), "
                          "not a transformer")
@@ -221,7 +228,7 @@ def size_table(net: Mlp, t: Transformer) -> dict:
 def run_compile(args: argparse.Namespace) -> int:
     if args.output:
         writable_file(args.output, "-o")
-    net = load_mlp(args.network)
+    net = load_mlp(args.network, args.max_bytes)
     domain, described = domain_for(args, net, args.network)
     t = compiled(net, args.network, domain)
     table = size_table(net, t)
@@ -260,10 +267,10 @@ def witness_json(w: Counterexample) -> dict:
 def networks_for(args: argparse.Namespace, mixed: bool = False) -> tuple[Network, Network, str, str, Any, str]:
     """Networks A and B (B compiled from A when one is given), their names, the domain (a mixed one only when
     ``mixed``) and its description."""
-    a = network_at(args.networks[0])
+    a = network_at(args.networks[0], args.max_bytes)
     domain, described = (domain_or_mixed_for if mixed else domain_for)(args, a, args.networks[0])
     if len(args.networks) == 2:
-        return a, network_at(args.networks[1]), args.networks[0], args.networks[1], domain, described
+        return a, network_at(args.networks[1], args.max_bytes), args.networks[0], args.networks[1], domain, described
     if len(args.networks) != 1:
         raise InputError(f"give one network (compiled, then certified) or two networks, not {len(args.networks)}")
     if isinstance(domain, MixedDomain):
@@ -393,13 +400,13 @@ def run_distance(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     import polyreg_check
-    return polyreg_check.main([args.certificate])
+    return polyreg_check.main(["--max-bytes", str(args.max_bytes), args.certificate])
 
 
 def run_report(args: argparse.Namespace) -> int:
     from ..report.render import REPORT_FILES, report_of_files, write_report
     writable_dir(args.output, "-o", REPORT_FILES)
-    report = report_of_files(args.certificates)
+    report = report_of_files(args.certificates, args.max_bytes)
     written = write_report(report, args.output)
     print(report.first_line)
     for path in written:
@@ -408,7 +415,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    net = load_network(args.network)
+    net = network_at(args.network, args.max_bytes)
     x = [to_q(v.strip(), where=f"coordinate {i}") for i, v in enumerate(args.point)]
     if len(x) != net.input_dim:
         raise InputError(f"{args.network} takes {net.input_dim} inputs; got {len(x)} coordinates")
@@ -461,6 +468,7 @@ def parser() -> argparse.ArgumentParser:
                               description="Prints VERIFIED or NOT VERIFIED: reason. Exit codes: 0 verified, "
                                           "1 rejected, 2 malformed.")
     chk.add_argument("certificate", help="a certificate written with --certificate (.json or .json.gz)")
+    add_max_bytes(chk)
     chk.set_defaults(run=run_check)
 
     rep = commands.add_parser("report", help="check certificates and write an HTML, Markdown and JSON report",
@@ -471,6 +479,7 @@ def parser() -> argparse.ArgumentParser:
                                           "verified, 2 unreadable or malformed certificate.")
     rep.add_argument("certificates", nargs="+", metavar="CERT", help="certificates (.json or .json.gz)")
     rep.add_argument("-o", "--output", metavar="DIR", required=True, help="the folder to write the report into")
+    add_max_bytes(rep)
     rep.set_defaults(run=run_report)
 
     dist = commands.add_parser("distance", help="exact sup-norm distance between two networks on a domain")
@@ -483,8 +492,15 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("point", nargs="+", help="the input coordinates (exact: -1, 1/3, 0.25)")
     ev.add_argument("--softmax", metavar="LAMBDA", help="use softmax(LAMBDA * score) attention in floating "
                                                         "point instead (numeric, not certified)")
+    add_max_bytes(ev)
     ev.set_defaults(run=run_eval)
     return top
+
+
+def add_max_bytes(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--max-bytes", metavar="N", type=int, default=MAX_BYTES,
+                         help=f"read at most N bytes of JSON from each input file, counted after decompression "
+                              f"(default {MAX_BYTES}, 1 GiB)")
 
 
 def add_certificate(command: argparse.ArgumentParser) -> None:
@@ -503,6 +519,7 @@ def add_domain_and_json(command: argparse.ArgumentParser) -> None:
                                                         "also takes a polyreg.mixed-domain/1 file (discrete groups "
                                                         "times a polytope)")
     command.add_argument("--json", action="store_true", help="print one JSON object")
+    add_max_bytes(command)
 
 
 NEGATIVE_START = re.compile(r"-\.?[0-9]")
@@ -530,9 +547,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PolyregError as err:
         print(f"polyreg: internal error: {err}", file=sys.stderr)
         return 1
+    except MemoryError:
+        print(f"polyreg: error: out of memory in `{' '.join(args.command_line)}`: use a smaller network or domain, "
+              "or a machine with more memory", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("polyreg: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:     # a fault of polyreg itself: one line, no verdict
+        print(f"polyreg: internal error: {type(err).__name__}: {err} (please report it with the command line)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

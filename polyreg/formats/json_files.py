@@ -265,7 +265,10 @@ def load_domain_or_mixed(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhe
         if len(lower) != len(upper) or not lower:
             raise InputError(f"{path}: 'lower' and 'upper' must be non-empty and of equal length "
                              f"(got {len(lower)} and {len(upper)})")
-        return box(len(lower), list(lower), list(upper))
+        try:
+            return box(len(lower), list(lower), list(upper))
+        except InputError as err:
+            raise InputError(f"{path}: {err}") from None
     if fmt == DOMAIN_FORMAT:
         A = matrix_from_json(obj.get("A"), f"{path}: field 'A'")
         b = vector_from_json(obj.get("b"), f"{path}: field 'b'")

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import polyreg_check as check
-from polyreg_check.load import UNREADABLE
+from polyreg_check.cli import domain_text
+from polyreg_check.load import MAX_BYTES, UNREADABLE
 
 from ..certificates.claims import CLAIMS, describe
 from ..errors import InputError
@@ -68,11 +69,12 @@ class Report:
     facts: dict
 
 
-def checked_certificate(path: str) -> Checked:
-    """Run the checker on the certificate file ``path``; unreadable or malformed files raise ``InputError``."""
+def checked_certificate(path: str, max_bytes: int = MAX_BYTES) -> Checked:
+    """Run the checker on the certificate file ``path`` (at most ``max_bytes`` of JSON); unreadable or malformed
+    files raise ``InputError``."""
     try:
-        data = Path(path).read_bytes()
-        cert = check.load(path)
+        cert = check.load(path, max_bytes)
+        digest = file_sha256(path)
     except UNREADABLE as err:
         raise InputError(f"{path}: cannot read the certificate ({err})") from None
     except check.Malformed as err:
@@ -91,7 +93,7 @@ def checked_certificate(path: str) -> Checked:
         verdict, reason = None, str(err)
     finally:
         progress.close()
-    return Checked(str(path), hashlib.sha256(data).hexdigest(), cert, verdict, reason,
+    return Checked(str(path), digest, cert, verdict, reason,
                    tuple(record) if verdict else (), time.perf_counter() - started)
 
 
@@ -308,7 +310,8 @@ def certificate_part(c: Checked, tag: str) -> tuple[list[Block], dict]:
     facts: dict[str, Any] = {
         "path": c.path, "sha256": c.sha256, "verified": c.verdict is not None, "verdict": c.verdict,
         "reason": c.reason or None, "claim": claim, "networks": [f for f, _ in pairs], "input_dim": d,
-        "domain": {"text": producer.get("domain"), "rows": domain.get("rows")}, "checker_seconds": round(c.seconds, 3),
+        "domain": {"text": domain_text(domain.get("rows") or [], d), "rows": domain.get("rows")},
+        "checker_seconds": round(c.seconds, 3),
         "producer_seconds": producer.get("seconds"), "producer": producer or None}
     blocks = [Block("heading", f"Certificate {c.path}")] + ([Block("para", status(c))] if tag else [])
     described = description(c, claim, producer, pairs, d, domain.get("rows") or [])
@@ -372,8 +375,8 @@ def description(c: Checked, claim: dict, producer: dict, pairs: list, d: int, ro
     shown = tuple(inequality(r) for r in rows[:30]) + ((f"... and {len(rows) - 30} more",) if len(rows) > 30 else ())
     inputs = tuple(f"input {i.get('path')}: SHA-256 {i.get('sha256')}" for i in producer.get("inputs", []))
     return [Block("para", describe(claim, c.verdict is not None)), Block("table", items=tuple(table)),
-            Block("para", f"Domain: {producer.get('domain', 'not named by the producer')}, input dimension {d}, "
-                          f"the intersection of {len(rows)} half-spaces:"), Block("items", items=shown),
+            Block("para", f"Domain (as checked): {domain_text(rows, d)}; input dimension {d}, the intersection of "
+                          f"{len(rows)} half-spaces:"), Block("items", items=shown),
             Block("heading", "Assumptions and times"),
             Block("items", items=assumptions(claim, [net for _, net in pairs]) + (
                 f"producer time: {producer.get('seconds', '?')} s (reported by the producer, unchecked)",
@@ -538,9 +541,18 @@ def family_part(parts: list[dict]) -> tuple[list[Block], list[dict]]:
             Block("figure", caption, name=f"{FIGURE_PREFIX}depth.png", png=png_of(fig))], rows
 
 
-def report_of_files(paths: Sequence[str]) -> Report:
+def file_sha256(path: str) -> str:
+    """The SHA-256 of the file's bytes, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def report_of_files(paths: Sequence[str], max_bytes: int = MAX_BYTES) -> Report:
     """The report of one certificate, or of several (with a table and plot against depth for count certificates)."""
-    checked = [checked_certificate(p) for p in paths]
+    checked = [checked_certificate(p, max_bytes) for p in paths]
     blocks: list[Block] = []
     parts = []
     for i, c in enumerate(checked):
