@@ -379,9 +379,10 @@ def test_a_number_with_a_huge_exponent_is_refused_by_its_spelling(valid):
 
 
 def test_forty_two_valued_groups_are_refused_before_their_two_to_the_forty_cases_are_listed():
-    """A 41-input net over one two-valued group times [0, 1]^40, its certificate then claiming 40 groups."""
+    """A 41-input net over one group of 40 coordinates (two values) times [0, 1], its certificate then claiming 40
+    two-valued groups of one coordinate each."""
     net = Mlp(41, (Dense(((1,) * 41,), (0,)), Relu()))
-    domain = MixedDomain(41, (DiscreteGroup((0,), ((0,), (1,))),), tuple(range(1, 41)), box(40, 0, 1))
+    domain = MixedDomain(41, (DiscreteGroup(tuple(range(40)), ((0,) * 40, (1,) * 40)),), (40,), box(1, 0, 1))
     cert = mixed_certificate(certify_mixed(net, net, domain), net, net, domain)
     cert["discrete"] = [{"coordinates": [i], "values": [[0], [1]]} for i in range(40)]
     cert["free"] = [40]
