@@ -1,4 +1,6 @@
 """The exceptions polyreg raises. Every message says where, what, and how to fix it."""
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class PolyregError(Exception):
@@ -19,3 +21,12 @@ class DomainError(InputError):
 
 class OracleError(PolyregError):
     """cddlib failed or answered something impossible (an internal error, exit code 1)."""
+
+
+@contextmanager
+def located(where: str) -> Iterator[None]:
+    """Input errors raised inside the block, of the same class, with ``where`` (a file, a layer) before them."""
+    try:
+        yield
+    except InputError as err:
+        raise type(err)(f"{where}: {err}") from None

@@ -29,7 +29,7 @@ from ..compiler.maxout_to_transformer import (
 )
 from ..core.enumerate import lower
 from ..core.stages import check_map_size
-from ..errors import DomainError, InputError, PolyregError
+from ..errors import DomainError, InputError, PolyregError, located
 from ..exact.rationals import DECIMAL, RATIONAL, Vec, q_to_str, to_q
 from ..formats.json_files import (
     MAX_BYTES,
@@ -136,20 +136,16 @@ def network_at(path: str, max_bytes: int = MAX_BYTES) -> Network:
     """The network in the file ``path`` (at most ``max_bytes`` of JSON), after checking that polyreg can hold its
     affine maps (``InputError`` naming the file otherwise)."""
     net = load_network(path, max_bytes)
-    try:
+    with located(path):
         check_map_size(net)
-    except InputError as err:
-        raise InputError(f"{path}: {err}") from None
     return net
 
 
 def compiled(net: Mlp, path: str, domain: Polyhedron) -> Transformer:
     """``net`` (read from ``path``) compiled to a transformer on ``domain``; a network too large to compile raises
     ``InputError`` naming the file."""
-    try:
+    with located(path):
         check_compiled_size(net)
-    except InputError as err:
-        raise InputError(f"{path}: {err}") from None
     return compile_transformer(net, domain)
 
 

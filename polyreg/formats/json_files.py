@@ -16,7 +16,7 @@ from polyreg_check.errors import Malformed
 from polyreg_check.fields import FIELDS, known_fields
 from polyreg_check.load import MAX_BYTES, load
 
-from ..errors import DomainError, InputError
+from ..errors import DomainError, InputError, located
 from ..exact.rationals import Mat, Vec, q_to_str, to_q
 from ..geometry.domains import DiscreteGroup, MixedDomain, domain_interior_point
 from ..geometry.polyhedron import Polyhedron, box, polyhedron_from_inequalities
@@ -77,10 +77,8 @@ def network_from_json(obj: Any, source: str = "<network>") -> Network:
     if not isinstance(layers, list) or not layers:
         raise InputError(f"{source}: field 'layers' must be a non-empty list of layer objects")
     parsed = tuple(layer_from_json(layer, f"{source}: layer {i}") for i, layer in enumerate(layers))
-    try:
+    with located(source):
         return Mlp(input_dim, parsed)
-    except InputError as err:
-        raise InputError(f"{source}: {err}") from None
 
 
 def layer_from_json(obj: Any, where: str) -> Layer:
@@ -163,10 +161,8 @@ def transformer_from_json(obj: dict, source: str) -> Transformer:
         raise InputError(f"{source}: field 'blocks' must be a list of block objects")
     parsed = tuple(block_from_json(b, f"{source}: block {i}") for i, b in enumerate(blocks))
     readout, bias = readout_from_json(obj.get("readout"), N, f"{source}: readout")
-    try:
+    with located(source):
         return Transformer(d, N, obj["width"], embed, positions, parsed, readout, bias)
-    except InputError as err:
-        raise InputError(f"{source}: {err}") from None
 
 
 def block_from_json(obj: Any, where: str) -> Block:
@@ -265,10 +261,8 @@ def load_domain_or_mixed(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhe
         if len(lower) != len(upper) or not lower:
             raise InputError(f"{path}: 'lower' and 'upper' must be non-empty and of equal length "
                              f"(got {len(lower)} and {len(upper)})")
-        try:
+        with located(str(path)):
             return box(len(lower), list(lower), list(upper))
-        except InputError as err:
-            raise InputError(f"{path}: {err}") from None
     if fmt == DOMAIN_FORMAT:
         A = matrix_from_json(obj.get("A"), f"{path}: field 'A'")
         b = vector_from_json(obj.get("b"), f"{path}: field 'b'")
