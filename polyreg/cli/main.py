@@ -429,6 +429,12 @@ def run_eval(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="polyreg", description="Exact linear regions of piecewise-linear networks.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (add_count, add_compile, add_certify, add_check, add_report, add_distance, add_eval):
+        add(commands)
+    return top
+
+
+def add_count(commands: Any) -> None:
     count = commands.add_parser("count", help="exact region counts of a network on a domain",
                                 description="Count the exact regions of a network (MLP or hard-max "
                                             "transformer) on a bounded, full-dimensional domain.")
@@ -437,6 +443,8 @@ def parser() -> argparse.ArgumentParser:
     add_certificate(count)
     count.set_defaults(run=run_count)
 
+
+def add_compile(commands: Any) -> None:
     comp = commands.add_parser("compile", help="compile a maxout/ReLU network into a hard-max transformer",
                                description="Compile a maxout or ReLU network into a hard-max transformer "
                                            "that equals it on the domain, and compare their sizes.")
@@ -445,6 +453,8 @@ def parser() -> argparse.ArgumentParser:
     add_domain_and_json(comp)
     comp.set_defaults(run=run_compile)
 
+
+def add_certify(commands: Any) -> None:
     cert = commands.add_parser("certify", help="prove two networks equal on a domain, or find where they differ",
                                description="EQUIVALENT, DIFFERENT (with an exact counterexample and the "
                                            "exact sup-norm distance) or ERROR, on the first line. With one "
@@ -460,6 +470,8 @@ def parser() -> argparse.ArgumentParser:
     add_certificate(cert)
     cert.set_defaults(run=run_certify)
 
+
+def add_check(commands: Any) -> None:
     chk = commands.add_parser("check", help="re-verify a certificate (standard library only, no LP)",
                               description="Prints VERIFIED or NOT VERIFIED: reason. Exit codes: 0 verified, "
                                           "1 rejected, 2 malformed.")
@@ -467,6 +479,8 @@ def parser() -> argparse.ArgumentParser:
     add_max_bytes(chk)
     chk.set_defaults(run=run_check)
 
+
+def add_report(commands: Any) -> None:
     rep = commands.add_parser("report", help="check certificates and write an HTML, Markdown and JSON report",
                               description="Runs the checker on each certificate and writes report.html (self-"
                                           "contained), report.md, report.json and PNG figures into DIR; with "
@@ -478,11 +492,15 @@ def parser() -> argparse.ArgumentParser:
     add_max_bytes(rep)
     rep.set_defaults(run=run_report)
 
+
+def add_distance(commands: Any) -> None:
     dist = commands.add_parser("distance", help="exact sup-norm distance between two networks on a domain")
     dist.add_argument("networks", nargs="+", metavar="NETWORK", help="two networks")
     add_domain_and_json(dist)
     dist.set_defaults(run=run_distance)
 
+
+def add_eval(commands: Any) -> None:
     ev = commands.add_parser("eval", help="evaluate a network exactly at one point")
     ev.add_argument("network", help="a polyreg.network/1 or polyreg.transformer/1 JSON file")
     ev.add_argument("point", nargs="+", help="the input coordinates (exact: -1, 1/3, 0.25)")
@@ -490,7 +508,6 @@ def parser() -> argparse.ArgumentParser:
                                                         "point instead (numeric, not certified)")
     add_max_bytes(ev)
     ev.set_defaults(run=run_eval)
-    return top
 
 
 def add_max_bytes(command: argparse.ArgumentParser) -> None:

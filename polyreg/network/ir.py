@@ -167,60 +167,73 @@ def transformer_problems(t: Transformer) -> list[str]:
         value = getattr(t, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             return [f"{name}: expected a positive integer, got {value!r}"]
-    N, D, d = t.tokens, t.width, t.input_dim
     problems: list[str] = []
-
-    def shape(where: str, matrix: Optional[Sequence[Sequence[object]]], rows: int,
-              cols: Optional[int]) -> Optional[int]:
-        """Check ``matrix`` is rows x cols (any cols if None); return its column count."""
-        if matrix is None or len(matrix) != rows:
-            problems.append(f"{where}: expected {rows} rows, got {0 if matrix is None else len(matrix)}")
-            return None
-        widths = {len(row) for row in matrix}
-        if len(widths) != 1 or (cols is not None and widths != {cols}) or 0 in widths:
-            expected = f"{cols}" if cols is not None else "the same positive number of"
-            problems.append(f"{where}: every row must have {expected} entries, got {sorted(widths)}")
-            return None
-        return widths.pop()
-
-    if len(t.embed) != N:
-        problems.append(f"embedding: expected {N} per-token matrices, got {len(t.embed)}")
-    for i, E in enumerate(t.embed):
-        shape(f"embedding, token {i}", E, d, D)
-    shape("positions", t.positions, N, D)
+    embedding_problems(t, problems)
     for b, block in enumerate(t.blocks):
         if block.attention is not None:
-            if not block.attention.heads:
-                problems.append(f"block {b}, attention: has no heads (leave the attention out instead)")
-            for h, head in enumerate(block.attention.heads):
-                where = f"block {b}, head {h}"
-                m = shape(f"{where}, query", head.query, D, None)
-                shape(f"{where}, key", head.key, D, m)
-                v = shape(f"{where}, value", head.value, D, None)
-                if v is not None:
-                    shape(f"{where}, output", head.output, v, D)
-                if head.score_bias is not None:
-                    shape(f"{where}, score_bias", head.score_bias, N, N)
-                if head.mask is not None and shape(f"{where}, mask", head.mask, N, N) is not None:
-                    for i, allowed in enumerate(head.mask):
-                        if not any(allowed):
-                            problems.append(f"{where}, mask: query token {i} may attend to no key")
-        ff = block.feed_forward
-        if ff is not None:
-            r = shape(f"block {b}, feed_forward, w1", ff.w1, D, None)
-            if r is not None:
-                if len(ff.b1) != r:
-                    problems.append(f"block {b}, feed_forward, b1: expected {r} entries, got {len(ff.b1)}")
-                shape(f"block {b}, feed_forward, w2", ff.w2, r, D)
-            if len(ff.b2) != D:
-                problems.append(f"block {b}, feed_forward, b2: expected {D} entries, got {len(ff.b2)}")
-    if len(t.readout) != N:
-        problems.append(f"readout: expected one entry per token ({N}), got {len(t.readout)}")
+            attention_problems(b, block.attention, t.tokens, t.width, problems)
+        if block.feed_forward is not None:
+            feed_forward_problems(b, block.feed_forward, t.width, problems)
+    readout_problems(t, problems)
+    return problems
+
+
+def shape(problems: list[str], where: str, matrix: Optional[Sequence[Sequence[object]]], rows: int,
+          cols: Optional[int]) -> Optional[int]:
+    """Check ``matrix`` is rows x cols (any cols if None), adding a problem if not; its column count."""
+    if matrix is None or len(matrix) != rows:
+        problems.append(f"{where}: expected {rows} rows, got {0 if matrix is None else len(matrix)}")
+        return None
+    widths = {len(row) for row in matrix}
+    if len(widths) != 1 or (cols is not None and widths != {cols}) or 0 in widths:
+        expected = f"{cols}" if cols is not None else "the same positive number of"
+        problems.append(f"{where}: every row must have {expected} entries, got {sorted(widths)}")
+        return None
+    return widths.pop()
+
+
+def embedding_problems(t: Transformer, problems: list[str]) -> None:
+    if len(t.embed) != t.tokens:
+        problems.append(f"embedding: expected {t.tokens} per-token matrices, got {len(t.embed)}")
+    for i, E in enumerate(t.embed):
+        shape(problems, f"embedding, token {i}", E, t.input_dim, t.width)
+    shape(problems, "positions", t.positions, t.tokens, t.width)
+
+
+def attention_problems(b: int, attention: Attention, N: int, D: int, problems: list[str]) -> None:
+    if not attention.heads:
+        problems.append(f"block {b}, attention: has no heads (leave the attention out instead)")
+    for h, head in enumerate(attention.heads):
+        where = f"block {b}, head {h}"
+        m = shape(problems, f"{where}, query", head.query, D, None)
+        shape(problems, f"{where}, key", head.key, D, m)
+        v = shape(problems, f"{where}, value", head.value, D, None)
+        if v is not None:
+            shape(problems, f"{where}, output", head.output, v, D)
+        if head.score_bias is not None:
+            shape(problems, f"{where}, score_bias", head.score_bias, N, N)
+        if head.mask is not None and shape(problems, f"{where}, mask", head.mask, N, N) is not None:
+            problems.extend(f"{where}, mask: query token {i} may attend to no key"
+                            for i, allowed in enumerate(head.mask) if not any(allowed))
+
+
+def feed_forward_problems(b: int, ff: FeedForward, D: int, problems: list[str]) -> None:
+    r = shape(problems, f"block {b}, feed_forward, w1", ff.w1, D, None)
+    if r is not None:
+        if len(ff.b1) != r:
+            problems.append(f"block {b}, feed_forward, b1: expected {r} entries, got {len(ff.b1)}")
+        shape(problems, f"block {b}, feed_forward, w2", ff.w2, r, D)
+    if len(ff.b2) != D:
+        problems.append(f"block {b}, feed_forward, b2: expected {D} entries, got {len(ff.b2)}")
+
+
+def readout_problems(t: Transformer, problems: list[str]) -> None:
+    if len(t.readout) != t.tokens:
+        problems.append(f"readout: expected one entry per token ({t.tokens}), got {len(t.readout)}")
     if all(R is None for R in t.readout):
         problems.append("readout: reads no token")
     for i, R in enumerate(t.readout):
         if R is not None:
-            shape(f"readout, token {i}", R, D, len(t.readout_bias))
+            shape(problems, f"readout, token {i}", R, t.width, len(t.readout_bias))
     if not t.readout_bias:
         problems.append("readout: the bias is empty (the output needs at least one coordinate)")
-    return problems
