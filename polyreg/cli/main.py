@@ -36,9 +36,9 @@ from ..formats.json_files import (
     MIXED_DOMAIN_FORMAT,
     load_domain,
     load_domain_or_mixed,
-    load_network,
     save_network,
 )
+from ..formats.models import load_model
 from ..geometry.domains import MixedDomain, domain_interior_point
 from ..geometry.polyhedron import Polyhedron, box
 from ..network.ir import Mlp, Network, Transformer
@@ -135,7 +135,7 @@ def check_evidence_paths(args: argparse.Namespace) -> None:
 def network_at(path: str, max_bytes: int = MAX_BYTES) -> Network:
     """The network in the file ``path`` (at most ``max_bytes`` of JSON), after checking that polyreg can hold its
     affine maps (``InputError`` naming the file otherwise)."""
-    net = load_network(path, max_bytes)
+    net = load_model(path, max_bytes)
     with located(path):
         check_map_size(net)
     return net
@@ -429,16 +429,19 @@ def run_eval(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="polyreg", description="Exact linear regions of piecewise-linear networks.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_count, add_compile, add_certify, add_check, add_report, add_distance, add_eval):
+    for add in (add_count, add_compile, add_certify, add_check, add_report, add_distance, add_eval, add_convert):
         add(commands)
     return top
+
+
+NETWORK_FILE = "a polyreg.network/1 or polyreg.transformer/1 JSON file, or an ONNX model (.onnx)"
 
 
 def add_count(commands: Any) -> None:
     count = commands.add_parser("count", help="exact region counts of a network on a domain",
                                 description="Count the exact regions of a network (MLP or hard-max "
                                             "transformer) on a bounded, full-dimensional domain.")
-    count.add_argument("network", help="a polyreg.network/1 or polyreg.transformer/1 JSON file")
+    count.add_argument("network", help=NETWORK_FILE)
     add_domain_and_json(count)
     add_certificate(count)
     count.set_defaults(run=run_count)
@@ -502,12 +505,33 @@ def add_distance(commands: Any) -> None:
 
 def add_eval(commands: Any) -> None:
     ev = commands.add_parser("eval", help="evaluate a network exactly at one point")
-    ev.add_argument("network", help="a polyreg.network/1 or polyreg.transformer/1 JSON file")
+    ev.add_argument("network", help=NETWORK_FILE)
     ev.add_argument("point", nargs="+", help="the input coordinates (exact: -1, 1/3, 0.25)")
     ev.add_argument("--softmax", metavar="LAMBDA", help="use softmax(LAMBDA * score) attention in floating "
                                                         "point instead (numeric, not certified)")
     add_max_bytes(ev)
     ev.set_defaults(run=run_eval)
+
+
+def add_convert(commands: Any) -> None:
+    conv = commands.add_parser("convert", help="write a model (ONNX, or polyreg JSON) as a polyreg.network/1 file",
+                               description="Read a model exactly (a float weight is its exact binary value) and "
+                                           "write it as polyreg JSON.")
+    conv.add_argument("model", help="an .onnx file (or a polyreg JSON network)")
+    conv.add_argument("-o", "--output", metavar="FILE", required=True, help="the polyreg JSON file to write")
+    add_max_bytes(conv)
+    conv.set_defaults(run=run_convert)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    writable_file(args.output, "-o")
+    net = network_at(args.model, args.max_bytes)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    save_network(net, args.output)
+    layers = len(net.layers) if isinstance(net, Mlp) else len(net.blocks)
+    print(f"{args.model} -> {args.output} (input dimension {net.input_dim}, {net.output_dim} outputs, {layers} "
+          f"{'layers' if isinstance(net, Mlp) else 'blocks'})")
+    return 0
 
 
 def add_max_bytes(command: argparse.ArgumentParser) -> None:
