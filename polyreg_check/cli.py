@@ -1,6 +1,7 @@
 """``python -m polyreg_check [--max-bytes N] CERTIFICATE``: the verdict on stdout and an exit code (SPEC.md): 0
 VERIFIED (then what was verified: the networks by SHA-256 and the domain as checked), 1 NOT VERIFIED, 2 unreadable
 or malformed; an internal fault of the checker is no verdict (stderr, exit 1)."""
+import re
 import sys
 from fractions import Fraction
 
@@ -32,7 +33,8 @@ def verified_inputs(cert):
              f"sha256 {item['sha256'][:16]}" for k, item in enumerate(cert["networks"])]
     first = (cert["parts"][0]["cases"] if "parts" in cert else cert.get("cases", [cert]))[0]
     if "free" in cert:
-        groups = "; ".join(f"inputs {g['coordinates']} take {len(g['values'])} values" for g in cert["discrete"])
+        groups = "; ".join(f"inputs {g['coordinates']} take {len(g['values'])} values"
+                           for g in cert.get("discrete", []))
         lines.append(f"  discrete: {groups or 'none'}; free inputs {cert['free']} are x_0.. below")
     return lines + [f"  domain: {domain_text(first['domain']['rows'], len(first['domain']['point']))}"]
 
@@ -56,7 +58,7 @@ def domain_text(rows, d):
 
 def arguments(args):
     """The certificate's path and the byte limit, or None for a bad command line."""
-    if len(args) == 3 and args[0] == "--max-bytes" and args[1].isdigit():
+    if len(args) == 3 and args[0] == "--max-bytes" and re.fullmatch("[0-9]{1,20}", args[1]):
         return args[2], int(args[1])
     return (args[0], MAX_BYTES) if len(args) == 1 and not args[0].startswith("--") else None
 
@@ -75,6 +77,10 @@ def main(argv=None):
         return 2
     except Malformed as err:
         print(f"NOT VERIFIED: malformed certificate: {path}: {err}")
+        return 2
+    except MemoryError:
+        print(f"NOT VERIFIED: cannot read {path}: its JSON needs more memory than this machine has (lower "
+              "--max-bytes to refuse such files at once)")
         return 2
     try:
         lines, code = verdict(cert)

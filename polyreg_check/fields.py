@@ -1,6 +1,6 @@
 """The fields each object of a network file may have: one table for the checker and the producer's reader alike, so
 that a network the producer refuses is refused by the checker too (and the reverse)."""
-from .errors import wellformed
+from .errors import shown, wellformed
 
 FIELDS = {   # object -> (required, optional, pairs of which exactly one is given)
     "polyreg.network/1": ({"format", "input_dim", "layers"}, set(), ()),
@@ -28,11 +28,11 @@ def known_fields(obj, kind, path, table=FIELDS):
     wellformed(not unknown, f"{path}: unknown field {', '.join(map(repr, unknown))} (a {kind} has "
                             f"{', '.join(sorted(required | optional))})")
     for a, b in pairs:
-        wellformed((a in obj) != (b in obj), f"{path}: give exactly one of {a!r} and {b!r}")
+        wellformed((a in obj) != (b in obj), f"{path}: give exactly one of {shown(a)} and {shown(b)}")
     return obj
 
 
 def positive_integer(value, path):
     """``value`` is a JSON integer >= 1 (not ``true``)."""
-    wellformed(type(value) is int and value >= 1, f"{path}: got {value!r}; expected a positive integer")
+    wellformed(type(value) is int and value >= 1, f"{path}: got {shown(value)}; expected a positive integer")
     return value

@@ -7,7 +7,7 @@ from fractions import Fraction
 from itertools import product
 from math import prod
 
-from .errors import Malformed, wellformed
+from .errors import Malformed, shown, wellformed
 from .fields import known_fields, positive_integer
 
 FORMAT = "polyreg.certificate/1"
@@ -38,7 +38,7 @@ def join(path, key):
 def field(obj, key, path, kind=None):
     """Field ``key`` of the object at ``path`` (of ``kind`` if given)."""
     typed(obj, "an object", path or "certificate")
-    wellformed(key in obj, f"{path or 'certificate'}: missing field {key!r}")
+    wellformed(key in obj, f"{path or 'certificate'}: missing field {shown(key)}")
     return obj[key] if kind is None else typed(obj[key], kind, join(path, key))
 
 
@@ -49,16 +49,16 @@ def entries(value, path):
 
 def num(v, where="number"):
     """A canonical number: a JSON integer, or a ``"n"`` / reduced ``"p/q"`` string."""
-    wellformed(not isinstance(v, bool) and isinstance(v, (int, str)), f"{where}: {v!r} is not a number")
-    if isinstance(v, int):
+    if type(v) is int:
         return Fraction(v)
-    wellformed(SPELLING.fullmatch(v) is not None, f"{where}: {v!r} is not a number")
+    if not isinstance(v, str) or SPELLING.fullmatch(v) is None:
+        raise Malformed(f"{where}: {shown(v)} is not a number")
     try:
         q = Fraction(v)
     except (ValueError, ZeroDivisionError):
-        raise Malformed(f"{where}: {v!r} is not a number") from None
-    wellformed(v == (str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"),
-               f"{where}: {v!r} is not spelled canonically")
+        raise Malformed(f"{where}: {shown(v)} is not a number") from None
+    if v != (str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"):
+        raise Malformed(f"{where}: {shown(v)} is not spelled canonically")
     return q
 
 
@@ -294,7 +294,7 @@ def mlp(net, width, path):
     stages = 0
     for spec, where in entries(field(net, "layers", path), f"{path}.layers"):
         kind = field(spec, "type", where)
-        wellformed(kind in ("linear", "relu", "maxout"), f"{where}: unknown layer type {kind!r}")
+        wellformed(kind in ("linear", "relu", "maxout"), f"{where}: unknown layer type {shown(kind)}")
         known_fields(spec, kind, where)
         if kind == "linear":
             W = matrix(field(spec, "weight", where), f"{where}.weight")
@@ -363,7 +363,7 @@ def readout(r, N, D, path):
     bias = numbers(field(r, "bias", path), f"{path}.bias")
     token = r.get("token", 0)
     wellformed(type(token) is int and 0 <= token < N and ("token" not in r or "weight" in r),
-               f"{path}.token: got {token!r}; expected a token index with 'weight'")
+               f"{path}.token: got {shown(token)}; expected a token index with 'weight'")
     weights = [matrix(r["weight"], f"{path}.weight") if t == token else None for t in range(N)] \
         if "weight" in r else [None if w is None else matrix(w, f"{path}.weights")
                                for w in field(r, "weights", path, "a list")]

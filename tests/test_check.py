@@ -26,7 +26,7 @@ from polyreg.network.families import random_maxout, random_relu, sawtooth, zigza
 from polyreg_check import Reject, check
 
 STDLIB = {"collections", "contextlib", "fractions", "functools", "gzip", "hashlib", "importlib", "itertools", "json",
-          "math", "os", "re", "sys", "time", "zlib"}
+          "math", "os", "re", "reprlib", "sys", "time", "zlib"}
 
 
 def test_the_checker_imports_only_the_standard_library():
@@ -406,3 +406,27 @@ def test_verified_names_the_networks_by_sha256_and_the_domain_as_checked(tmp_pat
         assert out[0].startswith("VERIFIED: cells ")
         assert out[1] == f"  network 0: polyreg.network/1, sha256 {canonical_hash(cert['networks'][0]['network'])[:16]}"
         assert out[2] == f"  domain: {text}"
+
+
+def test_deep_values_where_numbers_belong_and_odd_limits_get_exit_2_not_an_internal_error(tmp_path, capsys):
+    cert = count_certificate(random_relu(2, [3], seed=0), box(2, -1, 1))
+    for change in (lambda c: c["networks"][0]["network"].update(input_dim="DEEP"),
+                   lambda c: c["domain"]["point"].__setitem__(0, "DEEP")):
+        bad = copy.deepcopy(cert)
+        change(bad)
+        (tmp_path / "c.json").write_text(json.dumps(bad).replace('"DEEP"', "[" * 3000 + "]" * 3000))
+        assert polyreg_check.main([str(tmp_path / "c.json")]) == 2
+        assert "malformed certificate" in capsys.readouterr().out
+    assert polyreg_check.main(["--max-bytes", "\u00b2", str(tmp_path / "c.json")]) == 2
+    assert polyreg_check.main(["--max-bytes", "9" * 5000, str(tmp_path / "c.json")]) == 2
+
+
+def test_a_mixed_certificate_may_leave_out_its_empty_discrete_groups(tmp_path, capsys):
+    domain = box(2, -1, 1)
+    verdict = certify(random_relu(2, [3], seed=0), random_relu(2, [3], seed=0), domain)
+    plain = certificate(verdict.refinement, Equivalent.of(verdict.refinement))
+    mixed = {k: plain[k] for k in ("format", "claim", "networks")}
+    mixed.update(free=[0, 1], cases=[{k: plain[k] for k in ("domain", "order", "tree")}])
+    write_certificate(mixed, tmp_path / "m.json")
+    assert polyreg_check.main([str(tmp_path / "m.json")]) == 0
+    assert "discrete: none" in capsys.readouterr().out

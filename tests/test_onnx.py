@@ -7,6 +7,7 @@ import re
 from fractions import Fraction
 
 import numpy as np
+import onnx
 import onnxruntime
 import pytest
 from onnx import TensorProto, helper, numpy_helper
@@ -14,7 +15,8 @@ from onnx import TensorProto, helper, numpy_helper
 from polyreg import box, certify, evaluate, lower, region_counts
 from polyreg.cli.main import main
 from polyreg.formats.json_files import load_network
-from polyreg.formats.onnx_files import network_from_onnx
+from polyreg.errors import InputError
+from polyreg.formats.onnx_files import load_onnx, network_from_onnx
 from polyreg.network.families import random_relu
 from polyreg.network.ir import Dense, Mlp, Relu
 
@@ -63,6 +65,8 @@ OPERATOR_MODELS = {
                         {"W1": W1, "c": rng.normal(size=4), "m": rng.normal(size=4), "q": [3.0]}),
     "LeakyRelu 0.1": ([helper.make_node("MatMul", ["x", "W1"], ["a"]),
                        helper.make_node("LeakyRelu", ["a"], ["y"], alpha=0.1)], {"W1": W1}),
+    "LeakyRelu default slope": ([helper.make_node("MatMul", ["x", "W1"], ["a"]), helper.make_node("LeakyRelu", ["a"], ["y"])],
+                                {"W1": W1}),
     "LeakyRelu 3": ([helper.make_node("MatMul", ["x", "W1"], ["a"]),
                      helper.make_node("LeakyRelu", ["a"], ["y"], alpha=3.0)], {"W1": W1}),
     "Flatten Identity Dropout Constant": (
@@ -120,7 +124,7 @@ def test_count_and_convert_take_an_onnx_file(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("data, message", [
-    (None, r"node 1 \(unnamed\): operator Sigmoid is not supported; supported: Add, Constant, Div"),
+    (None, r"node 1 \(unnamed\): operator Sigmoid \(domain ai.onnx\) is not supported; supported: Add, Constant"),
     (b"\x00\x01 not a model \xff", r"not an ONNX model"),
 ])
 def test_what_polyreg_cannot_read_exits_2_naming_the_problem(tmp_path, capsys, data, message):
@@ -132,3 +136,43 @@ def test_what_polyreg_cannot_read_exits_2_naming_the_problem(tmp_path, capsys, d
     assert main(["count", str(path), "--box", "0", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"polyreg: error: {path}: ") and re.search(message, err), err
+
+
+TWO = {"W": np.float32([[2, 0], [0, 2]]), "B": np.float32([1, 1])}
+REFUSED = {   # models onnxruntime runs but which are not a chain on the running vector: polyreg must refuse them
+    "Relu of another tensor": ([helper.make_node("Gemm", ["x", "W", "B"], ["h"]), helper.make_node("Relu", ["x"], ["y"])],
+                               TWO, "expected the running vector as input"),
+    "Gemm C not constant": ([helper.make_node("Gemm", ["x", "W", "x"], ["y"])], TWO, "C must be a constant"),
+    "a column constant": ([helper.make_node("Add", ["x", "c"], ["y"])], {"c": np.float32([[10], [20]])},
+                          r"a constant of shape \[2, 1\] does not act entry by entry"),
+    "a reshape to a column": ([helper.make_node("Reshape", ["x", "s"], ["y"])], {"s": np.int64([2, 1])},
+                              "only a reshape to the vector itself"),
+    "a custom domain": ([helper.make_node("Relu", ["x"], ["y"], domain="custom")], {},
+                        r"operator Relu \(domain custom\) is not supported"),
+    "dropout in training": ([helper.make_node("Dropout", ["x", "r", "t"], ["y"])],
+                            {"r": np.float32(0.5), "t": np.bool_(True)}, "dropout in training mode"),
+    "a scalar Constant": ([helper.make_node("Constant", [], ["k"], value_float=1.0), helper.make_node("Add", ["x", "k"], ["y"])],
+                          {}, "only Constant nodes with a 'value' tensor"),
+    "a vector B": ([helper.make_node("Gemm", ["x", "b", "B"], ["y"])], {"b": np.float32([1, 2]), "B": np.float32([1, 1])},
+                   "B must be a constant matrix"),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_what_is_not_a_chain_on_the_running_vector_is_refused(name):
+    nodes, initializers, message = REFUSED[name]
+    with pytest.raises(InputError, match=message):
+        network_from_onnx(model(nodes, initializers, 2))
+
+
+def test_integer_inputs_and_external_weights_are_refused(tmp_path):
+    graph = helper.make_graph([helper.make_node("Div", ["x", "c"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.INT64, [1, 1])],
+                              [helper.make_tensor_value_info("y", TensorProto.INT64, None)],
+                              [numpy_helper.from_array(np.int64([2]), "c")])
+    with pytest.raises(InputError, match="expected floats"):
+        network_from_onnx(helper.make_model(graph))
+    big = model([helper.make_node("MatMul", ["x", "W"], ["y"])], {"W": np.ones((2, 300))}, 2)
+    onnx.save_model(big, str(tmp_path / "m.onnx"), save_as_external_data=True, location="w.bin", size_threshold=0)
+    with pytest.raises(InputError, match="keeps weights in external files"):
+        load_onnx(tmp_path / "m.onnx", 10_000_000)

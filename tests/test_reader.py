@@ -37,6 +37,7 @@ CASES = [   # (expected message, file bytes, max_bytes)
     (r"expected a key at character 3002", deep("{1: 2}").encode(), None),
     (r"expected ':' at character 3006", deep('{"a" 1}').encode(), None),
     (r"not valid JSON at character 3003$", deep("[1}").encode(), None),
+    (r"not valid JSON: Invalid control character at", deep('"a\x01"').encode(), None),
 ]
 
 

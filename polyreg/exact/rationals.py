@@ -6,6 +6,7 @@ a JSON decimal such as ``0.1`` is read as the decimal it spells (1/10), never as
 from __future__ import annotations
 
 import re
+import reprlib
 from decimal import Decimal
 from fractions import Fraction
 from math import gcd
@@ -68,8 +69,7 @@ def well_spelled(text: str) -> bool:
 
 
 def raise_bad(where: str, value: object, expected: str) -> NoReturn:
-    shown = repr(value) if len(repr(value)) < 60 else repr(value)[:57] + "..."
-    raise InputError(f"{where}: got {type(value).__name__} {shown}; expected {expected}")
+    raise InputError(f"{where}: got {type(value).__name__} {reprlib.repr(value)}; expected {expected}")
 
 
 def q_to_str(q: Fraction | int) -> str:

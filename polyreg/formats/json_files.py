@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from polyreg_check.errors import Malformed
+from polyreg_check.errors import Malformed, shown
 from polyreg_check.fields import FIELDS, known_fields
 from polyreg_check.load import MAX_BYTES, load
 
@@ -65,14 +65,14 @@ def network_from_json(obj: Any, source: str = "<network>") -> Network:
     if not isinstance(obj, dict):
         raise InputError(f"{source}: expected a JSON object with keys format, input_dim, ...")
     if obj.get("format") not in (NETWORK_FORMAT, TRANSFORMER_FORMAT):
-        raise InputError(f"{source}: field 'format' is {obj.get('format')!r}; "
+        raise InputError(f"{source}: field 'format' is {shown(obj.get('format'))}; "
                          f"expected {NETWORK_FORMAT!r} or {TRANSFORMER_FORMAT!r}")
     fields(obj, obj["format"], source)
     if obj["format"] == TRANSFORMER_FORMAT:
         return transformer_from_json(obj, source)
     input_dim = obj.get("input_dim")
     if not isinstance(input_dim, int) or isinstance(input_dim, bool) or input_dim < 1:
-        raise InputError(f"{source}: field 'input_dim' is {input_dim!r}; expected a positive integer")
+        raise InputError(f"{source}: field 'input_dim' is {shown(input_dim)}; expected a positive integer")
     layers = obj.get("layers")
     if not isinstance(layers, list) or not layers:
         raise InputError(f"{source}: field 'layers' must be a non-empty list of layer objects")
@@ -96,9 +96,9 @@ def layer_from_json(obj: Any, where: str) -> Layer:
     if kind == "maxout":
         rank = obj.get("rank")
         if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
-            raise InputError(f"{where} (maxout): field 'rank' is {rank!r}; expected a positive integer")
+            raise InputError(f"{where} (maxout): field 'rank' is {shown(rank)}; expected a positive integer")
         return Maxout(rank)
-    raise InputError(f"{where}: unknown layer type {kind!r}; expected 'linear', 'relu' or 'maxout'")
+    raise InputError(f"{where}: unknown layer type {shown(kind)}; expected 'linear', 'relu' or 'maxout'")
 
 
 def vector_from_json(obj: Any, where: str) -> Vec:
@@ -122,7 +122,7 @@ def sparse_from_json(obj: dict, where: str) -> Mat:
     shape, nonzeros = obj.get("shape"), obj.get("nonzeros", [])
     if (not isinstance(shape, list) or len(shape) != 2
             or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
-        raise InputError(f"{where}: field 'shape' must be [rows, cols] with positive integers, got {shape!r}")
+        raise InputError(f"{where}: field 'shape' must be [rows, cols] with positive integers, got {shown(shape)}")
     rows, cols = shape
     dense = [[Fraction(0)] * cols for _ in range(rows)]
     if not isinstance(nonzeros, list):
@@ -132,7 +132,7 @@ def sparse_from_json(obj: dict, where: str) -> Mat:
                 or not all(isinstance(i, int) and not isinstance(i, bool) for i in entry[:2])
                 or not (0 <= entry[0] < rows and 0 <= entry[1] < cols)):
             raise InputError(f"{where}: nonzeros[{n}] must be [row, col, value] with 0 <= row < {rows} "
-                             f"and 0 <= col < {cols}, got {entry!r}")
+                             f"and 0 <= col < {cols}, got {shown(entry)}")
         dense[entry[0]][entry[1]] = to_q(entry[2], where=f"{where}: nonzeros[{n}]")
     return tuple(tuple(row) for row in dense)
 
@@ -142,7 +142,7 @@ def transformer_from_json(obj: dict, source: str) -> Transformer:
     def positive(name: str) -> int:
         value = obj.get(name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise InputError(f"{source}: field '{name}' is {value!r}; expected a positive integer")
+            raise InputError(f"{source}: field '{name}' is {shown(value)}; expected a positive integer")
         return value
     d, N = positive("input_dim"), positive("tokens")
     positive("width")
@@ -200,7 +200,7 @@ def head_from_json(obj: Any, where: str) -> Head:
         for i, row in enumerate(mask):
             for j, v in enumerate(row):
                 if v not in (True, False, 0, 1) or isinstance(v, Decimal):
-                    raise InputError(f"{where}, field 'mask'[{i}][{j}]: got {v!r}; expected true/false or 1/0")
+                    raise InputError(f"{where}, field 'mask'[{i}][{j}]: got {shown(v)}; expected true/false or 1/0")
         mask = tuple(tuple(bool(v) for v in row) for row in mask)
     return Head(query, key, value, output, score_bias=bias, mask=mask)
 
@@ -208,7 +208,7 @@ def head_from_json(obj: Any, where: str) -> Head:
 def flag(obj: dict, name: str, where: str) -> bool:
     value = obj.get(name, True)
     if not isinstance(value, bool):
-        raise InputError(f"{where}, field '{name}': got {value!r}; expected true or false")
+        raise InputError(f"{where}, field '{name}': got {shown(value)}; expected true or false")
     return value
 
 
@@ -222,7 +222,7 @@ def readout_from_json(obj: Any, tokens: int, where: str) -> tuple[tuple[Mat | No
     if "weight" in obj:
         token = obj.get("token", 0)
         if not isinstance(token, int) or isinstance(token, bool) or not 0 <= token < tokens:
-            raise InputError(f"{where}, field 'token': got {token!r}; expected an integer in [0, {tokens})")
+            raise InputError(f"{where}, field 'token': got {shown(token)}; expected an integer in [0, {tokens})")
         weights: list[Mat | None] = [None] * tokens
         weights[token] = matrix_from_json(obj["weight"], f"{where}, field 'weight'")
         return tuple(weights), bias
@@ -272,7 +272,7 @@ def load_domain_or_mixed(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhe
         if len(widths) != 1 or 0 in widths:
             raise InputError(f"{path}: the rows of 'A' must all have the same, positive length")
         return polyhedron_from_inequalities(A, b)
-    raise InputError(f"{path}: field 'format' is {fmt!r}; expected {DOMAIN_FORMAT!r}, {BOX_FORMAT!r} "
+    raise InputError(f"{path}: field 'format' is {shown(fmt)}; expected {DOMAIN_FORMAT!r}, {BOX_FORMAT!r} "
                      f"or {MIXED_DOMAIN_FORMAT!r}")
 
 
@@ -280,11 +280,11 @@ def mixed_domain_from_json(obj: dict, source: str) -> MixedDomain:
     """A ``MixedDomain`` from parsed ``polyreg.mixed-domain/1`` JSON, after checking that the groups' and the
     continuous part's coordinates partition the inputs and that the polytope is bounded and full-dimensional."""
     if obj.get("format") != MIXED_DOMAIN_FORMAT:
-        raise InputError(f"{source}: field 'format' is {obj.get('format')!r}; expected {MIXED_DOMAIN_FORMAT!r}")
+        raise InputError(f"{source}: field 'format' is {shown(obj.get('format'))}; expected {MIXED_DOMAIN_FORMAT!r}")
     fields(obj, MIXED_DOMAIN_FORMAT, source, DOMAIN_FIELDS)
     n = obj.get("input_dim")
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise InputError(f"{source}: field 'input_dim' is {n!r}; expected a positive integer")
+        raise InputError(f"{source}: field 'input_dim' is {shown(n)}; expected a positive integer")
     groups = obj.get("discrete")
     if not isinstance(groups, list):
         raise InputError(f"{source}: field 'discrete' must be a list of {{\"coordinates\": [...], "
@@ -314,7 +314,7 @@ def mixed_domain_from_json(obj: dict, source: str) -> MixedDomain:
 def coordinates_from_json(obj: Any, n: int, where: str) -> tuple[int, ...]:
     if not isinstance(obj, list) or not obj or not all(
             isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n for i in obj):
-        raise InputError(f"{where}, field 'coordinates': got {obj!r}; expected a non-empty list of input "
+        raise InputError(f"{where}, field 'coordinates': got {shown(obj)}; expected a non-empty list of input "
                          f"coordinates (integers from 0 to {n - 1})")
     repeated = sorted({i for i in obj if obj.count(i) > 1})
     if repeated:
@@ -327,7 +327,7 @@ def discrete_group_from_json(obj: Any, n: int, where: str) -> DiscreteGroup:
     coordinates = coordinates_from_json(obj.get("coordinates"), n, where)
     values = obj.get("values")
     if not isinstance(values, list) or not values:
-        raise InputError(f"{where}, field 'values': expected a non-empty list of value vectors, got {values!r}")
+        raise InputError(f"{where}, field 'values': expected a non-empty list of value vectors, got {shown(values)}")
     vectors = tuple(vector_from_json(v, f"{where}, values[{k}]") for k, v in enumerate(values))
     for k, vector in enumerate(vectors):
         if len(vector) != len(coordinates):

@@ -30,9 +30,11 @@ def load_onnx(path: str | Path, max_bytes: int) -> Mlp:
         raise InputError(f"{path}: the model has {size} bytes, more than the limit {max_bytes} (raise it with "
                          "--max-bytes)")
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
     except Exception as err:      # protobuf's DecodeError and friends: the file is no ONNX model
         raise InputError(f"{path}: not an ONNX model ({type(err).__name__}: {err})") from None
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
+        raise InputError(f"{path}: the model keeps weights in external files; save it with the weights inside")
     return network_from_onnx(model, str(path))
 
 
@@ -41,10 +43,10 @@ def network_from_onnx(model: onnx.ModelProto, source: str = "<onnx>") -> Mlp:
     graph = model.graph
     chain = Chain(source, graph)
     for k, node in enumerate(graph.node):
-        handler = OPERATORS.get(node.op_type)
+        handler = OPERATORS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
         if handler is None:
-            raise InputError(f"{source}: node {k} ({node.name or 'unnamed'}): operator {node.op_type} is not "
-                             f"supported; supported: {', '.join(sorted(OPERATORS))}")
+            raise InputError(f"{source}: node {k} ({node.name or 'unnamed'}): operator {node.op_type} (domain "
+                             f"{node.domain or 'ai.onnx'}) is not supported; supported: {', '.join(sorted(OPERATORS))}")
         chain.where = f"{source}: node {k} ({node.name or 'unnamed'}, {node.op_type})"
         handler(chain, node)
     return chain.network()
@@ -81,14 +83,19 @@ class Chain:
         raise InputError(f"{self.where}: expected the running vector and a constant, got inputs {a!r} and {b!r}")
 
     def vector(self, value: Any) -> Vec:
-        """A constant broadcast to the activation's width, as exact rationals."""
-        flat = np.asarray(value, dtype=np.float64).reshape(-1)
-        if flat.size == 1:
-            flat = np.repeat(flat, self.width)
-        if flat.size != self.width:
-            raise InputError(f"{self.where}: a constant of {flat.size} entries does not broadcast to width "
-                             f"{self.width}")
-        return tuple(exact(v) for v in flat)
+        """A constant that broadcasts along the running vector (one entry, or shape [..., width] with every other
+        dimension 1), as exact rationals."""
+        array = np.asarray(value)
+        if array.ndim > 2 or (array.size != 1 and (array.shape[-1] != self.width or array.size != self.width)):
+            raise InputError(f"{self.where}: a constant of shape {list(array.shape)} does not act entry by entry on "
+                             f"the running vector of width {self.width}")
+        flat = array.astype(np.float64).reshape(-1)
+        return tuple(exact(v) for v in (np.repeat(flat, self.width) if flat.size == 1 else flat))
+
+    def running(self, node: Any) -> None:
+        """The node's first input must be the running vector."""
+        if node.input[0] != self.activation:
+            raise InputError(f"{self.where}: expected the running vector as input, got {node.input[0]!r}")
 
     def add(self, node: Any, layers: list[Layer], width: int) -> None:
         """Append ``layers``; the node's output is the activation, ``width`` wide."""
@@ -98,7 +105,11 @@ class Chain:
 
 def input_width(value_info: Any, source: str) -> int:
     """The width of a model input shaped ``[d]`` or ``[batch, d]``."""
-    dims = value_info.type.tensor_type.shape.dim
+    tensor = value_info.type.tensor_type
+    if tensor.elem_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
+        raise InputError(f"{source}: input {value_info.name!r}: expected floats (an integer model divides and "
+                         "rounds as integers)")
+    dims = tensor.shape.dim
     if len(dims) not in (1, 2) or not dims[-1].HasField("dim_value"):
         raise InputError(f"{source}: input {value_info.name!r}: expected a vector [d] or a batch [N, d] with a fixed "
                          "d")
@@ -138,8 +149,8 @@ def gemm(chain: Chain, node: Any) -> None:
     if node.input[0] != chain.activation or attribute(node, "transA", 0):
         raise InputError(f"{chain.where}: expected the running vector as A, not transposed")
     B = chain.constants.get(node.input[1])
-    if B is None:
-        raise InputError(f"{chain.where}: B must be a constant (an initializer)")
+    if B is None or np.ndim(B) != 2:
+        raise InputError(f"{chain.where}: B must be a constant matrix (an initializer)")
     B = B.T if attribute(node, "transB", 0) else B
     alpha, beta = exact(attribute(node, "alpha", 1.0)), exact(attribute(node, "beta", 1.0))
     weight = tuple(tuple(alpha * w for w in row) for row in matrix(B.T))
@@ -147,6 +158,8 @@ def gemm(chain: Chain, node: Any) -> None:
         raise InputError(f"{chain.where}: B has {len(weight[0])} rows; the running vector has {chain.width} entries")
     chain.width = len(weight)
     C = chain.constants.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    if C is None and len(node.input) > 2 and node.input[2]:
+        raise InputError(f"{chain.where}: C must be a constant (an initializer)")
     bias = tuple(beta * c for c in chain.vector(C)) if C is not None else (Fraction(0),) * len(weight)
     chain.add(node, [Dense(weight, bias)], len(weight))
 
@@ -175,12 +188,14 @@ def elementwise(kind: str) -> Handler:
 
 
 def relu(chain: Chain, node: Any) -> None:
+    chain.running(node)
     chain.add(node, [Relu()], chain.width)
 
 
 def leaky_relu(chain: Chain, node: Any) -> None:
     """``max(x, a x)`` for a slope ``a <= 1``, ``-max(-x, -a x)`` for ``a > 1``: a maxout of rank 2."""
-    a, n = exact(attribute(node, "alpha", 0.01)), chain.width
+    chain.running(node)
+    a, n = exact(attribute(node, "alpha", float(np.float32(0.01)))), chain.width      # ONNX's default, a float32
     sign = Fraction(1) if a <= 1 else Fraction(-1)
     pieces = tuple(tuple(sign * (a if k % 2 else 1) if j == k // 2 else Fraction(0) for j in range(n))
                    for k in range(2 * n))
@@ -191,14 +206,35 @@ def leaky_relu(chain: Chain, node: Any) -> None:
 
 
 def passthrough(chain: Chain, node: Any) -> None:
-    """Identity, Dropout (inference), Flatten and Reshape of a vector: nothing changes."""
-    if node.input[0] != chain.activation:
-        raise InputError(f"{chain.where}: expected the running vector as input")
+    """Identity, Dropout (inference), Flatten, and Reshape to a vector: nothing changes."""
+    chain.running(node)
+    if node.op_type == "Reshape":
+        target = chain.constants.get(node.input[1]) if len(node.input) > 1 else None
+        if target is None or list(np.asarray(target).reshape(-1)) not in ([chain.width], [1, chain.width], [-1],
+                                                                           [1, -1], [-1, chain.width]):
+            raise InputError(f"{chain.where}: only a reshape to the vector itself ([{chain.width}] or "
+                             f"[1, {chain.width}]) is supported")
+    if node.op_type == "Dropout" and not inference(chain, node):
+        raise InputError(f"{chain.where}: dropout in training mode is random; export the model for inference")
     chain.activation = node.output[0]
 
 
+def inference(chain: Chain, node: Any) -> bool:
+    """Whether a Dropout node passes its input through: no training_mode input (or a constant false) and no
+    is_test = 0 (old opsets)."""
+    if attribute(node, "is_test", 1) == 0:
+        return False
+    if len(node.input) < 3 or not node.input[2]:
+        return True
+    mode = chain.constants.get(node.input[2])
+    return mode is not None and not bool(np.asarray(mode).reshape(-1)[0])
+
+
 def constant(chain: Chain, node: Any) -> None:
-    chain.constants[node.output[0]] = numpy_helper.to_array(attribute(node, "value", None))
+    value = attribute(node, "value", None)
+    if value is None or [a.name for a in node.attribute] != ["value"]:
+        raise InputError(f"{chain.where}: only Constant nodes with a 'value' tensor are supported")
+    chain.constants[node.output[0]] = numpy_helper.to_array(value)
 
 
 OPERATORS: dict[str, Handler] = {
