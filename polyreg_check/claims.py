@@ -3,7 +3,7 @@ dispatched by ``RULES``; the margin (rule 7) and the linear regions (rule 8) are
 from itertools import combinations
 
 from .affine import canonical, dot, homogeneous
-from .errors import require
+from .errors import Reject, require
 from .schema import num
 
 
@@ -84,7 +84,8 @@ def margin(claim, found):
     require(varying is None, f"a margin is claimed, but the scores of {varying} depend on the input")
     gaps = [n.gap for n in found.nets if n.gap is not None]
     require(gaps, "a margin is claimed, but no hard-max unit has a lower score")
-    require(min(gaps) >= num(claim["margin"]), f"the claimed margin is wrong: the least score gap is {min(gaps)}")
+    if min(gaps) < num(claim["margin"]):
+        raise Reject(f"the claimed margin is wrong: the least score gap is {number_text(min(gaps))}")
     return f"; every hard-max score margin is at least {claim['margin']}"
 
 
@@ -164,3 +165,11 @@ def combined(terms, cells, normals, d):
         total = [t + y * v for t, v in zip(total, row)]
         normals.append(row[1:])
     return total
+
+
+def number_text(q):
+    """``q`` as text, or a note when it has more digits than Python turns into text."""
+    try:
+        return str(q)
+    except ValueError:
+        return "a number of more than 4300 digits"
