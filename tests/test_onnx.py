@@ -23,7 +23,7 @@ from polyreg.network.ir import Dense, Mlp, Relu
 
 def model(nodes, initializers, d, out="y"):
     graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, d])],
-                              [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)],
+                              [helper.make_tensor_value_info(out, TensorProto.FLOAT, [1, "m"])],
                               [numpy_helper.from_array(np.asarray(v, dtype=np.float32), name) for name, v in
                                initializers.items()])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
@@ -168,7 +168,7 @@ def test_what_is_not_a_chain_on_the_running_vector_is_refused(name):
 def test_integer_inputs_and_external_weights_are_refused(tmp_path):
     graph = helper.make_graph([helper.make_node("Div", ["x", "c"], ["y"])], "g",
                               [helper.make_tensor_value_info("x", TensorProto.INT64, [1, 1])],
-                              [helper.make_tensor_value_info("y", TensorProto.INT64, None)],
+                              [helper.make_tensor_value_info("y", TensorProto.INT64, [1, 1])],
                               [numpy_helper.from_array(np.int64([2]), "c")])
     with pytest.raises(InputError, match="expected floats"):
         network_from_onnx(helper.make_model(graph))
@@ -176,3 +176,11 @@ def test_integer_inputs_and_external_weights_are_refused(tmp_path):
     onnx.save_model(big, str(tmp_path / "m.onnx"), save_as_external_data=True, location="w.bin", size_threshold=0)
     with pytest.raises(InputError, match="keeps weights in external files"):
         load_onnx(tmp_path / "m.onnx", 10_000_000)
+
+
+def test_an_invalid_model_file_is_refused_by_the_onnx_checker(tmp_path, capsys):
+    bad = model([helper.make_node("Add", ["x", "c"], ["y"])], {"c": [1.0]}, 1)
+    bad.graph.node[0].input[1] = "nowhere"          # an input no node or initializer provides
+    (tmp_path / "bad.onnx").write_bytes(bad.SerializeToString())
+    assert main(["count", str(tmp_path / "bad.onnx"), "--box", "0", "1"]) == 2
+    assert "not a valid ONNX model" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from ..exact.rationals import Mat, Vec
 from ..network.ir import Dense, Layer, Maxout, Mlp, Relu
 
 Handler = Callable[["Chain", Any], None]
+ONNX_LEAKY_SLOPE = 0.009999999776482582     # LeakyRelu's default alpha, the float32 nearest 0.01, exactly
 
 
 def load_onnx(path: str | Path, max_bytes: int) -> Mlp:
@@ -35,6 +36,10 @@ def load_onnx(path: str | Path, max_bytes: int) -> Mlp:
         raise InputError(f"{path}: not an ONNX model ({type(err).__name__}: {err})") from None
     if any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
         raise InputError(f"{path}: the model keeps weights in external files; save it with the weights inside")
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as err:
+        raise InputError(f"{path}: not a valid ONNX model: {str(err).splitlines()[0]}") from None
     return network_from_onnx(model, str(path))
 
 
@@ -89,8 +94,8 @@ class Chain:
         if array.ndim > 2 or (array.size != 1 and (array.shape[-1] != self.width or array.size != self.width)):
             raise InputError(f"{self.where}: a constant of shape {list(array.shape)} does not act entry by entry on "
                              f"the running vector of width {self.width}")
-        flat = array.astype(np.float64).reshape(-1)
-        return tuple(exact(v) for v in (np.repeat(flat, self.width) if flat.size == 1 else flat))
+        flat = [exact(v) for v in array.reshape(-1).tolist()]
+        return tuple(flat * self.width if len(flat) == 1 else flat)
 
     def running(self, node: Any) -> None:
         """The node's first input must be the running vector."""
@@ -116,11 +121,14 @@ def input_width(value_info: Any, source: str) -> int:
     return int(dims[-1].dim_value)
 
 
-def exact(value: float) -> Fraction:
-    """A float's exact binary value; infinities and NaN are refused."""
-    if not np.isfinite(value):
-        raise InputError(f"a weight is {value}; polyreg needs finite numbers")
-    return Fraction(float(value))
+def exact(value: object) -> Fraction:
+    """An entry's exact value: an integer as itself, a float as its binary value (float16 and float32 entries are
+    floats exactly); infinities, NaN and anything else are refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Fraction(value)
+    if not isinstance(value, float) or value != value or value in (float("inf"), float("-inf")):
+        raise InputError(f"a weight is {value!r}; polyreg needs finite numbers")
+    return Fraction(value)
 
 
 def attribute(node: Any, name: str, default: Any) -> Any:
@@ -141,7 +149,7 @@ def diagonal(values: Vec, bias: Vec) -> Dense:
 
 
 def matrix(value: Any) -> Mat:
-    return tuple(tuple(exact(v) for v in row) for row in np.asarray(value, dtype=np.float64))
+    return tuple(tuple(exact(v) for v in row) for row in np.asarray(value).tolist())
 
 
 def gemm(chain: Chain, node: Any) -> None:
@@ -195,7 +203,7 @@ def relu(chain: Chain, node: Any) -> None:
 def leaky_relu(chain: Chain, node: Any) -> None:
     """``max(x, a x)`` for a slope ``a <= 1``, ``-max(-x, -a x)`` for ``a > 1``: a maxout of rank 2."""
     chain.running(node)
-    a, n = exact(attribute(node, "alpha", float(np.float32(0.01)))), chain.width      # ONNX's default, a float32
+    a, n = exact(attribute(node, "alpha", ONNX_LEAKY_SLOPE)), chain.width      # ONNX's default, a float32
     sign = Fraction(1) if a <= 1 else Fraction(-1)
     pieces = tuple(tuple(sign * (a if k % 2 else 1) if j == k // 2 else Fraction(0) for j in range(n))
                    for k in range(2 * n))
