@@ -30,3 +30,7 @@ def located(where: str) -> Iterator[None]:
         yield
     except InputError as err:
         raise type(err)(f"{where}: {err}") from None
+
+
+class InexactWarning(UserWarning):
+    """An operator's real result is irrational and polyreg used a float for it (say which, where)."""

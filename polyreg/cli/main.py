@@ -11,6 +11,7 @@ import json
 import re
 import sys
 import time
+import warnings
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -29,7 +30,7 @@ from ..compiler.maxout_to_transformer import (
 )
 from ..core.enumerate import lower
 from ..core.stages import check_map_size
-from ..errors import DomainError, InputError, PolyregError, located
+from ..errors import DomainError, InexactWarning, InputError, PolyregError, located
 from ..exact.rationals import DECIMAL, RATIONAL, Vec, q_to_str, to_q
 from ..formats.json_files import (
     MAX_BYTES,
@@ -132,10 +133,15 @@ def check_evidence_paths(args: argparse.Namespace) -> None:
         writable_dir(args.report, "--report", REPORT_FILES + (() if args.certificate else ("certificate.json.gz",)))
 
 
-def network_at(path: str, max_bytes: int = MAX_BYTES) -> Network:
-    """The network in the file ``path`` (at most ``max_bytes`` of JSON), after checking that polyreg can hold its
-    affine maps (``InputError`` naming the file otherwise)."""
-    net = load_model(path, max_bytes)
+def network_at(path: str, args: argparse.Namespace) -> Network:
+    """The network in the file ``path`` (at most ``--max-bytes``; ``--strict``: no float for an irrational result),
+    after checking that polyreg can hold its affine maps (``InputError`` naming the file otherwise). Warnings of
+    inexact operators are printed on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InexactWarning)
+        net = load_model(path, args.max_bytes, args.strict)
+    for warning in caught:
+        print(f"polyreg: warning: {warning.message}", file=sys.stderr)
     with located(path):
         check_map_size(net)
     return net
@@ -151,7 +157,7 @@ def compiled(net: Mlp, path: str, domain: Polyhedron) -> Transformer:
 
 def run_count(args: argparse.Namespace) -> int:
     check_evidence_paths(args)
-    net = network_at(args.network, args.max_bytes)
+    net = network_at(args.network, args)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
     cpwl = with_progress(lower, net, domain)
@@ -198,8 +204,8 @@ def save_evidence(cert: dict, args: argparse.Namespace) -> None:
             raise PolyregError(f"the checker rejected the certificate just written, {path}: {report.first_line}")
 
 
-def load_mlp(path: str, max_bytes: int = MAX_BYTES) -> Mlp:
-    net = network_at(path, max_bytes)
+def load_mlp(path: str, args: argparse.Namespace) -> Mlp:
+    net = network_at(path, args)
     if not isinstance(net, Mlp):
         raise InputError(f"{path}: compile takes a polyreg.network/1 file (ReLU or maxout layers), "
                          "not a transformer")
@@ -224,7 +230,7 @@ def size_table(net: Mlp, t: Transformer) -> dict:
 def run_compile(args: argparse.Namespace) -> int:
     if args.output:
         writable_file(args.output, "-o")
-    net = load_mlp(args.network, args.max_bytes)
+    net = load_mlp(args.network, args)
     domain, described = domain_for(args, net, args.network)
     t = compiled(net, args.network, domain)
     table = size_table(net, t)
@@ -263,10 +269,10 @@ def witness_json(w: Counterexample) -> dict:
 def networks_for(args: argparse.Namespace, mixed: bool = False) -> tuple[Network, Network, str, str, Any, str]:
     """Networks A and B (B compiled from A when one is given), their names, the domain (a mixed one only when
     ``mixed``) and its description."""
-    a = network_at(args.networks[0], args.max_bytes)
+    a = network_at(args.networks[0], args)
     domain, described = (domain_or_mixed_for if mixed else domain_for)(args, a, args.networks[0])
     if len(args.networks) == 2:
-        return a, network_at(args.networks[1], args.max_bytes), args.networks[0], args.networks[1], domain, described
+        return a, network_at(args.networks[1], args), args.networks[0], args.networks[1], domain, described
     if len(args.networks) != 1:
         raise InputError(f"give one network (compiled, then certified) or two networks, not {len(args.networks)}")
     if isinstance(domain, MixedDomain):
@@ -411,7 +417,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    net = network_at(args.network, args.max_bytes)
+    net = network_at(args.network, args)
     x = [to_q(v.strip(), where=f"coordinate {i}") for i, v in enumerate(args.point)]
     if len(x) != net.input_dim:
         raise InputError(f"{args.network} takes {net.input_dim} inputs; got {len(x)} coordinates")
@@ -479,7 +485,7 @@ def add_check(commands: Any) -> None:
                               description="Prints VERIFIED or NOT VERIFIED: reason. Exit codes: 0 verified, "
                                           "1 rejected, 2 malformed.")
     chk.add_argument("certificate", help="a certificate written with --certificate (.json or .json.gz)")
-    add_max_bytes(chk)
+    add_max_bytes(chk, models=False)
     chk.set_defaults(run=run_check)
 
 
@@ -492,7 +498,7 @@ def add_report(commands: Any) -> None:
                                           "verified, 2 unreadable or malformed certificate.")
     rep.add_argument("certificates", nargs="+", metavar="CERT", help="certificates (.json or .json.gz)")
     rep.add_argument("-o", "--output", metavar="DIR", required=True, help="the folder to write the report into")
-    add_max_bytes(rep)
+    add_max_bytes(rep, models=False)
     rep.set_defaults(run=run_report)
 
 
@@ -525,7 +531,7 @@ def add_convert(commands: Any) -> None:
 
 def run_convert(args: argparse.Namespace) -> int:
     writable_file(args.output, "-o")
-    net = network_at(args.model, args.max_bytes)
+    net = network_at(args.model, args)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     save_network(net, args.output)
     layers = len(net.layers) if isinstance(net, Mlp) else len(net.blocks)
@@ -534,10 +540,14 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_max_bytes(command: argparse.ArgumentParser) -> None:
+def add_max_bytes(command: argparse.ArgumentParser, models: bool = True) -> None:
     command.add_argument("--max-bytes", metavar="N", type=int, default=MAX_BYTES,
                          help=f"read at most N bytes of JSON from each input file, counted after decompression "
                               f"(default {MAX_BYTES}, 1 GiB)")
+    if models:
+        command.add_argument("--strict", action="store_true",
+                             help="refuse a model with an operator whose real result is irrational (batch "
+                                  "normalization's 1/sqrt(var + eps)) instead of using its float64 value")
 
 
 def add_certificate(command: argparse.ArgumentParser) -> None:

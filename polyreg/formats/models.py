@@ -10,17 +10,23 @@ from ..network.ir import Network
 from .json_files import MAX_BYTES, load_network
 
 
-def load_model(path: str | Path, max_bytes: int = MAX_BYTES) -> Network:
-    """The network in the file ``path`` (at most ``max_bytes``)."""
-    return LOADERS.get(Path(path).suffix.lower(), load_network)(path, max_bytes)
+def load_model(path: str | Path, max_bytes: int = MAX_BYTES, strict: bool = False) -> Network:
+    """The network in the file ``path`` (at most ``max_bytes``); ``strict``: refuse an operator whose real result
+    is irrational rather than use its float value (with an ``InexactWarning``)."""
+    return LOADERS.get(Path(path).suffix.lower(), json_model)(path, max_bytes, strict)
 
 
-def onnx_model(path: str | Path, max_bytes: int) -> Network:
+def json_model(path: str | Path, max_bytes: int, strict: bool) -> Network:
+    """polyreg's own JSON: exact decimals and rationals, nothing to approximate."""
+    return load_network(path, max_bytes)
+
+
+def onnx_model(path: str | Path, max_bytes: int, strict: bool) -> Network:
     try:
         from .onnx_files import load_onnx
     except ImportError:
         raise InputError(f"{path}: reading ONNX models needs the onnx package: pip install 'polyreg[onnx]'") from None
-    return load_onnx(path, max_bytes)
+    return load_onnx(path, max_bytes, strict)
 
 
-LOADERS: dict[str, Callable[[str | Path, int], Network]] = {".onnx": onnx_model}
+LOADERS: dict[str, Callable[[str | Path, int, bool], Network]] = {".onnx": onnx_model}

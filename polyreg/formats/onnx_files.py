@@ -1,30 +1,34 @@
-"""ONNX models read as exact networks (``polyreg.network/1``): a chain of operators on one input vector, lowered to
-``Dense`` / ``Relu`` / ``Maxout`` so that the engine and the checker never see ONNX.
+"""ONNX models read as exact networks (``polyreg.network/1``): the graph's operators on one input tensor, lowered by
+``lowering`` to ``Dense`` / ``Relu`` / ``Maxout`` so that the engine and the checker never see ONNX.
 
 Exactness: a float weight is its exact binary value (``Fraction(float)``: a float32 0.1 is 13421773/134217728).
-Supported so far: Gemm, MatMul, Add / Sub / Mul / Div by constants, Relu, LeakyRelu (as a max of two pieces),
-Flatten / Reshape to a vector, Identity, Dropout (inference) and Constant nodes or initializers; anything else is
-refused naming the node, its op type and this list.
+Where an operator's real result is irrational (BatchNormalization's ``1 / sqrt(var + eps)``) polyreg computes it
+in float64, takes that float exactly and warns (``InexactWarning``, naming the node); ``strict=True`` refuses.
+Operators: see ``OPERATORS``; anything else is refused naming the node, its op type and the supported list.
 """
 from __future__ import annotations
 
+import math
+import warnings
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from ..errors import InputError
-from ..exact.rationals import Mat, Vec
-from ..network.ir import Dense, Layer, Maxout, Mlp, Relu
+from ..errors import InexactWarning, InputError
+from ..network.ir import Mlp
+from . import lowering as low
+from .lowering import Lowering, Tensor, Windows
 
-Handler = Callable[["Chain", Any], None]
+Handler = Callable[["Graph", Any], None]
 ONNX_LEAKY_SLOPE = 0.009999999776482582     # LeakyRelu's default alpha, the float32 nearest 0.01, exactly
+FLOAT_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16)
 
 
-def load_onnx(path: str | Path, max_bytes: int) -> Mlp:
+def load_onnx(path: str | Path, max_bytes: int, strict: bool = False) -> Mlp:
     """The network of the ONNX model in the file ``path`` (at most ``max_bytes``)."""
     size = Path(path).stat().st_size
     if size > max_bytes:
@@ -40,95 +44,83 @@ def load_onnx(path: str | Path, max_bytes: int) -> Mlp:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as err:
         raise InputError(f"{path}: not a valid ONNX model: {str(err).splitlines()[0]}") from None
-    return network_from_onnx(model, str(path))
+    return network_from_onnx(model, str(path), strict)
 
 
-def network_from_onnx(model: onnx.ModelProto, source: str = "<onnx>") -> Mlp:
-    """The model's graph as an ``Mlp``: one input vector, one output, operators applied in order."""
-    graph = model.graph
-    chain = Chain(source, graph)
-    for k, node in enumerate(graph.node):
+def network_from_onnx(model: onnx.ModelProto, source: str = "<onnx>", strict: bool = False) -> Mlp:
+    """The model's graph as an ``Mlp``: one input tensor (``[d]``, or ``[N, ...]`` with a batch axis), one output,
+    nodes in order."""
+    graph = Graph(source, model.graph, strict)
+    for k, node in enumerate(model.graph.node):
         handler = OPERATORS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
         if handler is None:
             raise InputError(f"{source}: node {k} ({node.name or 'unnamed'}): operator {node.op_type} (domain "
                              f"{node.domain or 'ai.onnx'}) is not supported; supported: {', '.join(sorted(OPERATORS))}")
-        chain.where = f"{source}: node {k} ({node.name or 'unnamed'}, {node.op_type})"
-        handler(chain, node)
-    return chain.network()
+        graph.where, graph.step = f"{source}: node {k} ({node.name or 'unnamed'}, {node.op_type})", k
+        handler(graph, node)
+    return graph.network()
 
 
-class Chain:
-    """The layers read so far, the name of the tensor they compute (the *activation*), its width, and the constant
-    tensors (initializers and Constant nodes)."""
+class Graph:
+    """The lowering so far, the constant tensors (initializers and Constant nodes), and the last node that reads
+    each tensor (tensors read later ride through piecewise layers)."""
 
-    def __init__(self, source: str, graph: Any) -> None:
-        self.source, self.where = source, source
+    def __init__(self, source: str, graph: Any, strict: bool) -> None:
+        self.source, self.where, self.step, self.strict = source, source, 0, strict
         self.constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
         inputs = [i for i in graph.input if i.name not in self.constants]
         if len(inputs) != 1 or len(graph.output) != 1:
             raise InputError(f"{source}: expected one input and one output, got {len(inputs)} and "
                              f"{len(graph.output)}")
-        self.activation, self.width = inputs[0].name, input_width(inputs[0], source)
-        self.input_dim, self.output = self.width, graph.output[0].name
-        self.layers: list[Layer] = []
+        self.output = graph.output[0].name
+        self.lowering = Lowering(inputs[0].name, input_shape(inputs[0], source))
+        self.last_use = {name: k for k, node in enumerate(graph.node) for name in node.input}
+        self.last_use[self.output] = len(graph.node)
 
     def network(self) -> Mlp:
-        if self.activation != self.output:
+        if self.output not in self.lowering.tensors:
             raise InputError(f"{self.source}: the graph's output {self.output!r} is not computed from its input by "
-                             "the chain of supported operators")
-        return Mlp(self.input_dim, tuple(self.layers) or (identity_layer(self.width),))
+                             "the supported operators")
+        return self.lowering.network(self.output)
 
-    def operands(self, node: Any) -> tuple[bool, Any]:
-        """For a binary node: whether the activation comes first, and the other operand (a constant)."""
-        a, b = node.input[0], node.input[1]
-        if a == self.activation and b in self.constants:
-            return True, self.constants[b]
-        if b == self.activation and a in self.constants:
-            return False, self.constants[a]
-        raise InputError(f"{self.where}: expected the running vector and a constant, got inputs {a!r} and {b!r}")
+    def tensor(self, name: str) -> Tensor:
+        """The tensor ``name``, computed from the model's input."""
+        if name not in self.lowering.tensors:
+            raise InputError(f"{self.where}: expected a tensor computed from the model's input, got {name!r}")
+        return self.lowering.tensors[name]
 
-    def vector(self, value: Any) -> Vec:
-        """A constant that broadcasts along the running vector (one entry, or shape [..., width] with every other
-        dimension 1), as exact rationals."""
-        array = np.asarray(value)
-        if array.ndim > 2 or (array.size != 1 and (array.shape[-1] != self.width or array.size != self.width)):
-            raise InputError(f"{self.where}: a constant of shape {list(array.shape)} does not act entry by entry on "
-                             f"the running vector of width {self.width}")
-        flat = [exact(v) for v in array.reshape(-1).tolist()]
-        return tuple(flat * self.width if len(flat) == 1 else flat)
+    def constant(self, node: Any, i: int, what: str) -> Optional[np.ndarray]:
+        """The node's ``i``-th input as a constant (None if absent); an input computed from the model's input is
+        refused."""
+        if len(node.input) <= i or not node.input[i]:
+            return None
+        if node.input[i] not in self.constants:
+            raise InputError(f"{self.where}: {what} must be a constant (an initializer or a Constant node)")
+        return self.constants[node.input[i]]
 
-    def running(self, node: Any) -> None:
-        """The node's first input must be the running vector."""
-        if node.input[0] != self.activation:
-            raise InputError(f"{self.where}: expected the running vector as input, got {node.input[0]!r}")
+    def exact(self, array: Any) -> np.ndarray:
+        return low.fractions(np.asarray(array), self.where)
 
-    def add(self, node: Any, layers: list[Layer], width: int) -> None:
-        """Append ``layers``; the node's output is the activation, ``width`` wide."""
-        self.layers += layers
-        self.activation, self.width = node.output[0], width
+    def set(self, node: Any, tensor: Tensor) -> None:
+        self.lowering.set(node.output[0], tensor)
+
+    def piecewise(self, node: Any, op: low.Piecewise) -> None:
+        keep = [name for name in self.lowering.tensors if self.last_use.get(name, -1) > self.step]
+        self.lowering.piecewise(node.output[0], op, keep)
 
 
-def input_width(value_info: Any, source: str) -> int:
-    """The width of a model input shaped ``[d]`` or ``[batch, d]``."""
+def input_shape(value_info: Any, source: str) -> tuple[int, ...]:
+    """The shape of one example: ``[d]`` as is; ``[N, ...]`` with batch axis ``N`` read as 1."""
     tensor = value_info.type.tensor_type
-    if tensor.elem_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16):
+    if tensor.elem_type not in FLOAT_TYPES:
         raise InputError(f"{source}: input {value_info.name!r}: expected floats (an integer model divides and "
                          "rounds as integers)")
     dims = tensor.shape.dim
-    if len(dims) not in (1, 2) or not dims[-1].HasField("dim_value"):
-        raise InputError(f"{source}: input {value_info.name!r}: expected a vector [d] or a batch [N, d] with a fixed "
-                         "d")
-    return int(dims[-1].dim_value)
-
-
-def exact(value: object) -> Fraction:
-    """An entry's exact value: an integer as itself, a float as its binary value (float16 and float32 entries are
-    floats exactly); infinities, NaN and anything else are refused."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Fraction(value)
-    if not isinstance(value, float) or value != value or value in (float("inf"), float("-inf")):
-        raise InputError(f"a weight is {value!r}; polyreg needs finite numbers")
-    return Fraction(value)
+    rest = dims[1:] if len(dims) > 1 else dims
+    if not dims or not all(d.HasField("dim_value") and d.dim_value > 0 for d in rest):
+        raise InputError(f"{source}: input {value_info.name!r}: expected a vector [d] or a batch [N, ...] whose "
+                         "other dimensions are fixed")
+    return (1,) * (len(dims) > 1) + tuple(int(d.dim_value) for d in rest)
 
 
 def attribute(node: Any, name: str, default: Any) -> Any:
@@ -138,116 +130,271 @@ def attribute(node: Any, name: str, default: Any) -> Any:
     return default
 
 
-def identity_layer(width: int) -> Dense:
-    return Dense(tuple(tuple(Fraction(int(i == j)) for j in range(width)) for i in range(width)),
-                 (Fraction(0),) * width)
+# --- linear operators -----------------------------------------------------------------------
 
-
-def diagonal(values: Vec, bias: Vec) -> Dense:
-    n = len(values)
-    return Dense(tuple(tuple(values[i] if i == j else Fraction(0) for j in range(n)) for i in range(n)), bias)
-
-
-def matrix(value: Any) -> Mat:
-    return tuple(tuple(exact(v) for v in row) for row in np.asarray(value).tolist())
-
-
-def gemm(chain: Chain, node: Any) -> None:
-    """``Y = alpha A' B' + beta C`` with ``A`` the running vector (not transposed)."""
-    if node.input[0] != chain.activation or attribute(node, "transA", 0):
-        raise InputError(f"{chain.where}: expected the running vector as A, not transposed")
-    B = chain.constants.get(node.input[1])
-    if B is None or np.ndim(B) != 2:
-        raise InputError(f"{chain.where}: B must be a constant matrix (an initializer)")
+def gemm(g: Graph, node: Any) -> None:
+    """``Y = alpha A' B' + beta C`` with ``A`` the running tensor ``[1, k]`` (not transposed), ``B`` and ``C``
+    constants."""
+    a = g.tensor(node.input[0])
+    if attribute(node, "transA", 0) or len(a.shape) != 2:
+        raise InputError(f"{g.where}: expected the running tensor as A, of shape [1, k], not transposed")
+    B = g.constant(node, 1, "B")
+    if B is None or B.ndim != 2:
+        raise InputError(f"{g.where}: B must be a constant matrix")
     B = B.T if attribute(node, "transB", 0) else B
-    alpha, beta = exact(attribute(node, "alpha", 1.0)), exact(attribute(node, "beta", 1.0))
-    weight = tuple(tuple(alpha * w for w in row) for row in matrix(B.T))
-    if len(weight[0]) != chain.width:
-        raise InputError(f"{chain.where}: B has {len(weight[0])} rows; the running vector has {chain.width} entries")
-    chain.width = len(weight)
-    C = chain.constants.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-    if C is None and len(node.input) > 2 and node.input[2]:
-        raise InputError(f"{chain.where}: C must be a constant (an initializer)")
-    bias = tuple(beta * c for c in chain.vector(C)) if C is not None else (Fraction(0),) * len(weight)
-    chain.add(node, [Dense(weight, bias)], len(weight))
+    alpha, beta = low.exact(attribute(node, "alpha", 1.0), g.where), low.exact(attribute(node, "beta", 1.0), g.where)
+    C = g.constant(node, 2, "C")
+    bias = None if C is None else np.asarray(low.broadcast(g.exact(C), (1, B.shape[1]), g.where)) * beta
+    g.set(node, low.matmul(a, g.exact(B) * alpha, bias, g.where))
 
 
-def matmul(chain: Chain, node: Any) -> None:
-    """The running row vector times a constant matrix."""
-    first, W = chain.operands(node)
-    if not first or np.ndim(W) != 2 or W.shape[0] != chain.width:
-        raise InputError(f"{chain.where}: expected the running vector times a {chain.width} x m constant matrix")
-    weight = matrix(W.T)
-    chain.add(node, [Dense(weight, (Fraction(0),) * len(weight))], len(weight))
+def matmul(g: Graph, node: Any) -> None:
+    """The running tensor times a constant matrix (along its last axis)."""
+    W = g.constant(node, 1, "the second factor")
+    if W is None or W.ndim != 2:
+        raise InputError(f"{g.where}: expected the running tensor times a constant matrix")
+    g.set(node, low.matmul(g.tensor(node.input[0]), g.exact(W), None, g.where))
 
 
 def elementwise(kind: str) -> Handler:
-    """Add, Sub, Mul or Div of the running vector and a constant, as one ``Dense`` layer."""
-    def handle(chain: Chain, node: Any) -> None:
-        first, value = chain.operands(node)
-        c = chain.vector(value)
-        one, zero = (Fraction(1),) * chain.width, (Fraction(0),) * chain.width
-        if kind == "Div" and (not first or 0 in c):
-            raise InputError(f"{chain.where}: only division of the running vector by nonzero constants is linear")
-        scale, shift = {"Add": (one, c), "Mul": (c, zero), "Div": (tuple(1 / v for v in c), zero),
-                        "Sub": (one, tuple(-v for v in c)) if first else (tuple(-v for v in one), c)}[kind]
-        chain.add(node, [diagonal(scale, shift)], chain.width)
+    """Add, Sub, Mul or Div of the running tensor and a constant; Add and Sub of two tensors of one shape."""
+    def handle(g: Graph, node: Any) -> None:
+        a, b = node.input[0], node.input[1]
+        if a in g.lowering.tensors and b in g.lowering.tensors:
+            if kind not in ("Add", "Sub"):
+                raise InputError(f"{g.where}: {kind} of two tensors computed from the input is not piecewise linear")
+            g.set(node, low.add(g.tensor(a), g.tensor(b), 1 if kind == "Add" else -1, g.where))
+            return
+        first = a in g.lowering.tensors
+        t = g.tensor(a if first else b)
+        c = low.broadcast(g.exact(g.constant(node, 1 if first else 0, "the other operand")), t.shape, g.where)
+        one, zero = np.full(len(c), low.ONE, dtype=object), np.full(len(c), low.ZERO, dtype=object)
+        if kind == "Div" and (not first or any(v == 0 for v in c)):
+            raise InputError(f"{g.where}: only division of the running tensor by nonzero constants is linear")
+        scale, shift = {"Add": (one, c), "Mul": (c, zero), "Div": (one / c if len(c) else one, zero),
+                        "Sub": (one, -c) if first else (-one, c)}[kind]
+        g.set(node, low.scale_shift(t, scale, shift))
     return handle
 
 
-def relu(chain: Chain, node: Any) -> None:
-    chain.running(node)
-    chain.add(node, [Relu()], chain.width)
+def batch_normalization(g: Graph, node: Any) -> None:
+    """Inference: ``scale (x - mean) / sqrt(var + eps) + B`` per channel (axis 1). The factor is exact where
+    ``var + eps`` is a rational square, else computed in float64 and taken exactly, with a warning."""
+    t = g.tensor(node.input[0])
+    if attribute(node, "training_mode", 0) or len([o for o in node.output if o]) > 1:
+        raise InputError(f"{g.where}: batch normalization in training mode uses the batch's statistics; export the "
+                         "model for inference")
+    scale, bias, mean, var = (g.exact(g.constant(node, i, name)) for i, name in
+                              enumerate(["scale", "B", "mean", "var"], start=1))
+    eps = low.exact(attribute(node, "epsilon", 1e-5), g.where)
+    factors, inexact = [], []
+    for c, v in enumerate(var):
+        if v + eps <= 0:
+            raise InputError(f"{g.where}: channel {c}: var + eps is {v + eps}, not positive")
+        root = low.square_root(v + eps)
+        if root is None and g.strict:
+            raise InputError(f"{g.where}: channel {c}: sqrt(var + eps) = sqrt({float(v + eps)!r}) is irrational, and "
+                             "strict mode computes no square roots in float")
+        if root is None:
+            root = Fraction(math.sqrt(float(v + eps)))
+            inexact.append(c)
+        factors.append(scale[c] / root)
+    if inexact:
+        warnings.warn(InexactWarning(
+            f"{g.where}: 1/sqrt(var + eps) is irrational for {len(inexact)} of {len(var)} channels; polyreg took "
+            "sqrt in float64 exactly as computed (use --strict to refuse)"), stacklevel=2)
+    channels = len(factors)
+    per_channel = (1, channels) + (1,) * (len(t.shape) - 2)
+    if len(t.shape) < 2 or t.shape[1] != channels:
+        raise InputError(f"{g.where}: {channels} channels, but the running tensor has shape {list(t.shape)}")
+    f = np.array(factors, dtype=object)
+    scale_all = low.broadcast(f.reshape(per_channel), t.shape, g.where)
+    shift_all = low.broadcast((bias - f * mean).reshape(per_channel), t.shape, g.where)
+    g.set(node, low.scale_shift(t, scale_all, shift_all))
 
 
-def leaky_relu(chain: Chain, node: Any) -> None:
-    """``max(x, a x)`` for a slope ``a <= 1``, ``-max(-x, -a x)`` for ``a > 1``: a maxout of rank 2."""
-    chain.running(node)
-    a, n = exact(attribute(node, "alpha", ONNX_LEAKY_SLOPE)), chain.width      # ONNX's default, a float32
-    sign = Fraction(1) if a <= 1 else Fraction(-1)
-    pieces = tuple(tuple(sign * (a if k % 2 else 1) if j == k // 2 else Fraction(0) for j in range(n))
-                   for k in range(2 * n))
-    layers: list[Layer] = [Dense(pieces, (Fraction(0),) * (2 * n)), Maxout(2)]
-    if sign < 0:
-        layers.append(diagonal((Fraction(-1),) * n, (Fraction(0),) * n))
-    chain.add(node, layers, n)
+def windows(g: Graph, node: Any, spatial: tuple[int, ...], kernel: Optional[tuple[int, ...]] = None) -> Windows:
+    """The sliding windows of a Conv or pooling node over ``spatial``, from its attributes (auto_pad included)."""
+    kernel = tuple(attribute(node, "kernel_shape", kernel or ()))
+    n = len(spatial)
+    if len(kernel) != n:
+        raise InputError(f"{g.where}: kernel_shape {list(kernel)} does not fit the {n} spatial axes")
+    strides = tuple(attribute(node, "strides", [1] * n))
+    dilations = tuple(attribute(node, "dilations", [1] * n))
+    pads = list(attribute(node, "pads", [0] * 2 * n))
+    mode = attribute(node, "auto_pad", b"NOTSET")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if mode in ("SAME_UPPER", "SAME_LOWER"):
+        total = [max(0, (-(-m // s) - 1) * s + (k - 1) * d + 1 - m) for m, k, s, d in
+                 zip(spatial, kernel, strides, dilations)]
+        small = [p // 2 for p in total]
+        big = [p - q for p, q in zip(total, small)]
+        pads = small + big if mode == "SAME_UPPER" else big + small
+    elif mode == "VALID":
+        pads = [0] * 2 * n
+    if len(strides) != n or len(dilations) != n or len(pads) != 2 * n or min(strides + dilations + kernel) < 1:
+        raise InputError(f"{g.where}: strides {list(strides)}, dilations {list(dilations)}, pads {pads} do not fit "
+                         f"the {n} spatial axes")
+    return Windows(kernel, strides, dilations, tuple(pads[:n]), tuple(pads[n:]), bool(attribute(node, "ceil_mode", 0)))
 
 
-def passthrough(chain: Chain, node: Any) -> None:
-    """Identity, Dropout (inference), Flatten, and Reshape to a vector: nothing changes."""
-    chain.running(node)
-    if node.op_type == "Reshape":
-        target = chain.constants.get(node.input[1]) if len(node.input) > 1 else None
-        if target is None or list(np.asarray(target).reshape(-1)) not in ([chain.width], [1, chain.width], [-1],
-                                                                           [1, -1], [-1, chain.width]):
-            raise InputError(f"{chain.where}: only a reshape to the vector itself ([{chain.width}] or "
-                             f"[1, {chain.width}]) is supported")
-    if node.op_type == "Dropout" and not inference(chain, node):
-        raise InputError(f"{chain.where}: dropout in training mode is random; export the model for inference")
-    chain.activation = node.output[0]
+def spatial_tensor(g: Graph, node: Any) -> Tensor:
+    t = g.tensor(node.input[0])
+    if len(t.shape) < 3 or t.shape[0] != 1:
+        raise InputError(f"{g.where}: expected a tensor [N, C, ...] with spatial axes, got shape {list(t.shape)}")
+    return t
 
 
-def inference(chain: Chain, node: Any) -> bool:
+def conv(g: Graph, node: Any) -> None:
+    t = spatial_tensor(g, node)
+    W = g.constant(node, 1, "the weight")
+    if W is None or W.ndim != len(t.shape):
+        raise InputError(f"{g.where}: expected a constant weight [M, C/group, *kernel]")
+    bias = g.constant(node, 2, "the bias")
+    w = windows(g, node, t.shape[2:], tuple(W.shape[2:]))
+    g.set(node, low.conv(t, g.exact(W), None if bias is None else g.exact(bias), w, attribute(node, "group", 1),
+                         g.where))
+
+
+def average_pool(g: Graph, node: Any) -> None:
+    t = spatial_tensor(g, node)
+    g.set(node, low.average_pool(t, windows(g, node, t.shape[2:]), bool(attribute(node, "count_include_pad", 0)),
+                                 g.where))
+
+
+def global_average_pool(g: Graph, node: Any) -> None:
+    g.set(node, low.global_average_pool(spatial_tensor(g, node)))
+
+
+def flatten(g: Graph, node: Any) -> None:
+    t = g.tensor(node.input[0])
+    axis = attribute(node, "axis", 1)
+    axis += len(t.shape) if axis < 0 else 0
+    g.set(node, low.reshaped(t, (math.prod(t.shape[:axis]), math.prod(t.shape[axis:])), g.where))
+
+
+def reshape(g: Graph, node: Any) -> None:
+    """Reshape to a constant shape (0 copies a dimension unless allowzero, -1 is inferred)."""
+    t = g.tensor(node.input[0])
+    target = g.constant(node, 1, "the shape")
+    if target is None:
+        raise InputError(f"{g.where}: expected a constant target shape")
+    shape = [int(v) for v in np.asarray(target).reshape(-1)]
+    if not attribute(node, "allowzero", 0):
+        shape = [t.shape[i] if v == 0 and i < len(t.shape) else v for i, v in enumerate(shape)]
+    if shape.count(-1) == 1:
+        known = math.prod(v for v in shape if v != -1)
+        shape[shape.index(-1)] = len(t.rows) // known if known else -1
+    g.set(node, low.reshaped(t, tuple(shape), g.where))
+
+
+def transpose(g: Graph, node: Any) -> None:
+    t = g.tensor(node.input[0])
+    perm = attribute(node, "perm", list(range(len(t.shape)))[::-1])
+    if sorted(perm) != list(range(len(t.shape))):
+        raise InputError(f"{g.where}: perm {list(perm)} is not a permutation of the {len(t.shape)} axes")
+    g.set(node, low.transposed(t, perm))
+
+
+def squeeze(g: Graph, node: Any) -> None:
+    """Squeeze or Unsqueeze (axes from the attribute, or the second input from opset 13)."""
+    t = g.tensor(node.input[0])
+    given = g.constant(node, 1, "axes")
+    axes = attribute(node, "axes", None) if given is None else [int(v) for v in np.asarray(given).reshape(-1)]
+    if node.op_type == "Unsqueeze":
+        if axes is None:
+            raise InputError(f"{g.where}: Unsqueeze needs axes")
+        rank = len(t.shape) + len(axes)
+        shape = list(t.shape)
+        for axis in sorted(a % rank for a in axes):
+            shape.insert(axis, 1)
+    else:
+        drop = {a % len(t.shape) for a in axes} if axes is not None else {i for i, n in enumerate(t.shape) if n == 1}
+        if any(t.shape[a] != 1 for a in drop):
+            raise InputError(f"{g.where}: cannot squeeze axes {sorted(drop)} of shape {list(t.shape)}")
+        shape = [n for i, n in enumerate(t.shape) if i not in drop]
+    g.set(node, low.reshaped(t, tuple(shape), g.where))
+
+
+def passthrough(g: Graph, node: Any) -> None:
+    """Identity, and Dropout in inference (no mask output)."""
+    if node.op_type == "Dropout" and (not inference(g, node) or len([o for o in node.output if o]) > 1):
+        raise InputError(f"{g.where}: dropout in training mode is random; export the model for inference")
+    g.set(node, g.tensor(node.input[0]))
+
+
+def inference(g: Graph, node: Any) -> bool:
     """Whether a Dropout node passes its input through: no training_mode input (or a constant false) and no
     is_test = 0 (old opsets)."""
     if attribute(node, "is_test", 1) == 0:
         return False
     if len(node.input) < 3 or not node.input[2]:
         return True
-    mode = chain.constants.get(node.input[2])
+    mode = g.constants.get(node.input[2])
     return mode is not None and not bool(np.asarray(mode).reshape(-1)[0])
 
 
-def constant(chain: Chain, node: Any) -> None:
+def constant(g: Graph, node: Any) -> None:
     value = attribute(node, "value", None)
     if value is None or [a.name for a in node.attribute] != ["value"]:
-        raise InputError(f"{chain.where}: only Constant nodes with a 'value' tensor are supported")
-    chain.constants[node.output[0]] = numpy_helper.to_array(value)
+        raise InputError(f"{g.where}: only Constant nodes with a 'value' tensor are supported")
+    g.constants[node.output[0]] = numpy_helper.to_array(value)
+
+
+# --- piecewise-linear operators -------------------------------------------------------------
+
+def relu(g: Graph, node: Any) -> None:
+    g.piecewise(node, low.relu(g.tensor(node.input[0])))
+
+
+def leaky_relu(g: Graph, node: Any) -> None:
+    t = g.tensor(node.input[0])
+    a = low.exact(attribute(node, "alpha", ONNX_LEAKY_SLOPE), g.where)       # ONNX's default, a float32
+    g.piecewise(node, low.slopes(t, [a] * len(t.rows)))
+
+
+def prelu(g: Graph, node: Any) -> None:
+    t = g.tensor(node.input[0])
+    slope = g.constant(node, 1, "the slope")
+    if slope is None:
+        raise InputError(f"{g.where}: PRelu needs a constant slope")
+    g.piecewise(node, low.slopes(t, list(low.broadcast(g.exact(slope), t.shape, g.where))))
+
+
+def clip(g: Graph, node: Any) -> None:
+    """Clip (Relu6 and Hardtanh export as Clip): bounds from inputs 1 and 2, or the attributes of old opsets."""
+    t = g.tensor(node.input[0])
+    bounds = []
+    for i, name in ((1, "min"), (2, "max")):
+        value = g.constant(node, i, name)
+        value = attribute(node, name, None) if value is None else np.asarray(value).reshape(-1)[0].item()
+        bounds.append(None if value is None else low.exact(value, g.where))
+    if bounds == [None, None]:
+        g.set(node, t)
+    else:
+        g.piecewise(node, low.clip(t, bounds[0], bounds[1]))
+
+
+def max_pool(g: Graph, node: Any) -> None:
+    t = spatial_tensor(g, node)
+    if len([o for o in node.output if o]) > 1 or attribute(node, "storage_order", 0):
+        raise InputError(f"{g.where}: MaxPool's Indices output is not supported")
+    g.piecewise(node, low.max_pool(t, windows(g, node, t.shape[2:]), g.where))
+
+
+def global_max_pool(g: Graph, node: Any) -> None:
+    t = spatial_tensor(g, node)
+    n = len(t.shape) - 2
+    whole = Windows(t.shape[2:], (1,) * n, (1,) * n, (0,) * n, (0,) * n)
+    g.piecewise(node, low.max_pool(t, whole, g.where))
 
 
 OPERATORS: dict[str, Handler] = {
     "Gemm": gemm, "MatMul": matmul, "Add": elementwise("Add"), "Sub": elementwise("Sub"),
-    "Mul": elementwise("Mul"), "Div": elementwise("Div"), "Relu": relu, "LeakyRelu": leaky_relu,
-    "Identity": passthrough, "Dropout": passthrough, "Flatten": passthrough, "Reshape": passthrough,
-    "Constant": constant,
+    "Mul": elementwise("Mul"), "Div": elementwise("Div"), "BatchNormalization": batch_normalization,
+    "Conv": conv, "AveragePool": average_pool, "GlobalAveragePool": global_average_pool,
+    "Flatten": flatten, "Reshape": reshape, "Transpose": transpose, "Squeeze": squeeze, "Unsqueeze": squeeze,
+    "Identity": passthrough, "Dropout": passthrough, "Constant": constant,
+    "Relu": relu, "LeakyRelu": leaky_relu, "PRelu": prelu, "Clip": clip, "MaxPool": max_pool,
+    "GlobalMaxPool": global_max_pool,
 }
