@@ -59,7 +59,8 @@ def combine(terms: Iterable[tuple[Fraction, SparseRow]], const: Fraction = ZERO)
         if not a:
             continue
         for j, v in row.items():
-            out[j] = out.get(j, ZERO) + (v if a == 1 else a * v)
+            term = v if a == 1 else a if v == 1 else a * v
+            out[j] = out[j] + term if j in out else term
     return {j: v for j, v in out.items() if v}
 
 

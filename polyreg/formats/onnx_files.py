@@ -144,8 +144,10 @@ def gemm(g: Graph, node: Any) -> None:
     B = B.T if attribute(node, "transB", 0) else B
     alpha, beta = low.exact(attribute(node, "alpha", 1.0), g.where), low.exact(attribute(node, "beta", 1.0), g.where)
     C = g.constant(node, 2, "C")
-    bias = None if C is None else np.asarray(low.broadcast(g.exact(C), (1, B.shape[1]), g.where)) * beta
-    g.set(node, low.matmul(a, g.exact(B) * alpha, bias, g.where))
+    bias = None if C is None else low.broadcast(g.exact(C), (1, B.shape[1]), g.where)
+    weight = g.exact(B)
+    g.set(node, low.matmul(a, weight if alpha == 1 else weight * alpha,
+                           bias if bias is None or beta == 1 else bias * beta, g.where))
 
 
 def matmul(g: Graph, node: Any) -> None:
