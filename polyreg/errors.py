@@ -12,7 +12,11 @@ class InputError(PolyregError):
 
 
 class InexactInputError(InputError, TypeError):
-    """A float was given where an exact rational is required."""
+    """No longer raised; kept so that code catching it still imports.
+
+    polyreg used to refuse floats with it. Now a float (or a numpy float) is read as its exact binary value
+    (``Fraction(float(v))``, see ``polyreg.exact.rationals.to_q``), and NaN, infinities and booleans are refused
+    with a plain ``InputError``."""
 
 
 class DomainError(InputError):

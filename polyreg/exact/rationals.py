@@ -1,19 +1,23 @@
 """Exact rational scalars and vectors.
 
-Every number polyreg decides with is a ``fractions.Fraction`` or an ``int``. Floats are refused:
-a JSON decimal such as ``0.1`` is read as the decimal it spells (1/10), never as a binary float.
+Every number polyreg decides with is a ``fractions.Fraction`` or an ``int``. ``to_q`` is the one rule by which
+numbers enter (networks, points, domains): a binary float (a Python ``float``, a numpy float16/32/64 scalar or array
+entry) is its exact binary value ``Fraction(float(v))`` (``0.1`` is 3602879701896397/36028797018963968, not 1/10); a
+numpy integer is an ``int``; NaN, infinities and booleans are refused. A JSON decimal such as ``0.1`` is read as the
+decimal it spells (1/10, a ``Decimal``), never as a binary float; a string such as ``"1/3"`` is that rational.
 """
 from __future__ import annotations
 
 import re
 import reprlib
+from collections.abc import Iterable, Mapping, Set
 from decimal import Decimal
 from fractions import Fraction
-from math import gcd
+from math import gcd, isfinite
 from operator import mul
-from typing import NoReturn, Sequence
+from typing import Any, NoReturn, Sequence
 
-from ..errors import InexactInputError, InputError
+from ..errors import InputError
 
 Vec = tuple[Fraction, ...]
 Mat = tuple[Vec, ...]
@@ -21,15 +25,22 @@ Row = tuple[int, ...]
 
 
 def to_q(value: object, *, where: str) -> Fraction:
-    """Return ``value`` as an exact rational, or raise an error naming ``where``.
+    """Return ``value`` as an exact rational, or raise an ``InputError`` naming ``where``.
 
-    Accepted: ``int``, ``Fraction``, ``Decimal`` (exact JSON decimals), and strings such as
-    ``"-3"``, ``"1/3"`` or ``"0.25"``.
+    Accepted: ``int``, ``Fraction``, ``Decimal`` (exact JSON decimals), strings such as ``"-3"``, ``"1/3"`` or
+    ``"0.25"``, binary floats (Python ``float``, numpy floating scalars: their exact binary value,
+    ``Fraction(float(v))``) and numpy integers. Refused: NaN, infinities, booleans (numpy's too), anything else.
     """
+    if type(value) is Fraction:
+        return value
     if isinstance(value, bool):
         raise_bad(where, value, "a number, not a boolean")
     if isinstance(value, (int, Fraction)):
         return Fraction(value)
+    if isinstance(value, float):            # numpy.float64 is a float
+        if not isfinite(value):
+            raise_bad(where, value, "a finite number")
+        return Fraction(float(value))
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise_bad(where, value, "a finite number")
@@ -45,11 +56,64 @@ def to_q(value: object, *, where: str) -> Fraction:
             return Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
             raise_bad(where, value, 'an exact rational such as 3, -0.25 or "1/3"')
-    if isinstance(value, float):
-        raise InexactInputError(
-            f"{where}: got the float {value!r}; polyreg needs exact rationals "
-            f"(write it as a string such as \"1/10\", or convert it yourself with Fraction(x))")
+    if is_numpy_scalar(value):
+        return numpy_to_q(value, where)
     raise_bad(where, value, 'a number or a string such as "1/3"')
+
+
+def is_numpy_scalar(value: object) -> bool:
+    """Whether ``value`` is a numpy scalar or 0-d array, told without importing numpy (polyreg does not need it)."""
+    return type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 0) == 0
+
+
+def numpy_to_q(value: Any, where: str) -> Fraction:
+    """A numpy scalar by the rule of ``to_q``: ``item()`` gives the Python bool, int or float (float16 and float32
+    widen to float exactly); a longdouble keeps its own exact binary value."""
+    item = value.item()
+    if type(item).__module__ != "numpy":
+        if isinstance(item, (bool, int, float)):
+            return to_q(item, where=where)
+        raise_bad(where, value, "a real number")
+    if hasattr(value, "as_integer_ratio"):     # numpy.longdouble: item() keeps it
+        if not (value == value and value - value == 0):
+            raise_bad(where, value, "a finite number")
+        numerator, denominator = value.as_integer_ratio()
+        return Fraction(int(numerator), int(denominator))
+    raise_bad(where, value, 'a number or a string such as "1/3"')
+
+
+def to_q_vector(values: object, *, where: str) -> Vec:
+    """``values`` (a list, a tuple, a 1-d numpy array, any finite iterable) as a tuple of exact rationals by
+    ``to_q``, each entry named ``where[i]`` in errors. A tuple of ``Fraction`` is returned as it is (no copy)."""
+    if type(values) is tuple and FRACTION.issuperset(map(type, values)):
+        return values
+    return tuple(to_q(v, where=f"{where}[{i}]") for i, v in enumerate(entries(values, where, "numbers")))
+
+
+def to_q_matrix(rows: object, *, where: str) -> Mat:
+    """``rows`` (a sequence of rows, a 2-d numpy array) as a tuple of ``to_q_vector`` rows; a tuple of tuples of
+    ``Fraction`` is returned as it is (no copy: a 1000 x 1000 matrix passes in milliseconds)."""
+    if type(rows) is tuple and all(type(row) is tuple and FRACTION.issuperset(map(type, row)) for row in rows):
+        return rows
+    return tuple(to_q_vector(row, where=f"{where}[{i}]")
+                 for i, row in enumerate(entries(rows, where, "rows (sequences of numbers)")))
+
+
+FRACTION = frozenset({Fraction})
+
+
+def entries(values: object, where: str, what: str) -> Iterable[Any]:
+    """The entries of a list, a tuple, a numpy array (as Python numbers, by ``tolist``) or another iterable; an
+    ``InputError`` naming ``where`` for a number, a string, a mapping, a set (no order), None or a 0-d array."""
+    if type(values).__module__ == "numpy" and hasattr(values, "tolist"):
+        if getattr(values, "ndim", 1) == 0:
+            raise_bad(where, values, f"a sequence of {what}")
+        return values.tolist()     # numpy floats become Python floats exactly, numpy integers ints
+    if isinstance(values, (list, tuple)):
+        return values
+    if isinstance(values, (str, bytes, Mapping, Set)) or not isinstance(values, Iterable):
+        raise_bad(where, values, f"a sequence of {what}")
+    return list(values)
 
 
 MAX_DIGITS, MAX_EXPONENT = 4300, 1000     # the bounds of polyreg_check.load, for numbers written as text

@@ -14,6 +14,7 @@ adds no cells (``relu(v) - relu(-v)`` would split every cell along ``v = 0``).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
@@ -21,7 +22,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InexactWarning, InputError
 from ..network.ir import Dense, Layer, Maxout, Mlp, Relu
 
 CONST = -1
@@ -296,6 +297,44 @@ def square_root(q: Fraction) -> Optional[Fraction]:
     """The rational square root of ``q >= 0``, or None if it is irrational."""
     a, b = math.isqrt(q.numerator), math.isqrt(q.denominator)
     return Fraction(a, b) if a * a == q.numerator and b * b == q.denominator else None
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Batch normalization's per-channel parameters (exact): ``scale (x - mean) / sqrt(var + eps) + bias``."""
+    scale: np.ndarray
+    bias: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    eps: Fraction
+
+
+def batch_norm(t: Tensor, n: Normalization, strict: bool, where: str) -> Tensor:
+    """Batch normalization in inference along axis 1 of ``t``. The factor ``1 / sqrt(var + eps)`` is exact where
+    ``var + eps`` is a rational square; elsewhere it is irrational: ``strict`` refuses, otherwise it is computed in
+    float64, taken exactly, and an ``InexactWarning`` names the node."""
+    channels = len(n.var)
+    if len(t.shape) < 2 or t.shape[1] != channels:
+        raise InputError(f"{where}: {channels} channels, but the running tensor has shape {list(t.shape)}")
+    factors, inexact = [], 0
+    for c, v in enumerate(n.var):
+        if v + n.eps <= 0:
+            raise InputError(f"{where}: channel {c}: var + eps is {v + n.eps}, not positive")
+        root = square_root(v + n.eps)
+        if root is None and strict:
+            raise InputError(f"{where}: channel {c}: sqrt(var + eps) = sqrt({float(v + n.eps)!r}) is irrational, and "
+                             "strict mode computes no square roots in float")
+        if root is None:
+            root, inexact = Fraction(math.sqrt(float(v + n.eps))), inexact + 1
+        factors.append(n.scale[c] / root)
+    if inexact:
+        warnings.warn(InexactWarning(
+            f"{where}: 1/sqrt(var + eps) is irrational for {inexact} of {channels} channels; polyreg took sqrt in "
+            "float64 exactly as computed (use --strict to refuse)"), stacklevel=3)
+    per_channel = (1, channels) + (1,) * (len(t.shape) - 2)
+    f = np.array(factors, dtype=object)
+    return scale_shift(t, broadcast(f.reshape(per_channel), t.shape, where),
+                       broadcast((n.bias - f * n.mean).reshape(per_channel), t.shape, where))
 
 
 # --- piecewise-linear operators -------------------------------------------------------------

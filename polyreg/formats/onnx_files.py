@@ -9,8 +9,6 @@ Operators: see ``OPERATORS``; anything else is refused naming the node, its op t
 from __future__ import annotations
 
 import math
-import warnings
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -18,8 +16,9 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from ..errors import InexactWarning, InputError
+from ..errors import InputError
 from ..network.ir import Mlp
+from .json_files import MAX_BYTES
 from . import lowering as low
 from .lowering import Lowering, Tensor, Windows
 
@@ -45,6 +44,14 @@ def load_onnx(path: str | Path, max_bytes: int, strict: bool = False) -> Mlp:
     except onnx.checker.ValidationError as err:
         raise InputError(f"{path}: not a valid ONNX model: {str(err).splitlines()[0]}") from None
     return network_from_onnx(model, str(path), strict)
+
+
+def from_onnx(model: str | Path | onnx.ModelProto, strict: bool = False) -> Mlp:
+    """The exact network of an ONNX model, given as a file name or a loaded ``onnx.ModelProto``."""
+    if isinstance(model, onnx.ModelProto):
+        onnx.checker.check_model(model)
+        return network_from_onnx(model, "<onnx>", strict)
+    return load_onnx(model, MAX_BYTES, strict)
 
 
 def network_from_onnx(model: onnx.ModelProto, source: str = "<onnx>", strict: bool = False) -> Mlp:
@@ -180,39 +187,15 @@ def elementwise(kind: str) -> Handler:
 
 
 def batch_normalization(g: Graph, node: Any) -> None:
-    """Inference: ``scale (x - mean) / sqrt(var + eps) + B`` per channel (axis 1). The factor is exact where
-    ``var + eps`` is a rational square, else computed in float64 and taken exactly, with a warning."""
-    t = g.tensor(node.input[0])
+    """Inference: ``scale (x - mean) / sqrt(var + eps) + B`` per channel (axis 1)."""
     if attribute(node, "training_mode", 0) or len([o for o in node.output if o]) > 1:
         raise InputError(f"{g.where}: batch normalization in training mode uses the batch's statistics; export the "
                          "model for inference")
     scale, bias, mean, var = (g.exact(g.constant(node, i, name)) for i, name in
                               enumerate(["scale", "B", "mean", "var"], start=1))
     eps = low.exact(attribute(node, "epsilon", 1e-5), g.where)
-    factors, inexact = [], []
-    for c, v in enumerate(var):
-        if v + eps <= 0:
-            raise InputError(f"{g.where}: channel {c}: var + eps is {v + eps}, not positive")
-        root = low.square_root(v + eps)
-        if root is None and g.strict:
-            raise InputError(f"{g.where}: channel {c}: sqrt(var + eps) = sqrt({float(v + eps)!r}) is irrational, and "
-                             "strict mode computes no square roots in float")
-        if root is None:
-            root = Fraction(math.sqrt(float(v + eps)))
-            inexact.append(c)
-        factors.append(scale[c] / root)
-    if inexact:
-        warnings.warn(InexactWarning(
-            f"{g.where}: 1/sqrt(var + eps) is irrational for {len(inexact)} of {len(var)} channels; polyreg took "
-            "sqrt in float64 exactly as computed (use --strict to refuse)"), stacklevel=2)
-    channels = len(factors)
-    per_channel = (1, channels) + (1,) * (len(t.shape) - 2)
-    if len(t.shape) < 2 or t.shape[1] != channels:
-        raise InputError(f"{g.where}: {channels} channels, but the running tensor has shape {list(t.shape)}")
-    f = np.array(factors, dtype=object)
-    scale_all = low.broadcast(f.reshape(per_channel), t.shape, g.where)
-    shift_all = low.broadcast((bias - f * mean).reshape(per_channel), t.shape, g.where)
-    g.set(node, low.scale_shift(t, scale_all, shift_all))
+    g.set(node, low.batch_norm(g.tensor(node.input[0]), low.Normalization(scale, bias, mean, var, eps), g.strict,
+                               g.where))
 
 
 def windows(g: Graph, node: Any, spatial: tuple[int, ...], kernel: Optional[tuple[int, ...]] = None) -> Windows:
