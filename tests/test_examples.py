@@ -1,11 +1,12 @@
-"""The runnable examples run, and the Python API refuses floats."""
+"""The runnable examples run, and the Python API reads a float as its exact binary value."""
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from polyreg import InexactInputError, box
+from polyreg import InputError, box
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -16,9 +17,12 @@ def test_api_example_runs():
     assert "activation regions" in out.stdout
 
 
-def test_floats_are_refused_with_advice():
-    with pytest.raises(InexactInputError, match=r"got the float 0\.1.*\"1/10\""):
-        box(2, 0.1, 1)
+def test_floats_are_their_exact_binary_values():
+    # the float 0.1 is 3602879701896397/2^55, not 1/10 (a string "1/10" or a Fraction says 1/10)
+    assert box(2, 0.1, 1) == box(2, Fraction(3602879701896397, 2 ** 55), 1)
+    assert box(2, 0.1, 1) != box(2, Fraction(1, 10), 1) == box(2, "1/10", 1)
+    with pytest.raises(InputError, match=r"box lower\[0\]: got float nan; expected a finite number"):
+        box(2, float("nan"), 1)
 
 
 def test_saved_networks_load_back_identical(tmp_path):

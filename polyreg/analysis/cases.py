@@ -26,7 +26,7 @@ from ..network.ir import Network
 from ..network.relevance import relevance
 from ..network.rewrite import project, specialize
 from ..network.semantics import evaluate
-from .equivalence import Counterexample, certify, verdict_word
+from .equivalence import Counterexample, certify, difference_text, verdict_word
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,12 @@ class CaseVerdict:
     counterexample: Optional[Counterexample] = None
     distance: Optional[Fraction] = None
 
+    def __repr__(self) -> str:
+        fixed = assignment_text(self.fixed) or "no fixed inputs"
+        if len(fixed) > 80:
+            fixed = fixed[:80] + " ..."
+        return f"CaseVerdict({fixed}: {self.cells} cells, {self.differing_cells} differing)"
+
 
 @dataclass(frozen=True, slots=True)
 class Part:
@@ -50,6 +56,10 @@ class Part:
     outputs: tuple[int, ...]
     groups: tuple[int, ...]
     cases: tuple[CaseVerdict, ...]
+
+    def __repr__(self) -> str:
+        counts = ((len(self.outputs), "output"), (len(self.groups), "group"), (len(self.cases), "case"))
+        return "Part(" + ", ".join(f"{n} {word}{'s' * (n != 1)}" for n, word in counts) + ")"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +98,11 @@ class MixedVerdict:
     @property
     def not_tie_safe(self) -> tuple[str, ...]:
         return tuple(sorted({name for case in self.cases for name in case.not_tie_safe}))
+
+    def __repr__(self) -> str:
+        cases, parts = len(self.cases), len(self.parts)
+        return (f"MixedVerdict({self.word!r}, {self.cells} cells in {cases} case{'s' * (cases != 1)}, "
+                f"{parts} part{'s' * (parts != 1)}{difference_text(self)})")
 
 
 def certify_mixed(a: Network, b: Network, domain: MixedDomain, progress: Progress | None = None,

@@ -15,18 +15,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..core.cpwl import Cell, Cpwl
 from ..core.enumerate import Progress, refine
 from ..errors import InputError, OracleError
 from ..exact.affine import Affine
 from ..exact.flint_matrices import Conversions
-from ..exact.rationals import Vec, row_value
+from ..exact.rationals import Vec, approx, row_value, short_vec
 from ..geometry.oracle import maximum
 from ..geometry.polyhedron import Polyhedron
 from ..network.ir import Network
 from ..network.semantics import evaluate
+
+if TYPE_CHECKING:
+    from .cases import MixedVerdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,9 @@ class Counterexample:
     @property
     def difference(self) -> Fraction:
         return max(abs(a - b) for a, b in zip(*self.outputs))
+
+    def __repr__(self) -> str:
+        return f"Counterexample(x {short_vec(self.x)}, difference about {approx(self.difference)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,17 @@ class Verdict:
     @property
     def cells(self) -> int:
         return len(self.refinement.cells)
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.word!r}, {self.cells} cells{difference_text(self)})"
+
+
+def difference_text(verdict: "Verdict | MixedVerdict") -> str:
+    """``, 95 differing cells, distance about 2.20841`` for a ``DIFFERENT`` verdict (empty otherwise)."""
+    if verdict.equivalent:
+        return ""
+    distance = "" if verdict.distance is None else f", distance about {approx(verdict.distance)}"
+    return f", {verdict.differing_cells} differing{distance}"
 
 
 def verdict_word(equivalent: bool, everywhere: bool) -> str:
@@ -103,6 +120,9 @@ class Distance:
     maximiser: Counterexample
     refinement: Cpwl
     seconds: float
+
+    def __repr__(self) -> str:
+        return f"Distance(about {approx(self.value)}, {len(self.refinement.cells)} cells)"
 
 
 def distance(a: Network, b: Network, domain: Polyhedron, progress: Progress | None = None) -> Distance:

@@ -33,6 +33,10 @@ class LinearRegions:
     def count(self) -> int:
         return len(set(self.component.values()))
 
+    def __repr__(self) -> str:
+        return (f"LinearRegions({self.count} linear regions over {self.graph.number_of_nodes()} cells, "
+                f"{self.graph.number_of_edges()} facets joining cells)")
+
 
 @dataclass(frozen=True, slots=True)
 class RegionCounts:

@@ -11,11 +11,10 @@ dominated by a constant over, another piece (the choice then needs no geometry).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 from ..exact.affine import Affine
-from ..exact.rationals import Vec
+from ..exact.rationals import Vec, short_vec, to_q_vector
 from ..geometry.polyhedron import Polyhedron, RowId
 from ..network.ir import Network
 from ..network.semantics import Pattern
@@ -28,6 +27,9 @@ class Prune:
     row has a nonzero normal): either way the option has no interior."""
     multipliers: tuple[tuple[RowId, int], ...]
     empty: bool
+
+    def __repr__(self) -> str:
+        return f"Prune({'empty' if self.empty else 'in a hyperplane'}, {len(self.multipliers)} multipliers)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,22 @@ class Split:
     stage: int
     unit: int
     children: tuple[Optional["Node"], ...]
+
+    def __repr__(self) -> str:
+        return (f"Split(stage {self.stage}, unit {self.unit}, {len(self.children)} options, "
+                f"{leaves_below(self)} cells below)")
+
+
+def leaves_below(node: Optional["Node"]) -> int:
+    """The number of ``Leaf`` nodes in the subtree (without recursion: trees can be deep)."""
+    count, stack = 0, [node]
+    while stack:
+        top = stack.pop()
+        if isinstance(top, Leaf):
+            count += 1
+        elif isinstance(top, Split):
+            stack.extend(top.children)
+    return count
 
 
 Node = Union[Split, Leaf, Prune]
@@ -60,6 +78,11 @@ class Cell:
         """The (first) network on this cell."""
         return self.affines[0]
 
+    def __repr__(self) -> str:
+        maps = len(self.affines)
+        return (f"Cell({len(self.polyhedron.rows)} inequalities in Q^{self.polyhedron.dim}, "
+                f"point {short_vec(self.point)}, {maps} map{'s' * (maps != 1)})")
+
 
 @dataclass(frozen=True, slots=True)
 class Cpwl:
@@ -75,12 +98,21 @@ class Cpwl:
     def network(self) -> Network:
         return self.networks[0]
 
-    def __call__(self, x: Sequence[Fraction | int]) -> Vec:
-        """The network's value at ``x``, read off a closed cell that contains ``x``."""
-        return self.cell_containing(x).affine(x)
+    def __call__(self, x: object) -> Vec:
+        """The network's value at ``x`` (coordinates read by ``to_q``), read off a closed cell that contains ``x``."""
+        point = to_q_vector(x, where="point")
+        return self.cell_containing(point).affine(point)
 
-    def cell_containing(self, x: Sequence[Fraction | int]) -> Cell:
+    def cell_containing(self, x: object) -> Cell:
+        point = to_q_vector(x, where="point")
         for cell in self.cells:
-            if cell.polyhedron.contains(x):
+            if cell.polyhedron.contains(point):
                 return cell
-        raise ValueError(f"point {tuple(str(v) for v in x)} is not in the domain")
+        raise ValueError(f"point {short_vec(point)} is not in the domain")
+
+    def __repr__(self) -> str:
+        n = len(self.networks)
+        nets = ", ".join(map(repr, self.networks)) if n <= 2 else ""
+        nets = f": {nets}" if len(nets) <= 120 else ""
+        return (f"Cpwl({len(self.cells)} cells, {n} network{'s' * (n != 1)}{nets}, "
+                f"domain in Q^{self.domain.dim})")

@@ -87,7 +87,16 @@ def to_q_vector(values: object, *, where: str) -> Vec:
     ``to_q``, each entry named ``where[i]`` in errors. A tuple of ``Fraction`` is returned as it is (no copy)."""
     if type(values) is tuple and FRACTION.issuperset(map(type, values)):
         return values
-    return tuple(to_q(v, where=f"{where}[{i}]") for i, v in enumerate(entries(values, where, "numbers")))
+    out = []
+    for i, v in enumerate(entries(values, where, "numbers")):
+        kind = type(v)      # the common cases first, without building the name ``where[i]``
+        if kind is Fraction:
+            out.append(v)
+        elif kind is int or (kind is float and isfinite(v)):
+            out.append(Fraction(v))
+        else:
+            out.append(to_q(v, where=f"{where}[{i}]"))
+    return tuple(out)
 
 
 def to_q_matrix(rows: object, *, where: str) -> Mat:
@@ -140,6 +149,28 @@ def q_to_str(q: Fraction | int) -> str:
     """Canonical text of a rational: ``"n"`` or ``"p/q"`` in lowest terms with ``q > 0``."""
     q = Fraction(q)
     return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def short_vec(values: Sequence[Fraction | int], limit: int = 60) -> str:
+    """``(1/3, -1/7)``, cut to about ``limit`` characters (for short reprs and messages); a number of more than 60
+    digits is shown as about its value (``~1.23457e+99``)."""
+    text, shown = "(", 0
+    for v in values:
+        q = Fraction(v)
+        part = q_to_str(q) if max(q.numerator.bit_length(), q.denominator.bit_length()) < 200 else f"~{approx(q)}"
+        if len(text) + len(part) > limit:
+            return f"{text}... {len(values) - shown} more)"
+        text += part + ", "
+        shown += 1
+    return text.removesuffix(", ") + ")"
+
+
+def approx(q: Fraction | int) -> str:
+    """A rational to 6 significant digits, for reading (``about 2.20841``); never raises."""
+    try:
+        return f"{float(q):.6g}"
+    except OverflowError:
+        return "-huge" if q < 0 else "huge"
 
 
 def primitive_row(values: Sequence[Fraction | int]) -> Row:

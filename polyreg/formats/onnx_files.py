@@ -18,8 +18,8 @@ from onnx import numpy_helper
 
 from ..errors import InputError
 from ..network.ir import Mlp
-from .json_files import MAX_BYTES
 from . import lowering as low
+from .json_files import MAX_BYTES
 from .lowering import Lowering, Tensor, Windows
 
 Handler = Callable[["Graph", Any], None]

@@ -14,7 +14,7 @@ from math import prod
 from typing import Iterator, Optional, Sequence
 
 from ..errors import DomainError
-from ..exact.rationals import Hom, Vec, q_to_str
+from ..exact.rationals import Hom, Vec, q_to_str, to_q_matrix
 from .oracle import Interior, interior_point_or_proof, unbounded_direction
 from .polyhedron import Polyhedron
 
@@ -48,6 +48,16 @@ class DiscreteGroup:
     coordinates: tuple[int, ...]
     values: tuple[Vec, ...]
 
+    def __post_init__(self) -> None:
+        if isinstance(self.coordinates, list):
+            object.__setattr__(self, "coordinates", tuple(self.coordinates))
+        object.__setattr__(self, "values", to_q_matrix(self.values, where="DiscreteGroup values"))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(map(str, self.coordinates[:8])) + (", ..." if len(self.coordinates) > 8 else "")
+        n = len(self.values)
+        return f"DiscreteGroup(coordinates [{shown}], {n} value{'s' * (n != 1)})"
+
 
 @dataclass(frozen=True, slots=True)
 class MixedDomain:
@@ -61,6 +71,11 @@ class MixedDomain:
     @property
     def num_cases(self) -> int:
         return prod(len(group.values) for group in self.discrete)
+
+    def __repr__(self) -> str:
+        counts = ((len(self.discrete), "discrete group"), (self.num_cases, "case"),
+                  (len(self.free), "free coordinate"))
+        return f"MixedDomain(Q^{self.input_dim}: " + ", ".join(f"{n} {w}{'s' * (n != 1)}" for n, w in counts) + ")"
 
     def assignments(self, groups: Optional[Sequence[int]] = None) -> Iterator[Assignment]:
         """The cases in product order, the last group varying fastest; only ``groups`` vary when given (the

@@ -6,20 +6,32 @@ An ``Mlp`` maps ``Q^input_dim`` to ``Q^output_dim`` by applying its layers in or
 
 A ``Transformer`` has ``tokens`` rows of width ``width``; its matrices act on row vectors
 (token row times matrix, shape in x out), as in the transformer literature. See the class.
+
+Every class takes its numbers by the rule of ``exact.rationals.to_q`` and stores them exact: matrices and vectors
+may be lists, tuples or numpy arrays of ints, Fractions, floats (their exact binary values), numpy numbers or strings
+such as "1/3", and become tuples (of tuples) of ``Fraction`` at construction; an entry that is not a number is an
+``InputError`` naming the class, the field and the entry (``Dense weight[0][1]``). The shapes are checked by ``Mlp``
+and ``Transformer``. A ``repr`` is a short summary (``Dense(8 x 2)``), whatever the size.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 from ..errors import InputError
-from ..exact.rationals import Mat, Vec
+from ..exact.rationals import Mat, Vec, entries, is_numpy_scalar, raise_bad, to_q_matrix, to_q_vector
 
 
 @dataclass(frozen=True, slots=True)
 class Dense:
     weight: Mat   # out x in
     bias: Vec     # out
+
+    def __post_init__(self) -> None:
+        exact_fields(self, "Dense", matrices=("weight",), vectors=("bias",))
+
+    def __repr__(self) -> str:
+        return f"Dense({len(self.weight)} x {len(self.weight[0]) if self.weight else 0})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +43,9 @@ class Relu:
 class Maxout:
     rank: int     # each unit is the max of `rank` consecutive inputs
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rank", plain_int(self.rank))
+
 
 Layer = Union[Dense, Relu, Maxout]
 
@@ -41,9 +56,15 @@ class Mlp:
     layers: tuple[Layer, ...]
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "input_dim", plain_int(self.input_dim))
+        if isinstance(self.layers, list):
+            object.__setattr__(self, "layers", tuple(self.layers))
         problems = shape_problems(self.input_dim, self.layers)
         if problems:
             raise InputError(f"network has {len(problems)} shape problem(s):\n  " + "\n  ".join(problems))
+
+    def __repr__(self) -> str:
+        return f"Mlp({architecture(self)})"
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -53,6 +74,21 @@ class Mlp:
     @property
     def output_dim(self) -> int:
         return self.widths[-1] if self.layers else self.input_dim
+
+
+def architecture(net: Mlp) -> str:
+    """The widths in order, each with the nonlinearity after it: ``2 -> 8 relu -> 8 relu -> 1`` (``max3``: maxout
+    of rank 3); the middle of a deep network elided."""
+    steps = [str(net.input_dim)]
+    for layer in net.layers:
+        if isinstance(layer, Dense):
+            steps.append(str(len(layer.bias)))
+        else:
+            steps[-1] += " relu" if isinstance(layer, Relu) else f" max{getattr(layer, 'rank', '?')}"
+    if len(steps) > 7:
+        steps = steps[:3] + ["..."] + steps[-3:]
+        return " -> ".join(steps) + f" ({len(net.layers)} layers)"
+    return " -> ".join(steps)
 
 
 def layer_widths(input_dim: int, layers: tuple[Layer, ...]) -> tuple[int, ...]:
@@ -108,11 +144,27 @@ class Head:
     score_bias: Optional[Mat] = None           # tokens x tokens
     mask: Optional[tuple[tuple[bool, ...], ...]] = None   # tokens x tokens, True = may attend
 
+    def __post_init__(self) -> None:
+        exact_fields(self, "Head", matrices=("query", "key", "value", "output"), optional=("score_bias",))
+        if self.mask is not None:
+            object.__setattr__(self, "mask", bool_matrix(self.mask, "Head mask"))
+
+    def __repr__(self) -> str:
+        extras = "".join(f", {name}" for name in ("score_bias", "mask") if getattr(self, name) is not None)
+        return f"Head(query {size(self.query)}, value {size(self.value)}{extras})"
+
 
 @dataclass(frozen=True, slots=True)
 class Attention:
     heads: tuple[Head, ...]
     residual: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.heads, list):
+            object.__setattr__(self, "heads", tuple(self.heads))
+
+    def __repr__(self) -> str:
+        return f"Attention({len(self.heads)} heads{'' if self.residual else ', not residual'})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +175,13 @@ class FeedForward:
     w2: Mat    # hidden x width
     b2: Vec
     residual: bool = True
+
+    def __post_init__(self) -> None:
+        exact_fields(self, "FeedForward", matrices=("w1", "w2"), vectors=("b1", "b2"))
+
+    def __repr__(self) -> str:
+        width = len(self.b2)
+        return f"FeedForward({width} -> {len(self.b1)} -> {width}{'' if self.residual else ', not residual'})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +208,17 @@ class Transformer:
     readout_bias: Vec
 
     def __post_init__(self) -> None:
+        for name in ("input_dim", "tokens", "width"):
+            object.__setattr__(self, name, plain_int(getattr(self, name)))
+        embed = entries(self.embed, "Transformer embed", "matrices (one per token)")
+        object.__setattr__(self, "embed", tuple(to_q_matrix(E, where=f"Transformer embed[{t}]")
+                                                for t, E in enumerate(embed)))
+        readout = entries(self.readout, "Transformer readout", "matrices or None (one per token)")
+        object.__setattr__(self, "readout", tuple(
+            None if R is None else to_q_matrix(R, where=f"Transformer readout[{t}]") for t, R in enumerate(readout)))
+        exact_fields(self, "Transformer", matrices=("positions",), vectors=("readout_bias",))
+        if isinstance(self.blocks, list):
+            object.__setattr__(self, "blocks", tuple(self.blocks))
         problems = transformer_problems(self)
         if problems:
             raise InputError(f"transformer has {len(problems)} shape problem(s):\n  " + "\n  ".join(problems))
@@ -157,8 +227,49 @@ class Transformer:
     def output_dim(self) -> int:
         return len(self.readout_bias)
 
+    def __repr__(self) -> str:
+        heads = sum(len(b.attention.heads) for b in self.blocks if b.attention is not None)
+        return (f"Transformer({self.input_dim} -> {self.output_dim}, {self.tokens} tokens, width {self.width}, "
+                f"{len(self.blocks)} blocks, {heads} heads)")
+
 
 Network = Union[Mlp, Transformer]
+
+
+def exact_fields(obj: Any, kind: str, matrices: Sequence[str] = (), vectors: Sequence[str] = (),
+                 optional: Sequence[str] = ()) -> None:
+    """Store the named fields of a frozen ``obj`` as exact matrices and vectors (``to_q_matrix``, ``to_q_vector``);
+    ``optional`` matrices may be None."""
+    for name in (*matrices, *optional):
+        value = getattr(obj, name)
+        if value is not None or name not in optional:
+            object.__setattr__(obj, name, to_q_matrix(value, where=f"{kind} {name}"))
+    for name in vectors:
+        object.__setattr__(obj, name, to_q_vector(getattr(obj, name), where=f"{kind} {name}"))
+
+
+def plain_int(value: object) -> Any:
+    """A numpy integer as an ``int``; anything else unchanged (the shape checks judge it)."""
+    if is_numpy_scalar(value):
+        item = value.item()  # type: ignore[attr-defined]
+        if isinstance(item, int) and not isinstance(item, bool):
+            return item
+    return value
+
+
+def bool_matrix(rows: object, where: str) -> tuple[tuple[bool, ...], ...]:
+    """A matrix of booleans (True, False, numpy booleans, or 1 and 0) as a tuple of tuples of ``bool``."""
+    def flag(v: object, at: str) -> bool:
+        item = v.item() if is_numpy_scalar(v) else v  # type: ignore[attr-defined]
+        if isinstance(item, bool) or (isinstance(item, int) and item in (0, 1)):
+            return bool(item)
+        raise_bad(at, v, "True or False (or 1 or 0)")
+    return tuple(tuple(flag(v, f"{where}[{i}][{j}]") for j, v in enumerate(entries(row, f"{where}[{i}]", "booleans")))
+                 for i, row in enumerate(entries(rows, where, "rows of booleans")))
+
+
+def size(matrix: Mat) -> str:
+    return f"{len(matrix)} x {len(matrix[0]) if matrix else 0}"
 
 
 def transformer_problems(t: Transformer) -> list[str]:

@@ -6,14 +6,17 @@ from fractions import Fraction
 from typing import Callable, Mapping, Sequence
 
 from ..errors import InputError
+from ..exact.rationals import to_q
 from .ir import Dense, Mlp, Network, Transformer
 
 
-def specialize(net: Network, fixed: Mapping[int, Fraction], free: Sequence[int]) -> Network:
+def specialize(net: Network, fixed: Mapping[int, object], free: Sequence[int]) -> Network:
     """``x -> net(z)`` with ``z_i = fixed[i]`` and ``z_{free[k]} = x_k``, exactly: for an MLP folded into the first
-    linear layer (or an affine layer put first), for a transformer into the positions (``E`` keeps the free rows)."""
+    linear layer (or an affine layer put first), for a transformer into the positions (``E`` keeps the free rows).
+    The fixed values are read by ``to_q`` (a float is its exact binary value)."""
     if not free:
         raise InputError("specialize: there are no free coordinates; evaluate the network at the point instead")
+    fixed = {i: to_q(v, where=f"specialize: fixed[{i}]") for i, v in fixed.items()}
     nonzero = [(i, v) for i, v in fixed.items() if v]      # one-hot symbols: most fixed values are 0
     return SPECIALIZE[type(net)](net, fixed, nonzero, free)
 

@@ -15,26 +15,28 @@ from typing import Callable, Iterator, Sequence
 
 from ..errors import InputError
 from ..exact.affine import Affine
-from ..exact.rationals import Vec, dot
+from ..exact.rationals import Vec, dot, to_q_vector
 from .ir import Attention, Dense, FeedForward, Maxout, Mlp, Network, Relu, Transformer
 
 Pattern = tuple[tuple[int, ...], ...]
 
 
-def evaluate(net: Network, x: Sequence[Fraction | int]) -> Vec:
-    """``net(x)`` in exact rational arithmetic (hard-max attention, ties averaged)."""
+def evaluate(net: Network, x: object) -> Vec:
+    """``net(x)`` in exact rational arithmetic (hard-max attention, ties averaged). The coordinates of ``x`` are
+    read by ``to_q``: a float is its exact binary value (a list, a tuple or a numpy array)."""
     return forward(net, x)[0]
 
 
-def choices_at(net: Network, x: Sequence[Fraction | int]) -> Pattern:
+def choices_at(net: Network, x: object) -> Pattern:
     """The activation pattern of ``x`` (one tuple of choices per nonlinear stage)."""
     return forward(net, x)[1]
 
 
-def forward(net: Network, x: Sequence[Fraction | int]) -> tuple[Vec, Pattern]:
-    if len(x) != net.input_dim:
-        raise InputError(f"point has {len(x)} coordinates; the network expects {net.input_dim}")
-    return FORWARD[type(net)](net, tuple(Fraction(v) for v in x))
+def forward(net: Network, x: object) -> tuple[Vec, Pattern]:
+    point = to_q_vector(x, where="point")
+    if len(point) != net.input_dim:
+        raise InputError(f"point has {len(point)} coordinates; the network expects {net.input_dim}")
+    return FORWARD[type(net)](net, point)
 
 
 def forward_mlp(net: Mlp, x: Vec) -> tuple[Vec, Pattern]:
