@@ -9,6 +9,10 @@ linear regions need separations), and two pairs certified part by part (``--spli
 averaging over 15^6 pointer-set assignments and nearest-position retrieval at tau = 6. Every case then
 writes its certificate and times the standalone checker on it (``check s``; peak memory includes the
 certificate).
+
+A second table (``--models``) times users' models: the conversion of a 1.33M-parameter ONNX MLP to polyreg JSON,
+and PyTorch models (an MLP and a small convolutional net on images) imported with ``polyreg.from_torch`` and
+counted on the plane through three inputs (the network composed with ``(s, t) -> a + s (b - a) + t (c - a)``).
 """
 from __future__ import annotations
 
@@ -108,9 +112,97 @@ def run_case(name: str) -> dict:
             "peak_mib": round(peak_mib)}
 
 
+def onnx_mlp(path: str, sizes: list[int]) -> int:
+    """Write a seeded ONNX MLP of Gemm and Relu nodes (float32 weights) to ``path``; its number of parameters."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    rng, nodes, weights, current = np.random.default_rng(0), [], [], "x"
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        weights += [numpy_helper.from_array(rng.normal(size=(b, a)).astype(np.float32), f"W{i}"),
+                    numpy_helper.from_array(rng.normal(size=b).astype(np.float32), f"b{i}")]
+        nodes.append(helper.make_node("Gemm", [current, f"W{i}", f"b{i}"], [f"g{i}"], transB=1))
+        current = f"g{i}"
+        if i < len(sizes) - 2:
+            nodes.append(helper.make_node("Relu", [current], [f"r{i}"]))
+            current = f"r{i}"
+    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", sizes[0]])],
+                              [helper.make_tensor_value_info(current, TensorProto.FLOAT, ["N", sizes[-1]])], weights)
+    onnx.save(helper.make_model(graph), path)
+    return sum(int(np.prod(w.dims)) for w in weights)
+
+
+def on_plane(net, seed: int):
+    """``net`` on the plane through three seeded inputs with entries k/255 (as images are): a 2-input network."""
+    import random
+    from fractions import Fraction
+
+    from polyreg.network.ir import Dense, Mlp
+    rng = random.Random(seed)
+    a, b, c = ([Fraction(rng.randint(0, 255), 255) for _ in range(net.input_dim)] for _ in range(3))
+    return Mlp(2, (Dense(tuple((q - p, r - p) for p, q, r in zip(a, b, c)), a),) + net.layers)
+
+
+def torch_model(name: str):
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    if name == "mlp":
+        return nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)), (784,)
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(100, 10)), (1, 12, 12)
+
+
+def run_model_case(name: str) -> dict:
+    import polyreg
+    from polyreg.formats.json_files import save_network
+    started = time.perf_counter()
+    if name.startswith("convert"):
+        parameters = onnx_mlp("/tmp/polyreg-bench.onnx", [784, 1024, 512, 10])
+        started = time.perf_counter()
+        save_network(polyreg.from_onnx("/tmp/polyreg-bench.onnx"), "/tmp/polyreg-bench.json")
+        seconds, cells, count_s = time.perf_counter() - started, "-", "-"
+        name += f" ({parameters:,} parameters)"
+    else:
+        module, shape = torch_model("mlp" if "MLP" in name else "conv")
+        started = time.perf_counter()
+        net = polyreg.from_torch(module.eval(), shape)
+        seconds = time.perf_counter() - started
+        plane = on_plane(net, seed=1)
+        started = time.perf_counter()
+        cells = len(lower(plane, box(2, 0, 1) if "MLP" in name else box(2, 0, "1/4")).cells)
+        count_s = round(time.perf_counter() - started, 2)
+    return {"name": name, "import_s": round(seconds, 2), "cells": cells, "count_s": count_s,
+            "cells_per_s": round(cells / count_s) if count_s != "-" else "-",
+            "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+MODEL_CASES = ["convert ONNX MLP 784->1024->512->10 to JSON",
+               "torch MLP 784->64->64->10, plane through 3 inputs, [0, 1]^2",
+               "torch conv 1x12x12 (Conv 4@3x3, ReLU, MaxPool 2, Linear 10), plane, [0, 1/4]^2"]
+
+
+def models_table() -> None:
+    print("| model | import s | cells | count s | cells/s | peak MiB |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name in MODEL_CASES:
+        out = subprocess.run([sys.executable, __file__, "--model-case", name], capture_output=True, text=True)
+        if out.returncode:
+            print(f"| {name} | failed: {out.stderr.strip().splitlines()[-1]} |||||", flush=True)
+            continue
+        r = json.loads(out.stdout)
+        print(f"| {r['name']} | {r['import_s']} | {r['cells']} | {r['count_s']} | {r['cells_per_s']} | "
+              f"{r['peak_mib']} |", flush=True)
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--case"]:
         print(json.dumps(run_case(argv[1])))
+        return
+    if argv[:1] == ["--model-case"]:
+        print(json.dumps(run_model_case(argv[1])))
+        return
+    if argv[:1] == ["--models"]:
+        models_table()
         return
     names = [a for a in argv if not a.startswith("--")] or list(suite())
     if "--quick" in argv:
@@ -126,6 +218,8 @@ def main(argv: list[str]) -> None:
         r = json.loads(out.stdout)
         print(f"| {r['name']} | {r['cells']} | {r['linear_regions']} | {r['seconds']} | "
               f"{r['cells_per_s']} | {r['peak_mib']} | {r['check_s']} | {r['bytes_per_cell']} |", flush=True)
+    print()
+    models_table()
 
 
 if __name__ == "__main__":

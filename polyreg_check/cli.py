@@ -1,6 +1,7 @@
 """``python -m polyreg_check [--max-bytes N] CERTIFICATE``: the verdict on stdout and an exit code (SPEC.md): 0
 VERIFIED (then what was verified: the networks by SHA-256 and the domain as checked), 1 NOT VERIFIED, 2 unreadable
 or malformed; an internal fault of the checker is no verdict (stderr, exit 1)."""
+import os
 import re
 import sys
 from fractions import Fraction
@@ -87,5 +88,8 @@ def main(argv=None):
     except Exception as err:        # a fault of the checker, not a verdict about the file
         print(f"polyreg_check: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
-    print("\n".join(lines))
+    try:
+        print("\n".join(lines), flush=True)
+    except BrokenPipeError:     # the reader (head, a pager) stopped early: the exit code still says the verdict
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return code

@@ -46,3 +46,13 @@ def test_the_mixed_domain_example_certifies_and_verifies(tmp_path, capsys):
                  "--domain", str(EXAMPLES / "mixed_domain.json"), "--certificate", str(cert)]) == 0
     assert main(["check", str(cert)]) == 0
     assert "8 cells in 3 discrete cases" in capsys.readouterr().out
+
+
+def test_the_torch_example_trains_counts_certifies_and_finds_the_pruned_copy_different(tmp_path):
+    out = subprocess.run([sys.executable, str(EXAMPLES / "from_torch.py"), str(tmp_path)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "torch vs its ONNX export: EQUIVALENT" in out.stdout and "torch vs pruned: DIFFERENT" in out.stdout
+    check = subprocess.run([sys.executable, "-m", "polyreg_check", str(tmp_path / "export.json.gz")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout.startswith("VERIFIED: the networks are equal everywhere")

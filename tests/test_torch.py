@@ -159,23 +159,29 @@ def test_a_project_network_built_in_torch_comes_back_with_the_same_counts(net):
     assert region_counts(lower(back, domain)) == region_counts(lower(net, domain))
 
 
-def exported(module, shape):
+def exported(module, shape, dynamo=False):
+    """``module`` through torch.onnx.export: the TorchScript exporter, or the dynamo one (which needs onnxscript)."""
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(module.float().eval(), (torch.zeros((1,) + shape),), buffer, dynamo=False)
+        args = (module.float().eval(), (torch.zeros((1,) + shape),))
+        if dynamo:
+            return torch.onnx.export(*args, dynamo=True, verbose=False).model_proto
+        torch.onnx.export(*args, buffer, dynamo=False)
     return onnx.load_from_string(buffer.getvalue())
 
 
+@pytest.mark.parametrize("dynamo", [False, True], ids=["torchscript exporter", "dynamo exporter"])
 @pytest.mark.parametrize("name", ["Conv2d BatchNorm2d MaxPool2d AvgPool2d Flatten", "a residual block",
-                                  "Linear ReLU LeakyReLU PReLU Hardtanh ReLU6 Dropout Identity"])
-def test_a_module_exported_by_torch_onnx_export_agrees_with_torch(name):
+                                  "Linear ReLU LeakyReLU PReLU Hardtanh ReLU6 Dropout Identity",
+                                  "Conv1d BatchNorm1d PReLU per channel MaxPool1d AvgPool1d"])
+def test_a_module_exported_by_torch_onnx_export_agrees_with_torch(name, dynamo):
     module, shape = MODULES[name]
-    model = exported(with_statistics(module), shape)
+    model = exported(with_statistics(module), shape, dynamo)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InexactWarning)
         net = network_from_onnx(model)
-    for x in dyadic_points(net.input_dim, 10, seed=3):    # the exporter folds batch norms in float32
+    for x in dyadic_points(net.input_dim, 10, seed=3):    # the exporters fold batch norms in float32
         for e, f in zip(evaluate(net, x), torch_output(module, x, shape, torch.float32).tolist()):
             assert abs(float(e) - f) <= 1e-4 * (1 + abs(f))
 

@@ -194,13 +194,25 @@ def selected_rows(M: flint.fmpq_mat, rows: Sequence[Optional[int]]) -> flint.fmp
     return flint.fmpq_mat(len(rows), cols, out)
 
 
+def folded(pending: list[tuple[flint.fmpq_mat, flint.fmpq_mat]],
+           layer: tuple[flint.fmpq_mat, flint.fmpq_mat]) -> list[tuple[flint.fmpq_mat, flint.fmpq_mat]]:
+    """``pending`` followed by ``layer``, the last two linear layers multiplied into one where that costs fewer
+    products per cell (``W2 (W1 M + C1) + C2 = (W2 W1) M + (W2 C1 + C2)``; a 784 -> 2 input plane followed by a
+    64 x 784 layer becomes 64 x 2), else appended."""
+    if pending:
+        (W1, C1), (W2, C2) = pending[-1], layer
+        if W2.nrows() * W1.ncols() <= W2.nrows() * W2.ncols() + W1.nrows() * W1.ncols():
+            return pending[:-1] + [(W2 * W1, W2 * C1 + C2)]
+    return pending + [layer]
+
+
 def mlp_program(net: Mlp, conversions: Conversions) -> Program:
     d = net.input_dim
     stages: list[Stage] = []
     pending: list[tuple[flint.fmpq_mat, flint.fmpq_mat]] = []
     for i, (layer, width) in enumerate(zip(net.layers, net.widths)):
         if isinstance(layer, Dense):
-            pending.append((conversions.matrix(layer.weight), constant_column(layer.bias, d)))
+            pending = folded(pending, (conversions.matrix(layer.weight), constant_column(layer.bias, d)))
         else:
             kind = "relu" if isinstance(layer, Relu) else f"maxout rank {layer.rank}"
             stages.append(LayerStage(f"layer {i} ({kind})", pending, layer, width))
