@@ -305,3 +305,10 @@ def test_batch_normalization_is_exact_where_the_root_is_rational_and_warns_where
     assert "polyreg: warning: " in capsys.readouterr().err
     assert main(["eval", str(path), "0", "0", "0", "--strict"]) == 2
     assert "is irrational, and strict mode" in capsys.readouterr().err
+
+
+def test_a_pickled_model_is_refused_with_the_way_to_read_it(tmp_path, capsys):
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"\x80\x04 pickled")
+    assert main(["count", str(path), "--box", "0", "1"]) == 2
+    assert "polyreg.from_torch(module, input_shape)" in capsys.readouterr().err

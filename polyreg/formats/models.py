@@ -29,4 +29,14 @@ def onnx_model(path: str | Path, max_bytes: int, strict: bool) -> Network:
     return load_onnx(path, max_bytes, strict)
 
 
-LOADERS: dict[str, Callable[[str | Path, int, bool], Network]] = {".onnx": onnx_model}
+def pickled_model(path: str | Path, max_bytes: int, strict: bool) -> Network:
+    """PyTorch and scikit-learn files are pickles: loading one runs code from the file, so polyreg does not."""
+    raise InputError(f"{path}: a pickled model (loading it would run code from the file); from Python use "
+                     "polyreg.from_torch(module, input_shape) or polyreg.from_sklearn(model) on the loaded object, or "
+                     "export the model to ONNX (torch.onnx.export) and pass the .onnx file")
+
+
+LOADERS: dict[str, Callable[[str | Path, int, bool], Network]] = {
+    ".onnx": onnx_model, ".pt": pickled_model, ".pth": pickled_model, ".pkl": pickled_model,
+    ".pickle": pickled_model, ".joblib": pickled_model,
+}

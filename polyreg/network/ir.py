@@ -77,14 +77,14 @@ class Mlp:
 
 
 def architecture(net: Mlp) -> str:
-    """The widths in order, each with the nonlinearity after it: ``2 -> 8 relu -> 8 relu -> 1`` (``max3``: maxout
-    of rank 3); the middle of a deep network elided."""
+    """The widths in order, each with the nonlinearity after it: ``2 -> 8 relu -> 8 relu -> 1`` (``9 max3 (3)``:
+    9 pieces, maxout of rank 3, 3 units); the middle of a deep network elided."""
     steps = [str(net.input_dim)]
-    for layer in net.layers:
+    for layer, width in zip(net.layers, net.widths):
         if isinstance(layer, Dense):
             steps.append(str(len(layer.bias)))
         else:
-            steps[-1] += " relu" if isinstance(layer, Relu) else f" max{getattr(layer, 'rank', '?')}"
+            steps[-1] += " relu" if isinstance(layer, Relu) else f" max{getattr(layer, 'rank', '?')} ({width})"
     if len(steps) > 7:
         steps = steps[:3] + ["..."] + steps[-3:]
         return " -> ".join(steps) + f" ({len(net.layers)} layers)"
