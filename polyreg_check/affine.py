@@ -20,8 +20,12 @@ def fractions_vector(values):
     return vector(den, {i: [int(v * den) for v in r] for i, r in enumerate(values)})
 
 
-def inputs(n, free, fixed):
-    """The ``n`` inputs as maps of x: input ``free[k]`` is ``x_k``, input ``i`` in ``fixed`` is ``fixed[i]``."""
+def inputs(n, free, fixed, plane=None):
+    """The ``n`` inputs as maps of x: input ``free[k]`` is ``x_k``, input ``i`` in ``fixed`` is ``fixed[i]``; on a
+    slice ``(origin, directions)``, input ``i`` is ``origin[i] + sum_k x_k directions[k][i]``."""
+    if plane is not None:
+        origin, directions = plane
+        return fractions_vector([[origin[i]] + [v[i] for v in directions] for i in range(n)])
     return fractions_vector([[fixed.get(i, Fraction(0))] + [Fraction(int(i == j)) for j in free] for i in range(n)])
 
 

@@ -57,7 +57,8 @@ class Checker:
         for item in cert["networks"]:
             require(network_hash(item["network"]) == item["sha256"], "a network's SHA-256 does not match")
         self.d = len(frame.free)
-        self.nets = [REPLAYS[item["network"]["format"]](item["network"], frame.free) for item in cert["networks"]]
+        self.nets = [REPLAYS[item["network"]["format"]](item["network"], frame.free, frame.plane)
+                     for item in cert["networks"]]
         self.parts = [self.relevant(part, frame.groups) for part in frame.parts]
         where = [f"{sum(len(p[3]) for p in self.parts)} discrete cases"] if frame.groups else []
         where += [f"{len(self.parts)} output parts"] if self.parts[0][0] is not None else []

@@ -37,7 +37,16 @@ def verified_inputs(cert):
         groups = "; ".join(f"inputs {g['coordinates']} take {len(g['values'])} values"
                            for g in cert.get("discrete", []))
         lines.append(f"  discrete: {groups or 'none'}; free inputs {cert['free']} are x_0.. below")
+    if "slice" in cert:
+        lines.append(f"  slice: {slice_text(cert['slice'])}")
     return lines + [f"  domain: {domain_text(first['domain']['rows'], len(first['domain']['point']))}"]
+
+
+def slice_text(plane):
+    """The slice of a verified certificate: its inputs as maps of the parameters ``x_k`` of the domain."""
+    n, k = len(plane["origin"]), len(plane["directions"])
+    return (f"the networks' inputs in Q^{n} are origin + " + " + ".join(f"x_{j} v_{j}" for j in range(k)) +
+            f" (origin and v_0..v_{k - 1} in the certificate); the domain below is over x_0..x_{k - 1}")
 
 
 def domain_text(rows, d):

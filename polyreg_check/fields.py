@@ -15,6 +15,7 @@ FIELDS = {   # object -> (required, optional, pairs of which exactly one is give
     "feed_forward": ({"w1", "b1", "w2", "b2"}, {"residual"}, ()),
     "readout": ({"bias"}, {"token", "weight", "weights"}, (("weight", "weights"),)),
     "sparse matrix": ({"shape"}, {"nonzeros"}, ()),
+    "slice": ({"origin", "directions"}, set(), ()),
 }
 
 

@@ -4,12 +4,13 @@ from .schema import matrix, num
 
 
 class Mlp:
-    """A well-formed ``polyreg.network/1`` over the inputs ``free`` (the others fixed per case)."""
+    """A well-formed ``polyreg.network/1`` over the inputs ``free`` (the others fixed per case), or over the parameters
+    of the slice ``plane``."""
     gap = varying = None        # no hard-max unit, so no score margin (rule 7)
 
-    def __init__(self, obj, free):
+    def __init__(self, obj, free, plane=None):
         d, width = len(free), obj["input_dim"]
-        self.d, self.free, self.n, self.stages, pending = d, free, width, [], []
+        self.d, self.free, self.plane, self.n, self.stages, pending = d, free, plane, width, [], []
         for spec in obj["layers"]:
             kind = spec["type"]
             if kind == "linear":
@@ -23,8 +24,8 @@ class Mlp:
         self.tail, self.width = pending, width
 
     def start(self, fixed):
-        """The inputs as maps of x, the discrete ones at ``fixed``."""
-        return inputs(self.n, self.free, fixed)
+        """The inputs as maps of x, the discrete ones at ``fixed`` (on a slice: of its parameters)."""
+        return inputs(self.n, self.free, fixed, self.plane)
 
     @staticmethod
     def linear(pending, v):

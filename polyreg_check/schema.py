@@ -11,7 +11,7 @@ from .errors import Malformed, shown, wellformed
 from .fields import known_fields, positive_integer
 
 FORMAT = "polyreg.certificate/1"
-FIELDS = {"format", "claim", "networks", "adjacency", "separations", "producer"}
+FIELDS = {"format", "claim", "networks", "adjacency", "separations", "slice", "producer"}
 CASE, MIXED = ("domain", "order", "tree"), ("discrete", "free")
 CLAIMS = {"different": ({"cells", "differing"}, set()), "equivalent": ({"cells", "everywhere"}, {"margin"}),
           "counts": ({"cells", "activation_regions", "affine_maps"}, {"linear_regions"})}   # required, optional
@@ -20,8 +20,9 @@ KINDS = {"an object": lambda v: isinstance(v, dict), "a list": lambda v: isinsta
          "a positive integer": lambda v: type(v) is int and v > 0, "true or false": lambda v: isinstance(v, bool)}
 
 # free coordinates, discrete groups, each network's (outputs, stages), parts: (outputs or None, varied groups or
-# None, assignments of the discrete coordinates, cases), and whether the domain is mixed
-Frame = namedtuple("Frame", "free groups parts mixed")
+# None, assignments of the discrete coordinates, cases), whether the domain is mixed, and the slice (origin,
+# directions) whose parameters the domain's coordinates are, or None
+Frame = namedtuple("Frame", "free groups parts mixed plane")
 
 
 def typed(value, kind, path):
@@ -103,13 +104,29 @@ def certificate(cert):
     groups = discrete(cert.get("discrete", [])) if mixed else []
     free = cert.get("free") if mixed else list(range(len(field(field(cert, "domain", ""), "point", "domain",
                                                                   "a list"))))
+    plane = affine_slice(cert["slice"], len(free)) if "slice" in cert else None
+    wellformed(not (mixed and plane), "slice: a mixed domain cannot be sliced")
     coordinates = (free if isinstance(free, list) else [None]) + [i for g in groups for i in g["coordinates"]]
     wellformed(all(type(i) is int for i in coordinates) and sorted(coordinates) == list(range(len(coordinates))),
                "free: the discrete and free coordinates must partition the inputs")
-    shapes = [network(item, len(coordinates), where)
+    inputs = len(plane[0]) if plane else len(coordinates)
+    shapes = [network(item, inputs, where)
               for item, where in entries(field(cert, "networks", "", "a nonempty list"), "networks")]
     witnesses(cert, len(free), "linear_regions" in cert["claim"])
-    return Frame(free, groups, every_case(cert, groups, shapes, len(free)), mixed)
+    return Frame(free, groups, every_case(cert, groups, shapes, len(free)), mixed, plane)
+
+
+def affine_slice(obj, k):
+    """Rule 11: the slice ``x = origin + sum_j t_j directions[j]`` whose ``k`` parameters ``t`` are the domain's
+    coordinates: an origin in ``Q^n`` and ``k`` directions in ``Q^n``."""
+    known_fields(obj, "slice", "slice")
+    origin = numbers(field(obj, "origin", "slice"), "slice.origin")
+    wellformed(len(origin) > 0, "slice.origin: expected at least one number")
+    directions = [numbers(v, where, len(origin)) for v, where in entries(field(obj, "directions", "slice"),
+                                                                         "slice.directions")]
+    wellformed(len(directions) == k, f"slice.directions: expected {k} directions (one per domain coordinate), "
+                                     f"got {len(directions)}")
+    return origin, directions
 
 
 def every_case(cert, groups, shapes, d):

@@ -46,9 +46,9 @@ def averager(W, X):
 class Transformer:
     """A well-formed ``polyreg.transformer/1`` over the inputs ``free``; token t starts as ``x E_t + p_t``."""
 
-    def __init__(self, obj, free):
+    def __init__(self, obj, free, plane=None):
         d, N = len(free), obj["tokens"]
-        self.d, self.free, self.n = d, free, obj["input_dim"]
+        self.d, self.free, self.plane, self.n = d, free, plane, obj["input_dim"]
         emb = obj["embedding"]
         embed = [matrix(E, "E") for E in emb["E_per_token"]] if "E_per_token" in emb else [matrix(emb["E"], "E")] * N
         self.first = [Layer(E, d, pos) for E, pos in zip(embed, matrix(emb["positions"], "positions"))]
@@ -63,7 +63,7 @@ class Transformer:
 
     def start(self, fixed):
         """Each token's row as maps of x, the discrete inputs at ``fixed``."""
-        x = inputs(self.n, self.free, fixed)
+        x = inputs(self.n, self.free, fixed, self.plane)
         return [token(x) for token in self.first]
 
     def stage(self, i, X, live=None):

@@ -39,6 +39,7 @@ from polyreg.certificates.claims import Counts, Different, Equivalent
 from polyreg.certificates.write import canonical_hash, certificate
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.formats.json_files import network_to_json
+from polyreg.geometry.domains import plane
 from polyreg.network.families import random_maxout, random_relu, sawtooth
 from polyreg.network.ir import Dense, Mlp, Relu
 from polyreg_check import Reject, check
@@ -110,6 +111,7 @@ def valid():
         "different": different_certificate(mlp, square),
         "mixed": selector_certificate(),      # one one-hot symbol of 3 values times [-1, 1]^2: 3 cases
         "parts": parts_certificate(3)[1],     # 3 tokens' pointer lookups, one part per output: 3 x 3 cases
+        "slice": count_certificate(random_relu(3, [4], seed=2), plane([1, 0, 0], [0, 1, 0], [0, 0, 1])),
     }
 
 
@@ -394,6 +396,13 @@ CASES = [
      changed("mixed", lambda c: c["claim"].update(margin="1"))),
     (r"^parts\[0\]: a part needs one case per assignment of its groups \(3\)$",
      changed("parts", lambda c: c["parts"][0]["cases"].pop())),
+    # slices
+    (r"^slice: a mixed domain cannot be sliced$",
+     changed("mixed", lambda c: c.update(slice={"origin": ["0"] * 5, "directions": [["1"] * 5, ["0"] * 5]}))),
+    (r"^slice\.origin: expected at least one number$",
+     changed("slice", lambda c: c["slice"].update(origin=[], directions=[[], []]))),
+    (r"^slice\.directions: expected 2 directions \(one per domain coordinate\), got 1$",
+     changed("slice", lambda c: c["slice"]["directions"].pop())),
 ]
 
 

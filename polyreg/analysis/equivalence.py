@@ -23,6 +23,7 @@ from ..errors import InputError, OracleError
 from ..exact.affine import Affine
 from ..exact.flint_matrices import Conversions
 from ..exact.rationals import Vec, approx, row_value, short_vec
+from ..geometry.domains import Slice
 from ..geometry.oracle import maximum
 from ..geometry.polyhedron import Polyhedron
 from ..network.ir import Network
@@ -83,17 +84,17 @@ def verdict_word(equivalent: bool, everywhere: bool) -> str:
     return "EQUIVALENT" if everywhere else "EQUIVALENT ALMOST EVERYWHERE"
 
 
-def check_compatible(a: Network, b: Network, domain: Polyhedron) -> None:
+def check_compatible(a: Network, b: Network, domain: Polyhedron | Slice) -> None:
     if a.input_dim != b.input_dim:
         raise InputError(f"the networks have input dimensions {a.input_dim} and {b.input_dim}")
     if a.output_dim != b.output_dim:
         raise InputError(f"the networks have {a.output_dim} and {b.output_dim} outputs; "
                          "only networks with the same output dimension can be compared")
-    if domain.dim != a.input_dim:
-        raise InputError(f"the domain has dimension {domain.dim} but the networks take {a.input_dim} inputs")
+    if domain.input_dim != a.input_dim:
+        raise InputError(f"the domain lies in Q^{domain.input_dim} but the networks take {a.input_dim} inputs")
 
 
-def certify(a: Network, b: Network, domain: Polyhedron, progress: Progress | None = None,
+def certify(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
             only_relevant: bool = False, conversions: Optional[Conversions] = None) -> Verdict:
     """``EQUIVALENT`` (on every point of ``domain``, or almost everywhere) or ``DIFFERENT`` with a
     counterexample and the exact distance (``only_relevant``: see ``core.enumerate.refine``)."""
@@ -104,6 +105,7 @@ def certify(a: Network, b: Network, domain: Polyhedron, progress: Progress | Non
     if not differing:
         return Verdict(True, not cpwl.not_tie_safe, cpwl, 0, time.perf_counter() - started)
     value, x = farthest_point(differing)
+    a, b = cpwl.networks          # on a slice: composed with it, so that x is in its parameters
     witness = Counterexample(x, (evaluate(a, x), evaluate(b, x)))
     if witness.difference != value:   # the maximiser lies on a jump of a head that is not tie-safe
         x = interior_point_where_different(differing[0])
@@ -125,13 +127,14 @@ class Distance:
         return f"Distance(about {approx(self.value)}, {len(self.refinement.cells)} cells)"
 
 
-def distance(a: Network, b: Network, domain: Polyhedron, progress: Progress | None = None) -> Distance:
+def distance(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None) -> Distance:
     """The exact ``max over the domain of |a(x) - b(x)|_inf``, with a maximiser."""
     check_compatible(a, b, domain)
     started = time.perf_counter()
     cpwl = refine((a, b), domain, progress)
     differing = [cell for cell in cpwl.cells if cell.affines[0] != cell.affines[1]]
     value, x = farthest_point(differing) if differing else (Fraction(0), cpwl.cells[0].point)
+    a, b = cpwl.networks          # on a slice: composed with it, so that x is in its parameters
     return Distance(value, Counterexample(x, (evaluate(a, x), evaluate(b, x))), cpwl,
                     time.perf_counter() - started)
 

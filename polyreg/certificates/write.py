@@ -38,8 +38,16 @@ def canonical_hash(obj: Any) -> str:
 def certificate(cpwl: Cpwl, claim: Claim, producer: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """The certificate of ``claim`` about ``cpwl``'s networks on its domain; ``producer`` is
     unchecked information (see ``provenance``)."""
-    return {"format": FORMAT, "claim": claim.json(), "networks": networks_json(cpwl.networks), **case_json(cpwl),
-            **claim.evidence(), **({"producer": producer} if producer else {})}
+    return {"format": FORMAT, "claim": claim.json(), "networks": networks_json(cpwl.originals or cpwl.networks),
+            **slice_json(cpwl), **case_json(cpwl), **claim.evidence(), **({"producer": producer} if producer else {})}
+
+
+def slice_json(cpwl: Cpwl) -> dict[str, Any]:
+    """On a slice: its origin and directions (the domain's coordinates are its parameters); else nothing."""
+    if cpwl.slice is None:
+        return {}
+    return {"slice": {"origin": [q_to_str(v) for v in cpwl.slice.origin],
+                      "directions": [[q_to_str(v) for v in d] for d in cpwl.slice.directions]}}
 
 
 def networks_json(networks: Sequence[Network]) -> list[dict[str, Any]]:

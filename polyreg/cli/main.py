@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -40,7 +41,8 @@ from ..formats.json_files import (
     save_network,
 )
 from ..formats.models import load_model
-from ..geometry.domains import MixedDomain, domain_interior_point
+from ..formats.points import load_point
+from ..geometry.domains import MixedDomain, Slice, around, domain_interior_point, plane
 from ..geometry.polyhedron import Polyhedron, box
 from ..network.ir import Mlp, Network, Transformer
 from ..network.semantics import evaluate, evaluate_softmax
@@ -85,7 +87,7 @@ def with_progress(work: Callable, *args: object) -> Any:
         progress.close()
 
 
-def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedron | MixedDomain, str]:
+def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedron | MixedDomain | Slice, str]:
     if args.box is not None:
         lo = to_q(args.box[0].strip(), where="--box LO")   # strip the space main() put before a negative number
         hi = to_q(args.box[1].strip(), where="--box HI")
@@ -94,10 +96,29 @@ def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedr
         return load_domain(args.box_file, args.max_bytes), args.box_file
     if args.domain is not None:
         return load_domain_or_mixed(args.domain, args.max_bytes), args.domain
-    raise InputError("no domain given: add --box LO HI, --box-file FILE or --domain FILE")
+    if args.plane is not None:
+        a, b, c = (load_point(path, args.max_bytes) for path in args.plane)
+        with located("--plane"):
+            return plane(a, b, c), (f"the plane through {', '.join(args.plane)}: a + s (b - a) + t (c - a), "
+                                    "(s, t) in [-1/4, 5/4]^2")
+    if args.around is not None:
+        return around_from_args(args)
+    raise InputError("no domain given: add --box LO HI, --box-file FILE, --domain FILE, --plane A B C or --around X "
+                     "--radius R")
 
 
-def domain_for(args: argparse.Namespace, net: Network, name: str) -> tuple[Polyhedron, str]:
+def around_from_args(args: argparse.Namespace) -> tuple[Polyhedron, str]:
+    """The box ``|y - x|_inf <= R`` around the point of ``--around``, clipped to ``--clip LO HI`` if given."""
+    if args.radius is None:
+        raise InputError("--around needs --radius R (the half-width of the box around the point)")
+    x = load_point(args.around, args.max_bytes)
+    clip = (args.clip[0].strip(), args.clip[1].strip()) if args.clip else None
+    domain = around(x, args.radius.strip(), clip)
+    return domain, (f"the box of radius {args.radius.strip()} around {args.around}" +
+                    (f", clipped to [{clip[0]}, {clip[1]}]" if clip else ""))
+
+
+def domain_for(args: argparse.Namespace, net: Network, name: str) -> tuple[Polyhedron | Slice, str]:
     domain, described = domain_or_mixed_for(args, net, name)
     if isinstance(domain, MixedDomain):
         raise InputError(f"{described}: a {MIXED_DOMAIN_FORMAT} domain is taken by `polyreg certify A B` only; "
@@ -105,22 +126,34 @@ def domain_for(args: argparse.Namespace, net: Network, name: str) -> tuple[Polyh
     return domain, described
 
 
-def domain_or_mixed_for(args: argparse.Namespace, net: Network, name: str) -> tuple[Polyhedron | MixedDomain, str]:
+def domain_or_mixed_for(args: argparse.Namespace, net: Network,
+                        name: str) -> tuple[Polyhedron | MixedDomain | Slice, str]:
     domain, described = domain_from_args(args, net.input_dim)
     if isinstance(domain, MixedDomain):
         if domain.input_dim != net.input_dim:
             raise InputError(f"{described}: the mixed domain has input_dim {domain.input_dim} but {name} "
                              f"has input_dim {net.input_dim}")
         return domain, described
+    if isinstance(domain, Slice):
+        if domain.input_dim != net.input_dim:
+            raise InputError(f"{described}: the slice lies in Q^{domain.input_dim} but {name} has input_dim "
+                             f"{net.input_dim}")
+        check_interior(domain.parameters, described + " (parameters)")
+        return domain, f"{described} (counts and cells in the slice's parameters)"
     if domain.dim != net.input_dim:
         raise InputError(f"{described}: the domain has dimension {domain.dim} but {name} "
                          f"has input_dim {net.input_dim}")
     if args.domain is not None:   # a polytope file may be empty, flat or unbounded (boxes are checked as read)
-        try:
-            domain_interior_point(domain)
-        except DomainError as err:
-            raise DomainError(f"{described}: {err}") from None
+        check_interior(domain, described)
     return domain, described
+
+
+def check_interior(domain: Polyhedron, described: str) -> None:
+    """A ``DomainError`` naming ``described`` unless ``domain`` is bounded and full-dimensional."""
+    try:
+        domain_interior_point(domain)
+    except DomainError as err:
+        raise DomainError(f"{described}: {err}") from None
 
 
 def check_evidence_paths(args: argparse.Namespace) -> None:
@@ -147,9 +180,12 @@ def network_at(path: str, args: argparse.Namespace) -> Network:
     return net
 
 
-def compiled(net: Mlp, path: str, domain: Polyhedron) -> Transformer:
+def compiled(net: Mlp, path: str, domain: Polyhedron | Slice) -> Transformer:
     """``net`` (read from ``path``) compiled to a transformer on ``domain``; a network too large to compile raises
     ``InputError`` naming the file."""
+    if isinstance(domain, Slice):
+        raise InputError(f"{path}: compiling needs a polytope of the network's inputs (--box, --box-file or a "
+                         "polyreg.domain/1 file), not a slice")
     with located(path):
         check_compiled_size(net)
     return compile_transformer(net, domain)
@@ -367,7 +403,12 @@ def print_verdict(verdict: Verdict | MixedVerdict, names: tuple[str, str], descr
         assert verdict.distance is not None   # set together with the counterexample
         w = verdict.counterexample
         print(f"  {differing}")
-        print(f"  counterexample{where} x = {vector_text(w.x)}")
+        on = verdict.refinement.slice if isinstance(verdict, Verdict) else None
+        if on is not None:
+            print(f"  counterexample at the slice's parameters t = {vector_text(w.x)}, the input\n"
+                  f"    x = {vector_text(on.point(w.x))}")
+        else:
+            print(f"  counterexample{where} x = {vector_text(w.x)}")
         print(f"    A(x) = {vector_text(w.outputs[0])}\n    B(x) = {vector_text(w.outputs[1])}"
               "   (direct exact evaluation)")
         print(f"  sup-norm distance on the domain: {q_to_str(verdict.distance)} (about {float(verdict.distance):.6g})")
@@ -565,6 +606,15 @@ def add_domain_and_json(command: argparse.ArgumentParser) -> None:
     where.add_argument("--domain", metavar="FILE", help="a polyreg.domain/1 file: {A, b} meaning A x <= b; certify "
                                                         "also takes a polyreg.mixed-domain/1 file (discrete groups "
                                                         "times a polytope)")
+    where.add_argument("--plane", nargs=3, metavar=("A", "B", "C"),
+                       help="the plane through three input points (.json lists or .npy arrays): a + s (b - a) + "
+                            "t (c - a) for (s, t) in [-1/4, 5/4]^2, so A, B, C sit at (0, 0), (1, 0), (0, 1); "
+                            "counts, cells and certificates are in (s, t)")
+    where.add_argument("--around", metavar="X", help="the box |y - X|_inf <= R around the point X (.json or .npy), "
+                                                     "with --radius R")
+    command.add_argument("--radius", metavar="R", help="the half-width of the box of --around (exact: 1/100, 0.01)")
+    command.add_argument("--clip", nargs=2, metavar=("LO", "HI"), help="with --around: intersect the box with "
+                                                                      "[LO, HI]^d, the valid inputs (pixels: 0 1)")
     command.add_argument("--json", action="store_true", help="print one JSON object")
     add_max_bytes(command)
 
@@ -588,6 +638,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as err:
         print(f"polyreg: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of stdout (head, a pager) stopped early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as err:   # a file that could not be read or written after all (the disk is full, ...)
         print(f"polyreg: error: {err.filename}: {err.strerror or err}", file=sys.stderr)
         return 2

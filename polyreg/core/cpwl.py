@@ -15,6 +15,7 @@ from typing import Optional, Union
 
 from ..exact.affine import Affine
 from ..exact.rationals import Vec, short_vec, to_q_vector
+from ..geometry.domains import Slice
 from ..geometry.polyhedron import Polyhedron, RowId
 from ..network.ir import Network
 from ..network.semantics import Pattern
@@ -93,6 +94,8 @@ class Cpwl:
     stage_names: tuple[str, ...]
     not_tie_safe: tuple[str, ...] = ()   # hard-max heads whose ties may make the output jump
     order: tuple[tuple[int, int], ...] = ()   # stage s is stage order[s][1] of network order[s][0]
+    slice: Optional[Slice] = None             # the networks are ``originals`` on this slice, in its parameters
+    originals: tuple[Network, ...] = ()
 
     @property
     def network(self) -> Network:
@@ -115,4 +118,4 @@ class Cpwl:
         nets = ", ".join(map(repr, self.networks)) if n <= 2 else ""
         nets = f": {nets}" if len(nets) <= 120 else ""
         return (f"Cpwl({len(self.cells)} cells, {n} network{'s' * (n != 1)}{nets}, "
-                f"domain in Q^{self.domain.dim})")
+                f"domain in Q^{self.domain.dim}{' (slice parameters)' if self.slice else ''})")

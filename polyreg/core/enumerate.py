@@ -15,16 +15,18 @@ cells, tree and certificates come out in one fixed order; an item can be finishe
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from fractions import Fraction
 from typing import Callable, Optional, Sequence, cast
 
 from ..errors import InputError
 from ..exact.flint_matrices import Conversions, affine_from_flint
 from ..exact.rationals import Hom, Row, q_to_str, row_at, vec_from_hom
-from ..geometry.domains import domain_interior_point
+from ..geometry.domains import Slice, domain_interior_point
 from ..geometry.oracle import Interior, LpRows, interior_point_or_proof
 from ..geometry.polyhedron import Polyhedron, RowId
 from ..network.ir import Network
+from ..network.rewrite import on_slice
 from .cpwl import Cell, Cpwl, Leaf, Node, Prune, Split
 from .stages import Program, ScoreNotAffine, Step, Unit, program_of
 from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
@@ -32,7 +34,7 @@ from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
 Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
 
 
-def lower(net: Network, domain: Polyhedron, progress: Progress | None = None,
+def lower(net: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
           float_guesses: bool = True) -> Cpwl:
     """The exact CPWL object of ``net`` on ``domain`` (bounded and full-dimensional).
 
@@ -42,11 +44,16 @@ def lower(net: Network, domain: Polyhedron, progress: Progress | None = None,
     return refine((net,), domain, progress, float_guesses)
 
 
-def refine(networks: Sequence[Network], domain: Polyhedron, progress: Progress | None = None,
+def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Progress | None = None,
            float_guesses: bool = True, only_relevant: bool = False,
            conversions: Optional[Conversions] = None) -> Cpwl:
     """The common refinement of ``networks`` on ``domain``: cells on which every network is affine; with
-    ``only_relevant``, units that reach no output are not decided (``stages.program_of``)."""
+    ``only_relevant``, units that reach no output are not decided (``stages.program_of``). On a ``Slice`` the
+    networks composed with it are refined on its parameter polytope."""
+    if isinstance(domain, Slice):
+        composed = [on_slice(net, domain.origin, domain.directions) for net in networks]
+        sliced = refine(composed, domain.parameters, progress, float_guesses, only_relevant, conversions)
+        return replace(sliced, slice=domain, originals=tuple(networks))
     enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions)
     enumerator.run([enumerator.first_item()])
     return enumerator.result()

@@ -18,7 +18,7 @@ from polyreg_check.load import MAX_BYTES, load
 
 from ..errors import DomainError, InputError, located
 from ..exact.rationals import Mat, Vec, q_to_str, to_q
-from ..geometry.domains import DiscreteGroup, MixedDomain, domain_interior_point
+from ..geometry.domains import DiscreteGroup, MixedDomain, Slice, domain_interior_point
 from ..geometry.polyhedron import Polyhedron, box, polyhedron_from_inequalities
 from ..network.ir import Attention, Block, Dense, FeedForward, Head, Layer, Maxout, Mlp, Network, Relu, Transformer
 
@@ -27,10 +27,12 @@ TRANSFORMER_FORMAT = "polyreg.transformer/1"
 DOMAIN_FORMAT = "polyreg.domain/1"
 BOX_FORMAT = "polyreg.box/1"
 MIXED_DOMAIN_FORMAT = "polyreg.mixed-domain/1"
+SLICE_FORMAT = "polyreg.slice/1"
 DOMAIN_FIELDS = {   # as polyreg_check.fields.FIELDS: (required, optional, pairs of which exactly one is given)
     BOX_FORMAT: ({"format", "lower", "upper"}, set(), ()),
     DOMAIN_FORMAT: ({"format", "A", "b"}, set(), ()),
     MIXED_DOMAIN_FORMAT: ({"format", "input_dim", "discrete"}, {"continuous"}, ()),
+    SLICE_FORMAT: ({"format", "origin", "directions", "parameters"}, set(), ()),
     "discrete group": ({"coordinates", "values"}, set(), ()),
     "continuous part": ({"coordinates", "A", "b"}, set(), ()),
 }
@@ -232,8 +234,8 @@ def readout_from_json(obj: Any, tokens: int, where: str) -> tuple[tuple[Mat | No
                  for t, w in enumerate(obj["weights"])), bias
 
 
-def load_domain(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhedron:
-    """Read a ``polyreg.domain/1`` file (``A x <= b``) or a ``polyreg.box/1`` file."""
+def load_domain(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhedron | Slice:
+    """Read a ``polyreg.domain/1`` file (``A x <= b``), a ``polyreg.box/1`` file or a ``polyreg.slice/1`` file."""
     domain = load_domain_or_mixed(path, max_bytes)
     if isinstance(domain, MixedDomain):
         raise InputError(f"{path}: a {MIXED_DOMAIN_FORMAT} file is taken by certify only (polyreg certify A B "
@@ -247,33 +249,52 @@ def load_mixed_domain(path: str | Path, max_bytes: int = MAX_BYTES) -> MixedDoma
     return mixed_domain_from_json(obj if isinstance(obj, dict) else {}, str(path))
 
 
-def load_domain_or_mixed(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhedron | MixedDomain:
-    """Read a polytope (``polyreg.domain/1``, ``polyreg.box/1``) or a mixed domain (``polyreg.mixed-domain/1``)."""
+def load_domain_or_mixed(path: str | Path, max_bytes: int = MAX_BYTES) -> Polyhedron | MixedDomain | Slice:
+    """Read a polytope (``polyreg.domain/1``, ``polyreg.box/1``), a slice (``polyreg.slice/1``) or a mixed domain
+    (``polyreg.mixed-domain/1``)."""
     obj = read_json(path, max_bytes)
     fmt = obj.get("format") if isinstance(obj, dict) else None
-    if isinstance(fmt, str) and fmt in DOMAIN_FIELDS:
-        fields(obj, fmt, str(path), DOMAIN_FIELDS)
     if fmt == MIXED_DOMAIN_FORMAT:
         return mixed_domain_from_json(obj, str(path))
+    if fmt == SLICE_FORMAT:
+        return slice_from_json(obj, str(path))
+    return polytope_from_json(obj, str(path))
+
+
+def slice_from_json(obj: dict, source: str) -> Slice:
+    """``x = origin + sum_j t_j directions[j]`` for ``t`` in the parameter polytope (a box or domain object)."""
+    fields(obj, SLICE_FORMAT, source, DOMAIN_FIELDS)
+    origin = vector_from_json(obj["origin"], f"{source}: field 'origin'")
+    directions = matrix_from_json(obj["directions"], f"{source}: field 'directions'")
+    parameters = polytope_from_json(obj["parameters"], f"{source}: parameters")
+    with located(source):
+        return Slice(origin, directions, parameters)
+
+
+def polytope_from_json(obj: Any, source: str) -> Polyhedron:
+    """A ``polyreg.box/1`` or ``polyreg.domain/1`` object."""
+    fmt = obj.get("format") if isinstance(obj, dict) else None
+    if isinstance(fmt, str) and fmt in (BOX_FORMAT, DOMAIN_FORMAT):
+        fields(obj, fmt, source, DOMAIN_FIELDS)
     if fmt == BOX_FORMAT:
-        lower = vector_from_json(obj.get("lower"), f"{path}: field 'lower'")
-        upper = vector_from_json(obj.get("upper"), f"{path}: field 'upper'")
+        lower = vector_from_json(obj.get("lower"), f"{source}: field 'lower'")
+        upper = vector_from_json(obj.get("upper"), f"{source}: field 'upper'")
         if len(lower) != len(upper) or not lower:
-            raise InputError(f"{path}: 'lower' and 'upper' must be non-empty and of equal length "
+            raise InputError(f"{source}: 'lower' and 'upper' must be non-empty and of equal length "
                              f"(got {len(lower)} and {len(upper)})")
-        with located(str(path)):
+        with located(source):
             return box(len(lower), list(lower), list(upper))
     if fmt == DOMAIN_FORMAT:
-        A = matrix_from_json(obj.get("A"), f"{path}: field 'A'")
-        b = vector_from_json(obj.get("b"), f"{path}: field 'b'")
+        A = matrix_from_json(obj.get("A"), f"{source}: field 'A'")
+        b = vector_from_json(obj.get("b"), f"{source}: field 'b'")
         if len(A) != len(b):
-            raise InputError(f"{path}: 'A' has {len(A)} rows but 'b' has {len(b)} entries")
+            raise InputError(f"{source}: 'A' has {len(A)} rows but 'b' has {len(b)} entries")
         widths = {len(row) for row in A}
         if len(widths) != 1 or 0 in widths:
-            raise InputError(f"{path}: the rows of 'A' must all have the same, positive length")
+            raise InputError(f"{source}: the rows of 'A' must all have the same, positive length")
         return polyhedron_from_inequalities(A, b)
-    raise InputError(f"{path}: field 'format' is {shown(fmt)}; expected {DOMAIN_FORMAT!r}, {BOX_FORMAT!r} "
-                     f"or {MIXED_DOMAIN_FORMAT!r}")
+    raise InputError(f"{source}: field 'format' is {shown(fmt)}; expected {DOMAIN_FORMAT!r}, {BOX_FORMAT!r}, "
+                     f"{SLICE_FORMAT!r} or {MIXED_DOMAIN_FORMAT!r}")
 
 
 def mixed_domain_from_json(obj: dict, source: str) -> MixedDomain:

@@ -14,9 +14,9 @@ from math import prod
 from typing import Iterator, Optional, Sequence
 
 from ..errors import DomainError
-from ..exact.rationals import Hom, Vec, q_to_str, to_q_matrix
+from ..exact.rationals import Hom, Vec, q_to_str, to_q, to_q_matrix, to_q_vector
 from .oracle import Interior, interior_point_or_proof, unbounded_direction
-from .polyhedron import Polyhedron
+from .polyhedron import Polyhedron, box
 
 
 def domain_interior_point(domain: Polyhedron) -> Hom:
@@ -37,6 +37,61 @@ def domain_interior_point(domain: Polyhedron) -> Hom:
         raise DomainError(f"the domain is unbounded: x_{i} can go to {'+' if sign > 0 else '-'}infinity; "
                           "add bounds (for example with --box)")
     return result.point
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """The affine slice ``{origin + sum_j t_j directions[j] : t in parameters}`` of ``Q^n``: networks are studied as
+    functions of the parameters ``t`` (cells, counts, pictures and certificates are in parameter space)."""
+    origin: Vec
+    directions: tuple[Vec, ...]
+    parameters: Polyhedron
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "origin", to_q_vector(self.origin, where="slice origin"))
+        object.__setattr__(self, "directions", to_q_matrix(self.directions, where="slice directions"))
+        n, k = len(self.origin), len(self.directions)
+        if not n or not k or any(len(v) != n for v in self.directions):
+            raise DomainError(f"slice: expected an origin in Q^n and directions in Q^n (n >= 1), got an origin of "
+                              f"{n} entries and directions of lengths {sorted({len(v) for v in self.directions})}")
+        if self.parameters.dim != k:
+            raise DomainError(f"slice: {k} directions but the parameter domain lies in Q^{self.parameters.dim}")
+
+    @property
+    def input_dim(self) -> int:
+        return len(self.origin)
+
+    def point(self, t: Sequence[Fraction]) -> Vec:
+        """The input ``origin + sum_j t_j directions[j]``."""
+        return tuple(o + sum((tj * v[i] for tj, v in zip(t, self.directions) if tj), Fraction(0))
+                     for i, o in enumerate(self.origin))
+
+    def __repr__(self) -> str:
+        return f"Slice({len(self.directions)}-D in Q^{len(self.origin)})"
+
+
+def plane(a: Sequence[object], b: Sequence[object], c: Sequence[object], margin: object = Fraction(1, 4)) -> Slice:
+    """The plane through the points ``a``, ``b``, ``c``: ``a + s (b - a) + t (c - a)`` for ``(s, t)`` in
+    ``[-margin, 1 + margin]^2`` (the points at (0, 0), (1, 0) and (0, 1))."""
+    pa, pb, pc = (to_q_vector(p, where=f"plane point {name}") for p, name in ((a, "a"), (b, "b"), (c, "c")))
+    m = to_q(margin, where="plane margin")
+    return Slice(pa, (tuple(y - x for x, y in zip(pa, pb)), tuple(y - x for x, y in zip(pa, pc))),
+                 box(2, -m, 1 + m))
+
+
+def around(x: Sequence[object], radius: object, clip: Optional[tuple[object, object]] = None) -> Polyhedron:
+    """The box ``{y : |y - x|_inf <= radius}``, intersected with ``[lo, hi]^n`` if ``clip`` is given."""
+    center, r = to_q_vector(x, where="--around point"), to_q(radius, where="--radius")
+    if r <= 0:
+        raise DomainError(f"--radius must be positive, got {r}")
+    lo, hi = (to_q(clip[0], where="--clip low"), to_q(clip[1], where="--clip high")) if clip else (None, None)
+    lows = [v - r if lo is None else max(v - r, lo) for v in center]
+    highs = [v + r if hi is None else min(v + r, hi) for v in center]
+    empty = [i for i, (a, b) in enumerate(zip(lows, highs)) if a >= b]
+    if empty:
+        raise DomainError(f"the box around the point is empty or flat in coordinate {empty[0]} after clipping to "
+                          f"[{lo}, {hi}] (the point's entry is {center[empty[0]]})")
+    return box(len(center), lows, highs)
 
 
 Assignment = tuple[tuple[int, Fraction], ...]   # (input coordinate, value), sorted by coordinate

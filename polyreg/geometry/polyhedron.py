@@ -40,6 +40,11 @@ class Polyhedron:
     def __repr__(self) -> str:
         return f"Polyhedron({len(self.rows)} inequalities in Q^{self.dim})"
 
+    @property
+    def input_dim(self) -> int:
+        """The dimension of the inputs it is a domain of (a ``Slice`` has the same property)."""
+        return self.dim
+
 
 def polyhedron_from_rows(dim: int, rows: Sequence[Sequence[Fraction | int]]) -> Polyhedron:
     """The polyhedron ``{x : 0 <= b + a.x}`` of rows ``(b, a_1, ..., a_d)``."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import polyreg_check as check
-from polyreg_check.cli import domain_text
+from polyreg_check.cli import domain_text, slice_text
 from polyreg_check.load import MAX_BYTES, UNREADABLE
 
 from ..certificates.claims import CLAIMS, describe
@@ -375,8 +375,9 @@ def description(c: Checked, claim: dict, producer: dict, pairs: list, d: int, ro
     shown = tuple(inequality(r) for r in rows[:30]) + ((f"... and {len(rows) - 30} more",) if len(rows) > 30 else ())
     inputs = tuple(f"input {i.get('path')}: SHA-256 {i.get('sha256')}" for i in producer.get("inputs", []))
     return [Block("para", describe(claim, c.verdict is not None)), Block("table", items=tuple(table)),
-            Block("para", f"Domain (as checked): {domain_text(rows, d)}; input dimension {d}, the intersection of "
-                          f"{len(rows)} half-spaces:"), Block("items", items=shown),
+            Block("para", (f"On a slice: {slice_text(c.cert['slice'])}. " if "slice" in c.cert else "") +
+                  f"Domain (as checked): {domain_text(rows, d)}; dimension {d}, the intersection of "
+                  f"{len(rows)} half-spaces:"), Block("items", items=shown),
             Block("heading", "Assumptions and times"),
             Block("items", items=assumptions(claim, [net for _, net in pairs]) + (
                 f"producer time: {producer.get('seconds', '?')} s (reported by the producer, unchecked)",
