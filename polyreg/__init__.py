@@ -7,6 +7,7 @@ the separate package ``polyreg_check``.
 """
 from .analysis.cases import MixedVerdict, certify_mixed
 from .analysis.equivalence import Verdict, certify, distance
+from .analysis.graph import region_graph, write_region_graph
 from .analysis.regions import (
     RegionCounts,
     count_activation_regions,
@@ -20,11 +21,12 @@ from .core.enumerate import lower
 from .errors import DomainError, InexactInputError, InexactWarning, InputError, OracleError, PolyregError
 from .formats.json_files import load_domain, load_mixed_domain, load_network, network_from_json
 from .formats.models import load_model
-from .geometry.domains import DiscreteGroup, MixedDomain
+from .geometry.domains import DiscreteGroup, MixedDomain, Slice, around, plane
 from .geometry.polyhedron import Polyhedron, box, polyhedron_from_inequalities
 from .network.ir import Attention, Block, Dense, FeedForward, Head, Maxout, Mlp, Relu, Transformer
 from .network.rewrite import specialize
 from .network.semantics import affine_on_path, choices_at, evaluate
+from .report.figures import plot
 
 __version__ = "0.1.0"
 
@@ -50,5 +52,6 @@ __all__ = [
     "count_linear_regions", "evaluate", "load_domain", "load_network", "lower",
     "network_from_json", "polyhedron_from_inequalities", "region_counts",
     "DiscreteGroup", "MixedDomain", "MixedVerdict", "certify_mixed", "load_mixed_domain", "specialize",
-    "load_model", "from_onnx", "from_torch", "from_sklearn", "InexactWarning",
+    "load_model", "from_onnx", "from_torch", "from_sklearn", "InexactWarning", "Slice", "plane", "around",
+    "plot", "region_graph", "write_region_graph",
 ]

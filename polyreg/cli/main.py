@@ -47,6 +47,7 @@ from ..geometry.polyhedron import Polyhedron, box
 from ..network.ir import Mlp, Network, Transformer
 from ..network.semantics import evaluate, evaluate_softmax
 from .output import writable_dir, writable_file
+from .plot import add_graph_option, add_plot, check_graph_path, save_graph
 
 EXIT_DIFFERENT, EXIT_ALMOST_EVERYWHERE = 10, 11
 
@@ -193,6 +194,7 @@ def compiled(net: Mlp, path: str, domain: Polyhedron | Slice) -> Transformer:
 
 def run_count(args: argparse.Namespace) -> int:
     check_evidence_paths(args)
+    check_graph_path(args)
     net = network_at(args.network, args)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
@@ -209,6 +211,7 @@ def run_count(args: argparse.Namespace) -> int:
         facts = provenance(args.command_line, [args.network], seconds, domain=described,
                            linear_regions=counts.linear_regions)
         save_evidence(certificate(cpwl, Counts.of(cpwl, counts), facts), args)
+    save_graph(args, cpwl)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -476,7 +479,8 @@ def run_eval(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="polyreg", description="Exact linear regions of piecewise-linear networks.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_count, add_compile, add_certify, add_check, add_report, add_distance, add_eval, add_convert):
+    for add in (add_count, add_compile, add_certify, add_check, add_report, add_distance, add_eval, add_convert,
+                add_plot):
         add(commands)
     return top
 
@@ -491,6 +495,7 @@ def add_count(commands: Any) -> None:
     count.add_argument("network", help=NETWORK_FILE)
     add_domain_and_json(count)
     add_certificate(count)
+    add_graph_option(count)
     count.set_defaults(run=run_count)
 
 

@@ -31,6 +31,8 @@ from ..formats.json_files import network_from_json
 from ..geometry.oracle import unbounded_direction
 from ..network.ir import Maxout, Mlp, Network, Relu
 from ..network.semantics import evaluate
+from .figures import cell_polygon, draw_polygons, frame, new_figure, slack
+from .figures import polygon_area as polygon_area  # re-exported: the reports' tests measure cells with it
 
 Point = tuple[Fraction, ...]
 KIND_WORD = {kind: claim.word for kind, claim in CLAIMS.items()}
@@ -95,41 +97,6 @@ def checked_certificate(path: str, max_bytes: int = MAX_BYTES) -> Checked:
         progress.close()
     return Checked(str(path), digest, cert, verdict, reason,
                    tuple(record) if verdict else (), time.perf_counter() - started)
-
-
-def cell_polygon(rows: Sequence[Sequence[int]], start: Optional[Sequence[Point]] = None) -> tuple[Point, ...]:
-    """The exact vertices, counter-clockwise, of the bounded polygon where ``b + a1 x1 + a2 x2 >= 0`` for every
-    integer row; ``start`` is a convex polygon containing it (default: a square bounding every vertex by Cramer)."""
-    if start is None:
-        r = Fraction(2 * max(abs(v) for row in rows for v in row) ** 2 + 1)
-        start = ((-r, -r), (r, -r), (r, r), (-r, r))
-    polygon = list(start)
-    for row in dict.fromkeys(tuple(row) for row in rows):
-        polygon = clipped(polygon, row)
-    return tuple(polygon)
-
-
-def clipped(polygon: list[Point], row: tuple[int, ...]) -> list[Point]:
-    """The part of a convex polygon where ``b + a.x >= 0``."""
-    out: list[Point] = []
-    for p, q in zip(polygon, polygon[1:] + polygon[:1]):
-        sp, sq = slack(row, p), slack(row, q)
-        if sp >= 0:
-            out.append(p)
-        if sp * sq < 0:
-            t = sp / (sp - sq)
-            out.append(tuple(u + t * (v - u) for u, v in zip(p, q)))
-    return [p for i, p in enumerate(out) if p != out[i - 1]]
-
-
-def slack(row: Sequence[int], x: Sequence[Fraction]) -> Fraction:
-    return row[0] + sum((a * v for a, v in zip(row[1:], x)), Fraction(0))
-
-
-def polygon_area(polygon: Sequence[Point]) -> Fraction:
-    """The exact area (shoelace formula)."""
-    return abs(sum((p[0] * q[1] - q[0] * p[1] for p, q in zip(polygon, list(polygon[1:]) + list(polygon[:1]))),
-                   Fraction(0))) / 2
 
 
 def cell_interval(rows: Sequence[Sequence[int]]) -> tuple[Point, Point]:
@@ -426,13 +393,6 @@ def counterexample_blocks(witness: Optional[dict], producer: dict, c: Checked, v
     return [Block("heading", "Counterexample"), Block("items", items=tuple(items))]
 
 
-def matplotlib_figure(width: float, height: float) -> Any:
-    import matplotlib
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure as MplFigure
-    return MplFigure(figsize=(width, height), layout="constrained")
-
-
 def png_of(fig: Any) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
@@ -448,30 +408,26 @@ def colours_by_map(maps: Sequence) -> list[tuple[float, float, float]]:
 
 def cells_png(c: Checked, polygons: list, differing: list, witness: Optional[dict]) -> bytes:
     from matplotlib.artist import Artist
-    from matplotlib.collections import PolyCollection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    fig = matplotlib_figure(6.0, 6.4)
+    fig = new_figure(6.0, 6.4)
     ax = fig.add_subplot()
     colours = colours_by_map([maps[0] for _, _, maps in c.leaves])
-    shapes = [[(float(x), float(y)) for x, y in p] for p in polygons]
     handles: list[Artist] = []
     for flag, edge, hatch in ((False, "#404040", None), (True, "#c00000", "///")):
         chosen = [i for i, dif in enumerate(differing) if dif == flag]
         if chosen:
-            ax.add_collection(PolyCollection([shapes[i] for i in chosen], facecolors=[colours[i] for i in chosen],
-                                             edgecolors=edge, linewidths=1.0 if flag else 0.5, hatch=hatch))
+            draw_polygons(ax, [polygons[i] for i in chosen], [colours[i] for i in chosen], edge=edge,
+                          width=1.0 if flag else 0.5, hatch=hatch)
     if any(differing):
         handles.append(Patch(facecolor="white", edgecolor="#c00000", hatch="///",
                              label=f"the maps of A and B differ ({sum(differing)} cells)"))
     if witness and "x" in witness:
         ax.plot(*[float(Fraction(v)) for v in witness["x"]], marker="*", ms=16, mfc="yellow", mec="black", ls="")
         handles.append(Line2D([], [], marker="*", ms=12, mfc="yellow", mec="black", ls="", label="counterexample"))
-    xs, ys = [x for s in shapes for x, _ in s], [y for s in shapes for _, y in s]
-    pad = 0.03 * max(max(xs) - min(xs), max(ys) - min(ys))
     maps = f"{len({maps[0] for _, _, maps in c.leaves})} affine maps" + (" of A" if len(c.leaves[0][2]) > 1 else "")
-    ax.set(xlim=(min(xs) - pad, max(xs) + pad), ylim=(min(ys) - pad, max(ys) + pad), xlabel="$x_1$", ylabel="$x_2$",
-           aspect="equal", title=f"{len(shapes)} verified cells, {maps}\n(one colour per map)")
+    frame(ax, polygons, ("$x_1$", "$x_2$"))
+    ax.set(aspect="equal", title=f"{len(polygons)} verified cells, {maps}\n(one colour per map)")
     if handles:
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8, frameon=False)
     return png_of(fig)
@@ -481,7 +437,7 @@ def function_png(c: Checked, intervals: list, names: list[str], witness: Optiona
     """Each network's outputs against x; with many cells, a second panel shows the first 16 cells."""
     order = sorted(range(len(intervals)), key=lambda i: intervals[i][0])
     views = [order] + ([order[:16]] if len(order) > 64 else [])
-    fig = matplotlib_figure(7.0, 3.2 * len(views))
+    fig = new_figure(7.0, 3.2 * len(views))
     for n, view in enumerate(views):
         ax = fig.add_subplot(len(views), 1, n + 1)
         draw_functions(ax, c, [intervals[i] for i in view], [c.leaves[i][2] for i in view], names, len(view) <= 64)
@@ -524,7 +480,7 @@ def family_part(parts: list[dict]) -> tuple[list[Block], list[dict]]:
                   key=lambda r: r["depth"] or 0)
     header = ("network", "depth", "cells", "activation regions", "affine maps", "linear regions")
     table = (header,) + tuple(tuple("-" if r[k] is None else str(r[k]) for k in keys) for r in rows)
-    fig = matplotlib_figure(6.4, 4.2)
+    fig = new_figure(6.4, 4.2)
     ax = fig.add_subplot()
     for key, style, size in (("cells", "o-", 11), ("activation_regions", "s--", 8), ("affine_maps", "^:", 6),
                              ("linear_regions", "x-.", 6)):
