@@ -17,7 +17,7 @@ from polyreg import box, certify, evaluate, lower, region_counts
 from polyreg.cli.main import main
 from polyreg.formats.json_files import load_network
 from polyreg.errors import InexactWarning, InputError
-from polyreg.formats.onnx_files import load_onnx, network_from_onnx
+from polyreg.formats.onnx_files import from_onnx, load_onnx, network_from_onnx
 from polyreg.network.families import random_relu
 from polyreg.network.ir import Dense, Mlp, Relu
 
@@ -312,3 +312,49 @@ def test_a_pickled_model_is_refused_with_the_way_to_read_it(tmp_path, capsys):
     path.write_bytes(b"\x80\x04 pickled")
     assert main(["count", str(path), "--box", "0", "1"]) == 2
     assert "polyreg.from_torch(module, input_shape)" in capsys.readouterr().err
+
+
+MALFORMED = {   # attributes onnxruntime would refuse or that do not fit: exit 2 naming them, never a traceback
+    "a kernel_shape unlike the weight": ([node("Conv", ["x", "K"], "y", kernel_shape=[3, 3])],
+                                         {"K": np.ones((1, 1, 2, 2), np.float32)}, "kernel_shape \\[3, 3\\] differs",
+                                         [1, 1, 4, 4]),
+    "a Conv bias of the wrong length": ([node("Conv", ["x", "K", "b"], "y")],
+                                        {"K": np.ones((2, 1, 2, 2), np.float32), "b": np.float32([1])},
+                                        "the bias has shape \\[1\\]; expected \\[2\\]", [1, 1, 4, 4]),
+    "an empty Clip bound": ([node("Clip", ["x", "lo"], "y")], {"lo": np.zeros((0,), np.float32)},
+                            "min must be one number", 2),
+    "a reshape to -2": ([node("Reshape", ["x", "s"], "y")], {"s": np.int64([-2, -1])}, "sizes must be >= 0", 2),
+    "a Flatten axis past the end": ([node("Flatten", ["x"], "y", axis=5)], {}, "axis 5 is outside", 2),
+    "an Unsqueeze axis past the end": ([node("Unsqueeze", ["x", "a"], "y")], {"a": np.int64([7])},
+                                       "axes \\[7\\] outside", 2),
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_malformed_attributes_are_refused_naming_them(name):
+    nodes, initializers, message, shape = MALFORMED[name]
+    made = model(nodes, initializers, 2) if isinstance(shape, int) else None
+    if made is None:
+        graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                                  [numpy_helper.from_array(np.asarray(v), k) for k, v in initializers.items()])
+        made = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(InputError, match=message):
+        network_from_onnx(made)
+
+
+def test_a_model_too_large_to_lower_is_refused_before_it_is_built():
+    graph = helper.make_graph([node("Relu", ["x"], "r"), node("Add", ["r", "x"], "y")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 300, 300])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 300, 300])])
+    with pytest.raises(InputError, match="a dense layer of 360,000 x 90,000 = 32,400,000,000 exact entries"):
+        network_from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]))
+
+
+def test_nodes_after_the_output_are_not_read_and_an_invalid_proto_is_an_input_error():
+    after = model([node("Relu", ["x"], "y"), node("Sigmoid", ["y"], "unused")], {}, 2)
+    assert network_from_onnx(after).layers == (Relu(),)
+    bad = model([node("Add", ["x", "c"], "y")], {"c": [1.0]}, 1)
+    bad.graph.node[0].input[1] = "nowhere"
+    with pytest.raises(InputError, match="not a valid ONNX model"):
+        from_onnx(bad)

@@ -276,3 +276,8 @@ def nodes(tree):
         yield node
         if isinstance(node, Split):
             stack.extend(child for child in node.children if child is not None)
+
+
+def test_a_maxout_rank_must_be_an_integer():
+    with pytest.raises(InputError, match="rank must be a positive integer, got 2.0"):
+        Mlp(2, (Dense([[1, 0], [0, 1]], [0, 0]), Maxout(2.0)))

@@ -218,3 +218,31 @@ def test_batch_normalization_warns_and_strict_refuses():
         from_torch(module, (2,))
     with pytest.raises(InputError, match="strict mode computes no square roots"):
         from_torch(module, (2,), strict=True)
+
+
+class InPlace(nn.Module):
+    """relu(h) + h with an in-place ReLU: torch adds relu(h) to itself, since h was overwritten."""
+
+    def __init__(self, functional_call=False):
+        super().__init__()
+        self.fc, self.relu, self.functional_call = nn.Linear(3, 3), nn.ReLU(inplace=True), functional_call
+
+    def forward(self, x):
+        h = self.fc(x)
+        r = nn.functional.relu(h, inplace=True) if self.functional_call else self.relu(h)
+        return r + h
+
+
+class Keywords(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return torch.flatten(input=torch.add(torch.relu(input=self.fc(x)), other=x), start_dim=1)
+
+
+@pytest.mark.parametrize("module", [InPlace(), InPlace(functional_call=True), Keywords()],
+                         ids=["nn.ReLU(inplace=True)", "F.relu(inplace=True)", "keyword arguments"])
+def test_in_place_layers_and_keyword_arguments_agree_with_torch(module):
+    agrees_with_torch(module, (module.fc.in_features,))

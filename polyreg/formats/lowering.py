@@ -23,7 +23,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from ..errors import InexactWarning, InputError
-from ..network.ir import Dense, Layer, Maxout, Mlp, Relu
+from ..network.ir import MAX_LAYER_ENTRIES, Dense, Layer, Maxout, Mlp, Relu
 
 CONST = -1
 ZERO, ONE = Fraction(0), Fraction(1)
@@ -75,6 +75,7 @@ class Lowering:
     """The layers emitted so far and the tensors that are affine in their output (named as in the model)."""
 
     def __init__(self, input_name: str, input_shape: Sequence[int]):
+        self.where = input_name       # the node being lowered, for messages (set by the front end)
         self.input_dim = self.width = math.prod(input_shape)
         if self.input_dim < 1:
             raise InputError(f"input {input_name!r} has shape {list(input_shape)}: no entries")
@@ -112,8 +113,18 @@ class Lowering:
         """A ``Dense`` layer computing ``rows`` from ``r`` (nothing if they are ``r`` itself)."""
         if len(rows) == self.width and all(row == {j: ONE} for j, row in enumerate(rows)):
             return
-        weight = tuple(tuple(row.get(j, ZERO) for j in range(self.width)) for row in rows)
-        self.layers.append(Dense(weight, tuple(row.get(CONST, ZERO) for row in rows)))
+        if len(rows) * self.width > MAX_LAYER_ENTRIES:
+            raise InputError(f"{self.where}: lowered, this operator is a dense layer of {len(rows):,} x "
+                             f"{self.width:,} = {len(rows) * self.width:,} exact entries, more than polyreg holds "
+                             f"({MAX_LAYER_ENTRIES:,}); use smaller inputs or fewer channels")
+        weight = []
+        for row in rows:
+            dense = [ZERO] * self.width
+            for j, v in row.items():
+                if j != CONST:
+                    dense[j] = v
+            weight.append(tuple(dense))
+        self.layers.append(Dense(tuple(weight), tuple(row.get(CONST, ZERO) for row in rows)))
         self.width = len(rows)
 
     def network(self, output: str) -> Mlp:

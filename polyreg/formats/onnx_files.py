@@ -49,7 +49,10 @@ def load_onnx(path: str | Path, max_bytes: int, strict: bool = False) -> Mlp:
 def from_onnx(model: str | Path | onnx.ModelProto, strict: bool = False) -> Mlp:
     """The exact network of an ONNX model, given as a file name or a loaded ``onnx.ModelProto``."""
     if isinstance(model, onnx.ModelProto):
-        onnx.checker.check_model(model)
+        try:
+            onnx.checker.check_model(model)
+        except onnx.checker.ValidationError as err:
+            raise InputError(f"<onnx>: not a valid ONNX model: {str(err).splitlines()[0]}") from None
         return network_from_onnx(model, "<onnx>", strict)
     return load_onnx(model, MAX_BYTES, strict)
 
@@ -58,14 +61,30 @@ def network_from_onnx(model: onnx.ModelProto, source: str = "<onnx>", strict: bo
     """The model's graph as an ``Mlp``: one input tensor (``[d]``, or ``[N, ...]`` with a batch axis), one output,
     nodes in order."""
     graph = Graph(source, model.graph, strict)
+    needed = needed_nodes(model.graph)
     for k, node in enumerate(model.graph.node):
+        if k not in needed:
+            continue
         handler = OPERATORS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
         if handler is None:
             raise InputError(f"{source}: node {k} ({node.name or 'unnamed'}): operator {node.op_type} (domain "
                              f"{node.domain or 'ai.onnx'}) is not supported; supported: {', '.join(sorted(OPERATORS))}")
         graph.where, graph.step = f"{source}: node {k} ({node.name or 'unnamed'}, {node.op_type})", k
+        graph.lowering.where = graph.where
         handler(graph, node)
+    graph.lowering.where = f"{source}: the output"
     return graph.network()
+
+
+def needed_nodes(graph: Any) -> set[int]:
+    """The nodes the graph's output depends on (others are not lowered)."""
+    wanted, needed = {graph.output[0].name} if graph.output else set(), set()
+    for k in range(len(graph.node) - 1, -1, -1):
+        node = graph.node[k]
+        if wanted & set(node.output):
+            needed.add(k)
+            wanted |= set(node.input)
+    return needed
 
 
 class Graph:
@@ -236,6 +255,11 @@ def conv(g: Graph, node: Any) -> None:
     if W is None or W.ndim != len(t.shape):
         raise InputError(f"{g.where}: expected a constant weight [M, C/group, *kernel]")
     bias = g.constant(node, 2, "the bias")
+    if bias is not None and np.shape(bias) != (W.shape[0],):
+        raise InputError(f"{g.where}: the bias has shape {list(np.shape(bias))}; expected [{W.shape[0]}]")
+    if tuple(attribute(node, "kernel_shape", W.shape[2:])) != tuple(W.shape[2:]):
+        raise InputError(f"{g.where}: kernel_shape {list(attribute(node, 'kernel_shape', []))} differs from the "
+                         f"weight's {list(W.shape[2:])}")
     w = windows(g, node, t.shape[2:], tuple(W.shape[2:]))
     g.set(node, low.conv(t, g.exact(W), None if bias is None else g.exact(bias), w, attribute(node, "group", 1),
                          g.where))
@@ -254,6 +278,8 @@ def global_average_pool(g: Graph, node: Any) -> None:
 def flatten(g: Graph, node: Any) -> None:
     t = g.tensor(node.input[0])
     axis = attribute(node, "axis", 1)
+    if not -len(t.shape) <= axis <= len(t.shape):
+        raise InputError(f"{g.where}: axis {axis} is outside [-{len(t.shape)}, {len(t.shape)}]")
     axis += len(t.shape) if axis < 0 else 0
     g.set(node, low.reshaped(t, (math.prod(t.shape[:axis]), math.prod(t.shape[axis:])), g.where))
 
@@ -265,6 +291,8 @@ def reshape(g: Graph, node: Any) -> None:
     if target is None:
         raise InputError(f"{g.where}: expected a constant target shape")
     shape = [int(v) for v in np.asarray(target).reshape(-1)]
+    if min(shape, default=0) < -1 or shape.count(-1) > 1:
+        raise InputError(f"{g.where}: target shape {shape}: sizes must be >= 0, with at most one -1")
     if not attribute(node, "allowzero", 0):
         shape = [t.shape[i] if v == 0 and i < len(t.shape) else v for i, v in enumerate(shape)]
     if shape.count(-1) == 1:
@@ -290,10 +318,14 @@ def squeeze(g: Graph, node: Any) -> None:
         if axes is None:
             raise InputError(f"{g.where}: Unsqueeze needs axes")
         rank = len(t.shape) + len(axes)
+        if any(not -rank <= a < rank for a in axes):
+            raise InputError(f"{g.where}: axes {list(axes)} outside [-{rank}, {rank})")
         shape = list(t.shape)
         for axis in sorted(a % rank for a in axes):
             shape.insert(axis, 1)
     else:
+        if axes is not None and any(not -len(t.shape) <= a < len(t.shape) for a in axes):
+            raise InputError(f"{g.where}: axes {list(axes)} outside the {len(t.shape)} axes")
         drop = {a % len(t.shape) for a in axes} if axes is not None else {i for i, n in enumerate(t.shape) if n == 1}
         if any(t.shape[a] != 1 for a in drop):
             raise InputError(f"{g.where}: cannot squeeze axes {sorted(drop)} of shape {list(t.shape)}")
@@ -352,6 +384,8 @@ def clip(g: Graph, node: Any) -> None:
     bounds = []
     for i, name in ((1, "min"), (2, "max")):
         value = g.constant(node, i, name)
+        if value is not None and np.size(value) != 1:
+            raise InputError(f"{g.where}: {name} must be one number, got shape {list(np.shape(value))}")
         value = attribute(node, name, None) if value is None else np.asarray(value).reshape(-1)[0].item()
         bounds.append(None if value is None else low.exact(value, g.where))
     if bounds == [None, None]:

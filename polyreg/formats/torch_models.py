@@ -48,6 +48,7 @@ def from_torch(module: nn.Module, input_shape: Sequence[int], strict: bool = Fal
     trace = Trace(root, list(graph.nodes), shape, strict)
     for k, node in enumerate(trace.nodes):
         trace.step, trace.where = k, f"{type(module).__name__}: {node.name} ({described(root, node)})"
+        trace.lowering.where = trace.where
         trace.handle(node)
     return trace.network()
 
@@ -74,6 +75,7 @@ class Trace:
                          if (n.op, n.target) != ("call_method", "size")}     # a size reads no values
         self.constants: dict[str, Any] = {}
         self.output = ""
+        self.overwritten: Any = None      # the input an in-place node overwrites
 
     def handle(self, node: Any) -> None:
         if node.op == "placeholder":
@@ -95,7 +97,11 @@ class Trace:
                              f"{', '.join(sorted(m.__name__ for m in MODULES))}; functions: "
                              f"{', '.join(sorted({f.__name__ for f in FUNCTIONS}))}; tensor methods: "
                              f"{', '.join(sorted(METHODS))}")
+        source = argument(node, 0, "input") if in_place(node, target) else None
+        self.overwritten = source.name if isinstance(source, torch.fx.Node) else None
         handler(self, node, target)
+        if self.overwritten:        # later reads of the input see the result
+            self.lowering.tensors[self.overwritten] = self.lowering.tensors[node.name]
 
     def network(self) -> Mlp:
         if self.output not in self.lowering.tensors:
@@ -117,8 +123,31 @@ class Trace:
         self.lowering.set(node.name, tensor)
 
     def piecewise(self, node: Any, op: low.Piecewise) -> None:
-        keep = [name for name in self.lowering.tensors if self.last_use.get(name, -1) > self.step]
+        keep = [name for name in self.lowering.tensors
+                if self.last_use.get(name, -1) > self.step and name != self.overwritten]
         self.lowering.piecewise(node.name, op, keep)
+
+
+MISSING = object()
+
+
+def argument(node: Any, i: int, name: str, default: Any = MISSING) -> Any:
+    """Argument ``i`` of an fx call, given by position or by keyword ``name`` (else ``default``)."""
+    if len(node.args) > i:
+        return node.args[i]
+    if name in node.kwargs:
+        return node.kwargs[name]
+    if default is MISSING:
+        raise InputError(f"{node.name}: missing argument {name!r}")
+    return default
+
+
+def in_place(node: Any, target: Any) -> bool:
+    """Whether the layer or function overwrites its input (``inplace=True``)."""
+    if target is not None:
+        return bool(getattr(target, "inplace", False))
+    position = INPLACE_POSITION.get(node.target)
+    return position is not None and bool(argument(node, position, "inplace", False))
 
 
 def pairs(value: Any, n: int) -> tuple[int, ...]:
@@ -126,7 +155,7 @@ def pairs(value: Any, n: int) -> tuple[int, ...]:
 
 
 def spatial(trace: Trace, node: Any, axes: int) -> Tensor:
-    t = trace.tensor(node.args[0])
+    t = trace.tensor(argument(node, 0, 'input'))
     if len(t.shape) != 2 + axes:
         raise InputError(f"{trace.where}: expected an input [N, C] + {axes} spatial axes, got shape "
                          f"{list(t.shape[1:])} per example")
@@ -137,7 +166,7 @@ def spatial(trace: Trace, node: Any, axes: int) -> Tensor:
 
 def linear(trace: Trace, node: Any, m: nn.Linear) -> None:
     bias = None if m.bias is None else trace.exact(m.bias)
-    trace.set(node, low.matmul(trace.tensor(node.args[0]), trace.exact(m.weight).T, bias, trace.where))
+    trace.set(node, low.matmul(trace.tensor(argument(node, 0, 'input')), trace.exact(m.weight).T, bias, trace.where))
 
 
 def conv(trace: Trace, node: Any, m: Any) -> None:
@@ -164,7 +193,7 @@ def batch_norm(trace: Trace, node: Any, m: Any) -> None:
     scale, bias = (trace.exact(m.weight), trace.exact(m.bias)) if m.affine else (one, zero)
     n = low.Normalization(scale, bias, trace.exact(m.running_mean), trace.exact(m.running_var),
                           low.exact(float(m.eps), trace.where))
-    trace.set(node, low.batch_norm(trace.tensor(node.args[0]), n, trace.strict, trace.where))
+    trace.set(node, low.batch_norm(trace.tensor(argument(node, 0, 'input')), n, trace.strict, trace.where))
 
 
 def pool(maximum: bool) -> Handler:
@@ -189,18 +218,17 @@ def pool(maximum: bool) -> Handler:
 
 
 def relu(trace: Trace, node: Any, _: Any) -> None:
-    trace.piecewise(node, low.relu(trace.tensor(node.args[0])))
+    trace.piecewise(node, low.relu(trace.tensor(argument(node, 0, 'input'))))
 
 
 def leaky_relu(trace: Trace, node: Any, m: Any) -> None:
-    t = trace.tensor(node.args[0])
-    slope = m.negative_slope if m is not None else node.kwargs.get("negative_slope", node.args[1]
-                                                                   if len(node.args) > 1 else 0.01)
+    t = trace.tensor(argument(node, 0, 'input'))
+    slope = m.negative_slope if m is not None else argument(node, 1, "negative_slope", 0.01)
     trace.piecewise(node, low.slopes(t, [low.exact(float(slope), trace.where)] * len(t.rows)))
 
 
 def prelu(trace: Trace, node: Any, m: nn.PReLU) -> None:
-    t = trace.tensor(node.args[0])
+    t = trace.tensor(argument(node, 0, 'input'))
     a = trace.exact(m.weight)
     if len(a) > 1:        # one slope per channel (axis 1)
         a = a.reshape((1, len(a)) + (1,) * (len(t.shape) - 2))
@@ -210,15 +238,14 @@ def prelu(trace: Trace, node: Any, m: nn.PReLU) -> None:
 def hardtanh(trace: Trace, node: Any, m: nn.Hardtanh) -> None:
     """``nn.Hardtanh`` and ``nn.ReLU6``: clip to ``[min_val, max_val]``."""
     low_, high = (low.exact(float(v), trace.where) for v in (m.min_val, m.max_val))
-    trace.piecewise(node, low.clip(trace.tensor(node.args[0]), low_, high))
+    trace.piecewise(node, low.clip(trace.tensor(argument(node, 0, 'input')), low_, high))
 
 
 def flatten(trace: Trace, node: Any, m: Any) -> None:
     """``nn.Flatten`` / ``torch.flatten`` / ``x.flatten``: merge axes start..end (negative counted from the end)."""
-    t = trace.tensor(node.args[0])
+    t = trace.tensor(argument(node, 0, 'input'))
     start, end = (m.start_dim, m.end_dim) if m is not None else (
-        node.kwargs.get("start_dim", node.args[1] if len(node.args) > 1 else 0),
-        node.kwargs.get("end_dim", node.args[2] if len(node.args) > 2 else -1))
+        argument(node, 1, "start_dim", 0), argument(node, 2, "end_dim", -1))
     rank = len(t.shape)
     start, end = start % rank, end % rank
     shape = t.shape[:start] + (math.prod(t.shape[start:end + 1]),) + t.shape[end + 1:]
@@ -227,7 +254,7 @@ def flatten(trace: Trace, node: Any, m: Any) -> None:
 
 def view(trace: Trace, node: Any, _: Any) -> None:
     """``x.view(...)`` / ``x.reshape(...)``: sizes are ints, ``-1`` or ``x.size(0)`` (the batch, 1 here)."""
-    t = trace.tensor(node.args[0])
+    t = trace.tensor(argument(node, 0, 'input'))
     sizes = node.args[1] if len(node.args) == 2 and isinstance(node.args[1], (tuple, list)) else node.args[1:]
     given = [trace.constants.get(s.name) if isinstance(s, torch.fx.Node) else s for s in sizes]
     if not all(isinstance(s, int) for s in given):
@@ -241,7 +268,7 @@ def view(trace: Trace, node: Any, _: Any) -> None:
 
 def size(trace: Trace, node: Any, _: Any) -> None:
     """``x.size(0)``: the batch size, 1 for one example."""
-    dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+    dim = argument(node, 1, "dim", None)
     if dim != 0:
         raise InputError(f"{trace.where}: only x.size(0), the batch size, is supported")
     trace.constants[node.name] = 1
@@ -249,13 +276,13 @@ def size(trace: Trace, node: Any, _: Any) -> None:
 
 def passthrough(trace: Trace, node: Any, _: Any) -> None:
     """``nn.Identity`` and ``nn.Dropout`` in eval mode."""
-    trace.set(node, trace.tensor(node.args[0]))
+    trace.set(node, trace.tensor(argument(node, 0, 'input')))
 
 
 def arithmetic(sign: int) -> Handler:
     """``a + b`` / ``a - b`` of two tensors (a skip connection) or of a tensor and a number."""
     def handle(trace: Trace, node: Any, _: Any) -> None:
-        a, b = node.args[0], node.args[1]
+        a, b = argument(node, 0, "input"), argument(node, 1, "other")
         if node.kwargs.get("alpha", 1) != 1:
             raise InputError(f"{trace.where}: alpha is not supported")
         if all(isinstance(v, torch.fx.Node) for v in (a, b)):
@@ -283,5 +310,6 @@ FUNCTIONS: dict[Any, Handler] = {
     operator.add: arithmetic(1), operator.sub: arithmetic(-1), torch.add: arithmetic(1), torch.sub: arithmetic(-1),
     torch.relu: relu, functional.relu: relu, functional.leaky_relu: leaky_relu, torch.flatten: flatten,
 }
+INPLACE_POSITION = {functional.relu: 1, functional.leaky_relu: 2}    # where the inplace flag is passed
 METHODS: dict[str, Handler] = {"relu": relu, "flatten": flatten, "view": view, "reshape": view, "size": size,
                                "add": arithmetic(1), "sub": arithmetic(-1)}

@@ -22,6 +22,9 @@ from ..errors import InputError
 from ..exact.rationals import Mat, Vec, entries, is_numpy_scalar, raise_bad, to_q_matrix, to_q_vector
 
 
+MAX_LAYER_ENTRIES = 50_000_000     # the largest dense layer a front end builds (about 0.4 GB of references)
+
+
 @dataclass(frozen=True, slots=True)
 class Dense:
     weight: Mat   # out x in
@@ -121,7 +124,9 @@ def shape_problems(input_dim: int, layers: tuple[Layer, ...]) -> list[str]:
                 problems.append(f"layer {i} (linear): the layer has no outputs")
             width = len(layer.bias)
         elif isinstance(layer, Maxout):
-            if layer.rank < 1:
+            if not isinstance(layer.rank, int) or isinstance(layer.rank, bool):
+                problems.append(f"layer {i} (maxout): rank must be a positive integer, got {layer.rank!r}")
+            elif layer.rank < 1:
                 problems.append(f"layer {i} (maxout): rank must be a positive integer, got {layer.rank}")
             elif width % layer.rank:
                 problems.append(f"layer {i} (maxout): input width {width} is not a multiple of rank {layer.rank}")
