@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..exact.flint_matrices import Conversions, affine_from_flint
 from ..exact.rationals import Hom, Row, q_to_str, row_at, vec_from_hom
 from ..geometry.domains import Slice, domain_interior_point
-from ..geometry.oracle import Interior, LpRows, interior_point_or_proof
+from ..geometry.oracle import Interior, LpRows, axis_bounds, interior_point_or_proof
 from ..geometry.polyhedron import Polyhedron, RowId
 from ..network.ir import Network
 from ..network.rewrite import on_slice
@@ -227,7 +227,8 @@ class Enumerator:
     def box_proof(self, cell: CellState, new: list[tuple[RowId, Row]]) -> Prune | None:
         """A proof that an option has no interior because one of its rows is <= 0 on the
         cell's bounding box. When an inherited box fails, the cell's own box is computed,
-        as long as own boxes have paid for themselves (``2 d`` LPs each) so far."""
+        while exploring (the first 20 boxes, at most 200 LPs in all) or as long as own boxes have paid for themselves
+        (``2 d`` LPs each) so far; the domain's box is read off its rows when it is a box."""
         if cell.box is not None:
             proof = cell.box.prune(new)
             if proof is not None:
@@ -236,9 +237,11 @@ class Enumerator:
                 return proof
             if cell.own_box:
                 return None
-        if self.own_boxes >= 20 and self.box_proofs < 2 * self.dim * self.own_boxes:
+        exploring = self.own_boxes < 20 and 2 * self.dim * (self.own_boxes + 1) <= 200   # at most 200 LPs
+        if not exploring and self.box_proofs < 2 * self.dim * max(self.own_boxes, 1):
             return None
-        cell.box, cell.own_box = Box(cell), True
+        root = len(cell.rows) == len(self.domain.rows)        # the domain's own box needs no LP when it is a box
+        cell.box, cell.own_box = Box(cell, axis_bounds(cell.rows) if root else None), True
         self.own_boxes += 1
         return self.box_proof(cell, new)
 

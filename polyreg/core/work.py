@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from ..exact.flint_matrices import from_plain, plain
 from ..exact.rationals import Hom, Row
-from ..geometry.oracle import bounding_box
+from ..geometry.oracle import Bound, bounding_box
 from ..geometry.polyhedron import RowId
 from ..network.semantics import Pattern
 from .cpwl import Prune
@@ -98,8 +98,8 @@ class Box:
     nonnegative combinations of the cell's rows (with nonzero normals). Bounds are kept as
     integers over one denominator, so testing a row against the box needs no fractions."""
 
-    def __init__(self, state: CellState) -> None:
-        bounds = bounding_box(state.rows)
+    def __init__(self, state: CellState, bounds: Optional[list[tuple[Bound, Bound]]] = None) -> None:
+        bounds = bounds if bounds is not None else bounding_box(state.rows)
         self.denominator = 1
         for low, high in bounds:
             for m in (low, high):

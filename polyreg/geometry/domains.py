@@ -14,8 +14,8 @@ from math import prod
 from typing import Iterator, Optional, Sequence
 
 from ..errors import DomainError
-from ..exact.rationals import Hom, Vec, q_to_str, to_q, to_q_matrix, to_q_vector
-from .oracle import Interior, interior_point_or_proof, unbounded_direction
+from ..exact.rationals import Hom, Vec, hom_from_vec, q_to_str, row_at, to_q, to_q_matrix, to_q_vector
+from .oracle import Interior, axis_bounds, interior_point_or_proof, unbounded_direction
 from .polyhedron import Polyhedron, box
 
 
@@ -25,6 +25,9 @@ def domain_interior_point(domain: Polyhedron) -> Hom:
     Emptiness comes first: the boundedness LPs of an empty polyhedron say nothing about its directions."""
     if not domain.rows:
         raise DomainError("the domain has no inequalities, so it is unbounded; give a box or a polytope")
+    centre = box_centre(domain)
+    if centre is not None:
+        return centre
     result = interior_point_or_proof(domain.rows)
     if not isinstance(result, Interior):
         what = "empty" if result.empty else "lower-dimensional (it lies in a hyperplane)"
@@ -92,6 +95,17 @@ def around(x: Sequence[object], radius: object, clip: Optional[tuple[object, obj
         raise DomainError(f"the box around the point is empty or flat in coordinate {empty[0]} after clipping to "
                           f"[{lo}, {hi}] (the point's entry is {center[empty[0]]})")
     return box(len(center), lows, highs)
+
+
+def box_centre(domain: Polyhedron) -> Hom | None:
+    """When single-coordinate rows bound every coordinate (the domain is bounded) and the centre of the box they
+    make lies strictly inside every row: that centre, found without an LP (in high dimension an LP is costly)."""
+    bounds = axis_bounds(domain.rows)
+    if bounds is None:
+        return None
+    point = hom_from_vec([(high.value - low.value) / 2 for low, high in bounds])
+    inside = all(row_at(r, point) > 0 if any(r[1:]) else r[0] >= 0 for r in domain.rows)
+    return point if inside else None
 
 
 Assignment = tuple[tuple[int, Fraction], ...]   # (input coordinate, value), sorted by coordinate

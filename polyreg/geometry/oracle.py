@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import cdd
 import cdd.gmp
@@ -121,12 +121,8 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
     those rows alone must then have a non-positive optimum, and its dual is a proof for all rows.
     """
     dim = len(array[0]) - 2
-    try:
-        lp = cdd.linprog_from_array(array, MAX)
-        cdd.linprog_solve(lp)
-    except (RuntimeError, ValueError, OverflowError):
-        return None
-    if lp.status != cdd.LPStatusType.OPTIMAL:
+    lp = float_lp(array) or float_lp(scaled(array))
+    if lp is None:
         return None
     if lp.obj_value > 1e-9:
         point = dyadic_point(rows, live, lp.primal_solution[:dim])
@@ -139,6 +135,26 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
         return None
     y = {live[support[i]]: Fraction(v) for i, v in exact.dual_solution if i < len(support) and v != 0}
     return checked_proof(rows, y)
+
+
+def float_lp(array: Sequence[Sequence[int | float]]) -> Any:
+    """cddlib's float LP of ``array`` solved to optimality, or None (it fails on huge or badly scaled entries)."""
+    try:
+        lp = cdd.linprog_from_array(array, MAX)
+        cdd.linprog_solve(lp)
+    except (RuntimeError, ValueError, OverflowError):
+        return None
+    return lp if lp.status == cdd.LPStatusType.OPTIMAL else None
+
+
+def scaled(array: list[list[int]]) -> list[list[float]]:
+    """Each row divided by its largest entry in absolute value, in floats: the same LP, without the overflows and
+    the poor conditioning of rows with huge integers (only the float LP sees it; tried when the plain one fails)."""
+    out = []
+    for row in array:
+        top = max(map(abs, row)) or 1
+        out.append([v / top for v in row])
+    return out
 
 
 def dyadic_point(rows: Sequence[Row], live: list[int], x: Sequence[Fraction | float]) -> Hom | None:
@@ -272,6 +288,26 @@ class Bound:
     ``c0 + sum y_j b_j = value`` with ``y >= 0`` (``multipliers``, by row index)."""
     value: Fraction
     multipliers: tuple[tuple[int, Fraction], ...]
+
+
+def axis_bounds(rows: Sequence[Row]) -> list[tuple[Bound, Bound]] | None:
+    """For each coordinate, the tightest bounds of ``-x_i`` and ``x_i`` given by single rows ``b + a x_i >= 0`` (no
+    LP: the row divided by ``|a|`` is the certificate); None unless every coordinate has both. On a box domain this
+    is the domain itself."""
+    dim = len(rows[0]) - 1
+    best: list[list[Bound | None]] = [[None, None] for _ in range(dim)]
+    for j, row in enumerate(rows):
+        axes = [i for i in range(dim) if row[i + 1]]
+        if len(axes) != 1:
+            continue
+        i, a = axes[0], row[axes[0] + 1]
+        bound = Bound(Fraction(row[0], abs(a)), ((j, Fraction(1, abs(a))),))
+        side = 0 if a > 0 else 1          # a > 0: -x_i <= b / a; a < 0: x_i <= b / |a|
+        if best[i][side] is None or bound.value < best[i][side].value:  # type: ignore[union-attr]
+            best[i][side] = bound
+    if any(b is None for pair in best for b in pair):
+        return None
+    return [(low, high) for low, high in best]  # type: ignore[misc]
 
 
 def bounding_box(rows: Sequence[Row]) -> list[tuple[Bound, Bound]]:

@@ -21,7 +21,6 @@ from typing import Any, Optional, Sequence, Union
 from ..errors import InputError
 from ..exact.rationals import Mat, Vec, entries, is_numpy_scalar, raise_bad, to_q_matrix, to_q_vector
 
-
 MAX_LAYER_ENTRIES = 50_000_000     # the largest dense layer a front end builds (about 0.4 GB of references)
 
 
