@@ -1,4 +1,4 @@
-"""Command line: ``polyreg count | compile | certify | check | report | distance | eval``.
+"""Command line: ``polyreg count | compile | certify | check | report | distance | eval | convert | plot``.
 
 Exit codes: 0 success (``certify``: equivalent), 10 ``certify`` found the networks different,
 11 ``certify`` proved equality almost everywhere only (a hard-max head is not tie-safe),
