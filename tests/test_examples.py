@@ -56,3 +56,10 @@ def test_the_torch_example_trains_counts_certifies_and_finds_the_pruned_copy_dif
     check = subprocess.run([sys.executable, "-m", "polyreg_check", str(tmp_path / "export.json.gz")],
                            capture_output=True, text=True)
     assert check.returncode == 0 and check.stdout.startswith("VERIFIED: the networks are equal everywhere")
+
+
+def test_the_digits_example_draws_its_plane(tmp_path):
+    out = subprocess.run([sys.executable, str(EXAMPLES / "digits.py"), str(tmp_path / "plane.png")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "cells" in out.stdout and (tmp_path / "plane.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
