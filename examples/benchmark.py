@@ -181,17 +181,24 @@ MODEL_CASES = ["convert ONNX MLP 784->1024->512->10 to JSON",
                "torch conv 1x12x12 (Conv 4@3x3, ReLU, MaxPool 2, Linear 10), plane, [0, 1/4]^2"]
 
 
-def models_table() -> None:
-    print("| model | import s | cells | count s | cells/s | peak MiB |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name in MODEL_CASES:
-        out = subprocess.run([sys.executable, __file__, "--model-case", name], capture_output=True, text=True)
+SUITE_COLUMNS = {"network": "name", "cells": "cells", "linear regions": "linear_regions", "seconds": "seconds",
+                 "cells/s": "cells_per_s", "peak MiB": "peak_mib", "check s": "check_s",
+                 "certificate bytes/cell (gzip)": "bytes_per_cell"}
+MODEL_COLUMNS = {"model": "name", "import s": "import_s", "cells": "cells", "count s": "count_s",
+                 "cells/s": "cells_per_s", "peak MiB": "peak_mib"}
+
+
+def table(flag: str, names: list[str], columns: dict[str, str]) -> None:
+    """A Markdown table with a row per case, each case run in a fresh process (``flag NAME``)."""
+    print("| " + " | ".join(columns) + " |")
+    print("|---|" + "---:|" * (len(columns) - 1))
+    for name in names:
+        out = subprocess.run([sys.executable, __file__, flag, name], capture_output=True, text=True)
         if out.returncode:
-            print(f"| {name} | failed: {out.stderr.strip().splitlines()[-1]} |||||", flush=True)
+            print(f"| {name} | failed: {out.stderr.strip().splitlines()[-1]} " + "|" * len(columns), flush=True)
             continue
         r = json.loads(out.stdout)
-        print(f"| {r['name']} | {r['import_s']} | {r['cells']} | {r['count_s']} | {r['cells_per_s']} | "
-              f"{r['peak_mib']} |", flush=True)
+        print("| " + " | ".join(str(r[key]) for key in columns.values()) + " |", flush=True)
 
 
 def main(argv: list[str]) -> None:
@@ -202,24 +209,14 @@ def main(argv: list[str]) -> None:
         print(json.dumps(run_model_case(argv[1])))
         return
     if argv[:1] == ["--models"]:
-        models_table()
+        table("--model-case", MODEL_CASES, MODEL_COLUMNS)
         return
     names = [a for a in argv if not a.startswith("--")] or list(suite())
     if "--quick" in argv:
         names = [n for n in names if "32->32" not in n and "4->16->16" not in n and "3->4->4" not in n]
-    print("| network | cells | linear regions | seconds | cells/s | peak MiB | check s "
-          "| certificate bytes/cell (gzip) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name in names:
-        out = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True)
-        if out.returncode:
-            print(f"| {name} | failed: {out.stderr.strip().splitlines()[-1]} |||||||", flush=True)
-            continue
-        r = json.loads(out.stdout)
-        print(f"| {r['name']} | {r['cells']} | {r['linear_regions']} | {r['seconds']} | "
-              f"{r['cells_per_s']} | {r['peak_mib']} | {r['check_s']} | {r['bytes_per_cell']} |", flush=True)
+    table("--case", names, SUITE_COLUMNS)
     print()
-    models_table()
+    table("--model-case", MODEL_CASES, MODEL_COLUMNS)
 
 
 if __name__ == "__main__":

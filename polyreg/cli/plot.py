@@ -1,8 +1,7 @@
 """``polyreg plot``: a picture of a network's exact cells on a 2-D domain; and ``count --graph FILE``: the region graph.
 
 Registered in ``main.py``: ``add_plot`` with the other commands, ``add_graph_option`` / ``check_graph_path`` /
-``save_graph`` in ``count``. ``main`` is imported inside the functions (it imports this module). matplotlib is
-imported only when a picture is drawn.
+``save_graph`` in ``count``. matplotlib is imported only when a picture is drawn.
 """
 from __future__ import annotations
 
@@ -17,11 +16,11 @@ from ..core.cpwl import Cpwl
 from ..core.enumerate import lower
 from ..geometry.domains import Slice
 from ..report.figures import FIGURE_FORMATS, check_output, draw, figure_format, require_plane, save_figure
+from .inputs import NETWORK_FILE, add_domain_and_json, domain_for, network_at, with_progress
 from .output import writable_file
 
 
 def add_plot(commands: Any) -> None:
-    from .main import NETWORK_FILE, add_domain_and_json
     plot = commands.add_parser(
         "plot", help="draw a network's exact cells on a 2-D domain (PNG, SVG or PDF)",
         description="Draw every cell of a 2-input network (or of a --plane slice) as its exact polygon, cells "
@@ -45,7 +44,6 @@ def add_plot(commands: Any) -> None:
 
 
 def run_plot(args: argparse.Namespace) -> int:
-    from .main import domain_for, network_at, with_progress
     figure_format(args.output)   # before any work: the picture's format and the path
     writable_file(args.output, "-o")
     net = network_at(args.network, args)
