@@ -1,14 +1,15 @@
-"""The tree walk (rules 2-6, 9 and 10 of SPEC.md) and ``check``, the checker's one entry point."""
+"""The tree walk (rules 2-6, 9, 10, and 12's class stage of SPEC.md), the evaluation at a point (rule 13), and
+``check``, the checker's one entry point."""
 import hashlib
 import json
 import sys
 import time
 
-from .affine import dot, entry, homogeneous, tie_safe
+from .affine import constant, dot, entry, homogeneous, max_unit, tie_safe
 from .claims import Findings, verdict
 from .errors import Reject, require
 from .mlp import Mlp
-from .schema import certificate, num
+from .schema import AT_POINT, certificate, num
 from .transformer import Transformer
 
 REPLAYS = {"polyreg.network/1": Mlp, "polyreg.transformer/1": Transformer}
@@ -34,9 +35,47 @@ def check(cert, record=None, progress=None):
     """The checker's conclusion, or raise ``Reject`` (``Malformed`` if the certificate is not well formed). With a
     list ``record``, append each verified leaf as (point, its cell's rows ``(b, a)`` meaning ``b + a.x >= 0``, each
     network's output rows); ``progress(cells)`` is called after each leaf."""
-    checker = Checker(cert, certificate(cert), record, progress)
+    frame = certificate(cert)
+    if cert["claim"]["kind"] in AT_POINT:
+        return verdict(cert["claim"], Evaluation(cert, frame))
+    checker = Checker(cert, frame, record, progress)
     checker.run()
     return verdict(cert["claim"], checker.found)
+
+
+def hashes_match(cert):
+    """Rule 1: each network's SHA-256 matches."""
+    for item in cert["networks"]:
+        require(network_hash(item["network"]) == item["sha256"], "a network's SHA-256 does not match")
+
+
+class Evaluation:
+    """Rule 13: a claim about one point ``x`` of the domain (closed: on or inside every row), where both networks are
+    evaluated exactly (on a slice, at the input the point's parameters name)."""
+
+    def __init__(self, cert, frame):
+        hashes_match(cert)
+        rows = Checker.domain_rows(cert["domain"])
+        self.x = [num(v) for v in cert["claim"]["point"]]
+        require(all(dot(row, homogeneous(self.x)) >= 0 for row in rows), "the claimed point is not in the domain")
+        if frame.plane is not None:
+            origin, directions = frame.plane
+            point = [o + sum((t * v[i] for t, v in zip(self.x, directions)), 0) for i, o in enumerate(origin)]
+        else:
+            point = self.x
+        self.outputs = [value_at(REPLAYS[item["network"]["format"]](item["network"], [], (point, [])))
+                        for item in cert["networks"]]
+        self.continuous = all(item["network"]["format"] == "polyreg.network/1" for item in cert["networks"])
+
+
+def value_at(net):
+    """The outputs of a replay over no free coordinates (every unit is decided by rule 3: its pieces are constants)."""
+    v = net.start({})
+    for i in range(len(net.stages)):
+        units, apply = net.stage(i, v)
+        v = apply(tuple(unit.fixed for unit in units))
+    out = net.output(v)
+    return [constant(entry(out, k, 0)) for k in range(net.width)]
 
 
 def walk(steps):
@@ -50,12 +89,17 @@ def walk(steps):
             stack.pop()
 
 
+def class_stage(net, state, d):
+    """Rule 12: after a network's last stage, its class: one max unit over its outputs; the state is unchanged."""
+    out = net.output(state)
+    return [max_unit([entry(out, k, d) for k in range(net.width)], name="class")], lambda choices: state
+
+
 class Checker:
     """Replays the networks down the tree of every case and collects the ``Findings`` the claim rules compare."""
 
     def __init__(self, cert, frame, record=None, progress=None):
-        for item in cert["networks"]:
-            require(network_hash(item["network"]) == item["sha256"], "a network's SHA-256 does not match")
+        hashes_match(cert)
         self.d = len(frame.free)
         self.nets = [REPLAYS[item["network"]["format"]](item["network"], frame.free, frame.plane)
                      for item in cert["networks"]]
@@ -117,7 +161,10 @@ class Checker:
         if key not in self.stages:
             if len(self.stages) >= 4096:
                 del self.stages[next(iter(self.stages))]
-            units, apply = self.nets[p].stage(i, state, self.live[p][i] if self.live else None)
+            if i == len(self.nets[p].stages):
+                units, apply = class_stage(self.nets[p], state, self.d)
+            else:
+                units, apply = self.nets[p].stage(i, state, self.live[p][i] if self.live else None)
             self.stages[key] = units, memoized(apply)
         return self.stages[key]
 

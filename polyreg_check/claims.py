@@ -1,5 +1,7 @@
-"""Rules 7 and 8 of SPEC.md: the claim, recomputed from what the tree walk found. One function per claim kind,
-dispatched by ``RULES``; the margin (rule 7) and the linear regions (rule 8) are helpers of the rules."""
+"""Rules 7, 8, 12 and 13 of SPEC.md: the claim, recomputed from what the tree walk (or the evaluation at a point)
+found. One function per claim kind, dispatched by ``RULES``; the margin (rule 7) and the linear regions (rule 8) are
+helpers of the rules."""
+from fractions import Fraction
 from itertools import combinations
 
 from .affine import canonical, dot, homogeneous
@@ -16,6 +18,12 @@ class Findings:
         self.nets, self.d, self.where, self.mixed = nets, d, where, mixed
         self.adjacency, self.separations = cert.get("adjacency", []), cert.get("separations", [])
         self.leaves, self.patterns, self.maps, self.different, self.unsafe = 0, set(), {}, 0, set()
+        self.classes, self.disjoint = cert["claim"]["kind"] == "same_class", 0    # rule 12
+        self.epsilon = num(cert["claim"]["epsilon"]) if cert["claim"]["kind"] == "within" else None
+        self.bounds = {}
+        for leaf, output, sign, terms in cert.get("bounds", []):
+            require((leaf, output, sign) not in self.bounds, f"bound [{leaf}, {output}, {sign}] is given twice")
+            self.bounds[leaf, output, sign] = terms
         self.kept = {i: None for w in self.adjacency + self.separations for i in w[:2]}   # leaf -> (rows, map)
         self.leaf_maps = [] if "linear_regions" in cert["claim"] else None      # each leaf's map, numbered
 
@@ -29,6 +37,35 @@ class Findings:
         if self.leaf_maps is not None:
             self.leaf_maps.append(number)
         self.different += len(set(maps)) > 1
+        if self.classes:
+            tops = [{k for k, f in enumerate(m) if f == m[p[-1][0]]} for m, p in zip(maps, pattern)]
+            self.disjoint += not tops[0] & tops[1]
+        if self.epsilon is not None:
+            self.bounded(rows, maps)
+
+    def bounded(self, rows, maps):
+        """Rule 12: on the closed cell of this leaf, ``s (A_k - B_k) <= epsilon`` for every output ``k`` and sign
+        ``s``: a constant difference directly, else by its bound, multipliers ``y > 0`` over the cell's rows with
+        ``epsilon - s (A_k - B_k) - sum y row`` a constant ``>= 0`` (the rows are ``>= 0`` on the cell)."""
+        leaf = self.leaves - 1
+        for k, (a, b) in enumerate(zip(*maps)):
+            gap = [Fraction(u, a[0]) - Fraction(v, b[0]) for u, v in zip(a[1], b[1])]
+            for sign in (1, -1):
+                terms = self.bounds.pop((leaf, k, sign), None)
+                if not any(gap[1:]):
+                    require(terms is None, f"bound [{leaf}, {k}, {sign}] is not needed: the difference is constant")
+                    require(sign * gap[0] <= self.epsilon, f"leaf {leaf}, output {k}: the difference exceeds epsilon")
+                    continue
+                require(terms is not None, f"leaf {leaf}, output {k}: no bound for sign {sign}")
+                total = [self.epsilon - sign * gap[0]] + [-sign * g for g in gap[1:]]
+                for name, y in terms:
+                    row, y = rows.get(tuple(name)), num(y)
+                    require(row is not None, f"bound [{leaf}, {k}, {sign}] uses row {name}, which its cell does "
+                                             "not have")
+                    require(y > 0, "bound multipliers must be positive")
+                    total = [t - y * v for t, v in zip(total, row)]
+                require(not any(total[1:]) and total[0] >= 0,
+                        f"bound [{leaf}, {k}, {sign}] does not show the difference at most epsilon")
 
     def cells(self):
         """The cells checked, as the conclusion names them."""
@@ -72,7 +109,48 @@ def counts(claim, found):
     return ", ".join(f"{k} {v}" for k, v in counted.items())
 
 
-RULES = {"different": different, "equivalent": equivalent, "counts": counts}
+def same_class(claim, found):
+    """Rule 12: on every leaf, split by both networks' argmax, some class is top for both on the leaf's interior.
+    The set where the top classes are disjoint is open for continuous networks, so it is empty."""
+    require(found.disjoint == 0, f"the top classes are disjoint on {found.disjoint} cells")
+    require(not (claim["everywhere"] and found.unsafe), "the claim is made everywhere, but a head is not tie-safe")
+    require(claim["cells"] == found.leaves, "the claimed number of cells is wrong")
+    where = "at every point of the domain" if claim["everywhere"] else "on every cell's interior"
+    return f"some class is top-scoring for both networks {where} ({found.cells()})"
+
+
+def within(claim, found):
+    """Rule 12: every leaf's bounds hold, and none is left over."""
+    left = next(iter(found.bounds), None)
+    require(left is None, f"bound {list(left or ())} names no leaf and output that needs one")
+    require(not (claim["everywhere"] and found.unsafe), "the claim is made everywhere, but a head is not tie-safe")
+    require(claim["cells"] == found.leaves, "the claimed number of cells is wrong")
+    where = "for every x in the domain" if claim["everywhere"] else "on every cell's interior"
+    return f"|A(x) - B(x)|_inf <= {claim['epsilon']} {where} ({found.cells()})"
+
+
+def class_differs(claim, found):
+    """Rule 13: the networks' top classes at the point are disjoint."""
+    tops = [{k for k, v in enumerate(out) if v == max(out)} for out in found.outputs]
+    require(not tops[0] & tops[1], f"the networks share a top class at the point: {sorted(tops[0] & tops[1])}")
+    return (f"the top classes differ at x = {point_text(found.x)}: A {sorted(tops[0])}, B {sorted(tops[1])}" +
+            (" (and on an open set around it: ReLU and maxout networks are continuous)" if found.continuous else ""))
+
+
+def exceeds(claim, found):
+    """Rule 13: ``|A(x) - B(x)|_inf > epsilon`` at the point."""
+    gap = max(abs(a - b) for a, b in zip(*found.outputs))
+    require(gap > num(claim["epsilon"]), f"|A(x) - B(x)|_inf is {number_text(gap)} at the point, not above epsilon")
+    return (f"|A(x) - B(x)|_inf = {number_text(gap)} > {claim['epsilon']} at x = {point_text(found.x)}" +
+            (" (and on an open set around it)" if found.continuous else ""))
+
+
+def point_text(x):
+    return "(" + ", ".join(number_text(v) for v in x) + ")"
+
+
+RULES = {"different": different, "equivalent": equivalent, "counts": counts, "same_class": same_class,
+         "within": within, "class_differs": class_differs, "exceeds": exceeds}
 
 
 def margin(claim, found):

@@ -11,10 +11,15 @@ from .errors import Malformed, shown, wellformed
 from .fields import known_fields, positive_integer
 
 FORMAT = "polyreg.certificate/1"
-FIELDS = {"format", "claim", "networks", "adjacency", "separations", "slice", "producer"}
+FIELDS = {"format", "claim", "networks", "adjacency", "separations", "bounds", "slice", "producer"}
 CASE, MIXED = ("domain", "order", "tree"), ("discrete", "free")
 CLAIMS = {"different": ({"cells", "differing"}, set()), "equivalent": ({"cells", "everywhere"}, {"margin"}),
-          "counts": ({"cells", "activation_regions", "affine_maps"}, {"linear_regions"})}   # required, optional
+          "counts": ({"cells", "activation_regions", "affine_maps"}, {"linear_regions"}),
+          "same_class": ({"cells", "everywhere"}, set()), "within": ({"cells", "everywhere", "epsilon"}, set()),
+          "class_differs": ({"point"}, set()), "exceeds": ({"point", "epsilon"}, set())}   # required, optional
+AT_POINT = {"class_differs", "exceeds"}      # claims about one point: a domain, no order and no tree (rule 13)
+CLASSIFIER = AT_POINT | {"same_class", "within"}     # claims about two networks' classes or outputs (rules 12, 13)
+NOT_INTEGERS = {"kind", "everywhere", "margin", "epsilon", "point"}
 KINDS = {"an object": lambda v: isinstance(v, dict), "a list": lambda v: isinstance(v, list),
          "a nonempty list": lambda v: isinstance(v, list) and len(v) > 0, "a string": lambda v: isinstance(v, str),
          "a positive integer": lambda v: type(v) is int and v > 0, "true or false": lambda v: isinstance(v, bool)}
@@ -97,10 +102,12 @@ def certificate(cert):
     typed(cert, "an object", "certificate")
     wellformed(cert.get("format") == FORMAT, "format: unknown certificate format")
     mixed = "cases" in cert or "parts" in cert
-    allowed = FIELDS | ({*MIXED, "parts" if "parts" in cert else "cases"} if mixed else set(CASE))
+    kind = claim(field(cert, "claim", ""))
+    allowed = FIELDS | ({*MIXED, "parts" if "parts" in cert else "cases"} if mixed else
+                        {"domain"} if kind in AT_POINT else set(CASE))
     wellformed(set(cert) <= allowed, f"certificate: unknown certificate fields {sorted(set(cert) - allowed)}")
-    claim(field(cert, "claim", ""))
-    wellformed(not (mixed and cert["claim"]["kind"] == "counts"), "claim: counts are not certified over discrete cases")
+    wellformed(not (mixed and kind not in ("equivalent", "different")),
+               f"claim: {kind} claims are not certified over discrete cases")
     groups = discrete(cert.get("discrete", [])) if mixed else []
     free = cert.get("free") if mixed else list(range(len(field(field(cert, "domain", ""), "point", "domain",
                                                                   "a list"))))
@@ -113,6 +120,15 @@ def certificate(cert):
     shapes = [network(item, inputs, where)
               for item, where in entries(field(cert, "networks", "", "a nonempty list"), "networks")]
     witnesses(cert, len(free), "linear_regions" in cert["claim"])
+    bounds(cert.get("bounds", []), kind == "within")
+    wellformed(kind not in CLASSIFIER or (len(shapes) == 2 and shapes[0][0] == shapes[1][0]),
+               f"claim: {kind} compares two networks with the same outputs")
+    if kind in AT_POINT:
+        numbers(cert["claim"]["point"], "claim.point", len(free))
+        domain(field(cert, "domain", "", "an object"), len(free), "domain")
+        return Frame(free, groups, [], mixed, plane)
+    if kind == "same_class":     # rule 12: each network's class stage comes after its own stages
+        shapes = [(outputs, stages + 1) for outputs, stages in shapes]
     return Frame(free, groups, every_case(cert, groups, shapes, len(free)), mixed, plane)
 
 
@@ -147,18 +163,22 @@ def every_case(cert, groups, shapes, d):
 
 
 def claim(c, path="claim"):
-    """Rule 7's claim: a known kind with its fields, numbers as integers, a canonical margin."""
+    """Rule 7's claim: a known kind with its fields, numbers as integers, a canonical margin and epsilon >= 0; its
+    kind."""
     kind = field(c, "kind", path)
     required, optional = CLAIMS.get(kind, (None, None)) if isinstance(kind, str) else (None, None)
     wellformed(required is not None and set(c) - {"kind"} <= required | optional, f"{path}: unknown claim")
     for key in sorted(required):
         field(c, key, path)
-    wellformed(all(type(v) is int for k, v in c.items() if k not in ("kind", "everywhere", "margin")),
+    wellformed(all(type(v) is int for k, v in c.items() if k not in NOT_INTEGERS),
                f"{path}: claimed numbers must be integers")
     if "everywhere" in c:
         typed(c["everywhere"], "true or false", f"{path}.everywhere")
     if "margin" in c:
         num(c["margin"], f"{path}.margin")
+    if "epsilon" in c:
+        wellformed(num(c["epsilon"], f"{path}.epsilon") >= 0, f"{path}.epsilon: must be >= 0")
+    return kind
 
 
 def discrete(groups, path="discrete"):
@@ -209,13 +229,17 @@ def parts(value, groups, shapes, path="parts"):
 
 def case(c, d, stages, path):
     """One case: its domain (rule 2's rows and point), its stage order and its tree."""
-    dom, at = field(c, "domain", path, "an object"), join(path, "domain")
+    domain(field(c, "domain", path, "an object"), d, join(path, "domain"))
+    order(field(c, "order", path, "a list"), stages, join(path, "order"))
+    tree(field(c, "tree", path), d, join(path, "tree"))
+
+
+def domain(dom, d, at):
+    """Rule 2's domain: integer rows of length d + 1 and a point of d numbers."""
     rows = field(dom, "rows", at, "a list")
     wellformed(all(isinstance(r, list) and len(r) == d + 1 and all(type(v) is int for v in r) for r in rows),
                f"{at}: domain rows must be integer rows of length d + 1")
     numbers(field(dom, "point", at), f"{at}.point", d)
-    order(field(c, "order", path, "a list"), stages, join(path, "order"))
-    tree(field(c, "tree", path), d, join(path, "tree"))
 
 
 def order(value, stages, path):
@@ -278,6 +302,21 @@ def witnesses(cert, d, linear):
     for w, where in entries(separations, "separations"):
         separation(w[2], f"{where}[2]")
     wellformed(not (adjacency or separations) or linear, "claim: adjacency or separations are given but not used")
+
+
+def bounds(value, within):
+    """Rule 12's evidence for a ``within`` claim: ``[leaf, output, sign 1 or -1, [[row, y], ...]]``, each multiplier
+    a canonical number."""
+    wellformed(isinstance(value, list) and all(
+        isinstance(b, list) and len(b) == 4 and type(b[0]) is int and type(b[1]) is int and b[2] in (1, -1)
+        and type(b[2]) is int and isinstance(b[3], list) for b in value),
+        "bounds: a bound is [leaf, output, sign 1 or -1, [[row, multiplier], ...]]")
+    for b, where in entries(value, "bounds"):
+        for term in b[3]:
+            wellformed(isinstance(term, list) and len(term) == 2, f"{where}: a term is [row, multiplier]")
+            row_name(term[0], where)
+            num(term[1], where)
+    wellformed(not value or within, "claim: bounds are given but not used")
 
 
 def separation(proof, path):

@@ -211,7 +211,7 @@ def test_a_changed_assignment_list_is_rejected(selector_cert):
 def test_counts_are_not_claimed_over_a_mixed_domain(selector_cert):
     cert = copy.deepcopy(selector_cert)
     cert["claim"] = {"kind": "counts", "cells": cert["claim"]["cells"], "activation_regions": 1, "affine_maps": 1}
-    assert rejected(cert) == "claim: counts are not certified over discrete cases"
+    assert rejected(cert) == "claim: counts claims are not certified over discrete cases"
 
 
 def write(path, obj):

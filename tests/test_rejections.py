@@ -34,10 +34,12 @@ from test_transformers import max_head_transformer, quadratic_transformer
 
 import polyreg_check
 from polyreg import box, lower
-from polyreg.analysis.equivalence import certify
-from polyreg.certificates.claims import Counts, Different, Equivalent
-from polyreg.certificates.write import canonical_hash, certificate
+from polyreg.analysis.classifiers import top_1, within
+from polyreg.analysis.equivalence import certify, distance
+from polyreg.certificates.claims import Counts, Different, Equivalent, SameClass, answer_claim
+from polyreg.certificates.write import canonical_hash, certificate, point_certificate
 from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.core.enumerate import refine
 from polyreg.formats.json_files import network_to_json
 from polyreg.geometry.domains import plane
 from polyreg.network.families import random_maxout, random_relu, sawtooth
@@ -92,6 +94,47 @@ def different_certificate(net, domain):
     return certificate(verdict.refinement, Different.of(verdict.refinement))
 
 
+def last_layer_changed(net, change):
+    """``net`` with row ``k`` of its last layer (weights, then bias) replaced by ``change(k, row)``."""
+    W, b = net.layers[-1].weight, net.layers[-1].bias
+    rows = [change(k, list(W[k]) + [b[k]]) for k in range(len(W))]
+    return replace(net, layers=net.layers[:-1] + (Dense(tuple(tuple(r[:-1]) for r in rows),
+                                                        tuple(r[-1] for r in rows)),))
+
+
+def classifiers():
+    """A 2-3-3 ReLU net, its double (the same classes), a copy with outputs 0 and 1 exchanged, and a copy whose
+    output 0 is raised by 1/8 (a constant difference) and output 1 doubled."""
+    a = random_relu(2, [3], seed=0, outputs=3)
+    last = a.layers[-1]
+    return (a, last_layer_changed(a, lambda k, r: [2 * v for v in r]),
+            last_layer_changed(a, lambda k, r: list(last.weight[[1, 0, 2][k]]) + [last.bias[[1, 0, 2][k]]]),
+            last_layer_changed(a, lambda k, r: r[:-1] + [r[-1] + F(1, 8)] if k == 0 else
+                               [2 * v for v in r] if k == 1 else r))
+
+
+def answer_certificate(answer):
+    claim = answer_claim(answer)
+    if answer.refinement is not None:
+        return certificate(answer.refinement, claim)
+    return point_certificate(answer.networks, answer.domain, claim)
+
+
+def disjoint_classes_certificate():
+    """A full refinement by both argmaxes of a net and its copy with two outputs exchanged, claimed SAME CLASS."""
+    a, _, swapped, _ = classifiers()
+    cpwl = refine((a, swapped), box(2, -1, 1), classes=True)
+    return certificate(cpwl, SameClass(True, len(cpwl.cells)))
+
+
+def step_claims(cert, **claim):
+    """The step's equivalence certificate claiming ``claim`` (for ``same_class`` with each network's class stage
+    in the order)."""
+    if claim["kind"] == "same_class":
+        cert["order"] += [[0, 1], [1, 1]]
+    cert["claim"] = {"cells": cert["claim"]["cells"], "everywhere": True, **claim}
+
+
 @pytest.fixture(scope="module")
 def valid():
     """The valid starting certificates, by name; builders copy them before changing anything."""
@@ -112,7 +155,17 @@ def valid():
         "mixed": selector_certificate(),      # one one-hot symbol of 3 values times [-1, 1]^2: 3 cases
         "parts": parts_certificate(3)[1],     # 3 tokens' pointer lookups, one part per output: 3 x 3 cases
         "slice": count_certificate(random_relu(3, [4], seed=2), plane([1, 0, 0], [0, 1, 0], [0, 0, 1])),
+        **classifier_certificates(square),
     }
+
+
+def classifier_certificates(square):
+    a, doubled, swapped, shifted = classifiers()
+    gap = distance(a, shifted, square).value
+    return {"same_class": answer_certificate(top_1(a, doubled, square)),
+            "class_differs": answer_certificate(top_1(a, swapped, square)),
+            "within": answer_certificate(within(a, shifted, square, gap)),
+            "exceeds": answer_certificate(within(a, shifted, square, gap - F(1, 100)))}
 
 
 @pytest.fixture(scope="module")
@@ -368,7 +421,7 @@ CASES = [
     (r"^an adjacency point is not inside one common facet$", changed("adjacent", witness(0, 1, "0", "0"))),
     # mixed domains: discrete groups, free coordinates, one case per assignment
     (r"^certificate: unknown certificate fields \['tree'\]$", changed("mixed", lambda c: c.update(tree={"leaf": []}))),
-    (r"^claim: counts are not certified over discrete cases$", changed("mixed", lambda c: c.update(
+    (r"^claim: counts claims are not certified over discrete cases$", changed("mixed", lambda c: c.update(
         claim={"kind": "counts", "cells": 8, "activation_regions": 1, "affine_maps": 1}))),
     (r"^discrete: discrete groups need coordinates and at least one value vector of their length$",
      changed("mixed", lambda c: c["discrete"][0].update(values=[]))),
@@ -403,6 +456,40 @@ CASES = [
      changed("slice", lambda c: c["slice"].update(origin=[], directions=[[], []]))),
     (r"^slice\.directions: expected 2 directions \(one per domain coordinate\), got 1$",
      changed("slice", lambda c: c["slice"]["directions"].pop())),
+    # classifier questions: the class stage (rule 12), bounds (rule 12), claims at a point (rule 13)
+    (r"^claim: same_class compares two networks with the same outputs$",
+     changed("same_class", lambda c: c["networks"].pop())),
+    (r"^the top classes are disjoint on [1-9][0-9]* cells$", lambda valid: disjoint_classes_certificate()),
+    (r"^the claim is made everywhere, but a head is not tie-safe$",
+     changed("step", lambda c: step_claims(c, kind="same_class"))),
+    (r"^the claim is made everywhere, but a head is not tie-safe$",
+     changed("step", lambda c: step_claims(c, kind="within", epsilon="0"))),
+    (r"^the claimed number of cells is wrong$", changed("same_class", more_cells)),
+    (r"^the claimed number of cells is wrong$", changed("within", more_cells)),
+    (r"^claim\.epsilon: must be >= 0$", changed("within", claim(epsilon="-1"))),
+    (r"^bounds: a bound is \[leaf, output, sign 1 or -1, \[\[row, multiplier\], \.\.\.\]\]$",
+     changed("within", lambda c: c["bounds"][0].__setitem__(2, True))),
+    (r"^bounds\[0\]: a term is \[row, multiplier\]$", changed("within", lambda c: c["bounds"][0][3].append([1]))),
+    (r"^claim: bounds are given but not used$",
+     changed("same_class", lambda c: c.update(bounds=[[0, 0, 1, []]]))),
+    (r"^bound \[0, 1, 1\] is given twice$", changed("within", lambda c: c["bounds"].append(c["bounds"][0]))),
+    (r"^bound \[0, 0, 1\] is not needed: the difference is constant$",
+     changed("within", lambda c: c["bounds"].insert(0, [0, 0, 1, []]))),
+    (r"^leaf 0, output 0: the difference exceeds epsilon$", changed("within", claim(epsilon="1/9"))),
+    (r"^leaf 0, output 1: no bound for sign 1$", changed("within", lambda c: c["bounds"].pop(0))),
+    (r"^bound \[0, 1, 1\] uses row \[9, 9, 9\], which its cell does not have$",
+     changed("within", lambda c: c["bounds"][0][3][0].__setitem__(0, [9, 9, 9]))),
+    (r"^bound multipliers must be positive$", changed("within", lambda c: c["bounds"][0][3][0].__setitem__(1, "-1"))),
+    (r"^bound \[0, 1, 1\] does not show the difference at most epsilon$",
+     changed("within", lambda c: c["bounds"][0][3][0].__setitem__(1, "7"))),
+    (r"^bound \[99, 1, 1\] names no leaf and output that needs one$",
+     changed("within", lambda c: c["bounds"].append([99, 1, 1, []]))),
+    (r"^the claimed point is not in the domain$", changed("class_differs", claim(point=["2", "0"]))),
+    (r"^the networks share a top class at the point: \[1\]$",
+     network_changed("class_differs", 1, lambda n: n.update(layers=n["layers"][:-1] + [
+         {"type": "linear", "weight": [[0, 0, 0]] * 3, "bias": [0] * 3}]))),
+    (r"^\|A\(x\) - B\(x\)\|_inf is 1959/2048 at the point, not above epsilon$",
+     changed("exceeds", claim(epsilon="1"))),
 ]
 
 
@@ -493,7 +580,9 @@ def site_of(place, sites):
 def test_the_starting_certificates_verify(valid):
     kinds = {"equivalent": "the networks are equal everywhere", "step": "the networks are equal almost everywhere",
              "different": "the networks differ", "mixed": "the networks are equal everywhere",
-             "parts": "the networks are equal everywhere"}
+             "parts": "the networks are equal everywhere", "same_class": "some class is top-scoring for both",
+             "class_differs": "the top classes differ at", "within": "|A(x) - B(x)|_inf <= ",
+             "exceeds": "|A(x) - B(x)|_inf = "}
     for name, cert in valid.items():
         assert check(copy.deepcopy(cert)).startswith(kinds.get(name, "cells ")), name
 

@@ -141,8 +141,109 @@ class Counts:
                 f"interior point) and {claim.get('affine_maps')} distinct affine maps{linear}.")
 
 
+@dataclass(frozen=True)
+class SameClass:
+    """At every point of the domain some class is top-scoring for both networks (on the cells' interiors only
+    unless ``everywhere``); the tree also splits each cell by each network's argmax."""
+    kind: ClassVar[str] = "same_class"
+    word: ClassVar[str] = "SAME CLASS"
+    everywhere: bool
+    cells: int
+
+    def json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "everywhere": self.everywhere, "cells": self.cells}
+
+    def evidence(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def describe(claim: dict, how: str) -> str:
+        where = "at every point of the domain" if claim.get("everywhere") else "on the interior of every cell"
+        return (f"{how}: {where} some class is top-scoring for both A and B ({claim.get('cells')} cells split by "
+                "both networks' argmax); where each has one top class, it is the same.")
+
+
+@dataclass(frozen=True)
+class Within:
+    """``|A(x) - B(x)|_inf <= epsilon`` on every cell (on their interiors only unless ``everywhere``), with the
+    multipliers that bound each output difference on each cell where the maps differ."""
+    kind: ClassVar[str] = "within"
+    word: ClassVar[str] = "WITHIN EPSILON"
+    epsilon: Fraction
+    everywhere: bool
+    cells: int
+    cpwl: Cpwl
+    bounds: tuple
+
+    def json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "epsilon": q_to_str(self.epsilon), "everywhere": self.everywhere,
+                "cells": self.cells}
+
+    def evidence(self) -> dict[str, Any]:
+        position = leaf_positions(self.cpwl.tree)
+        return {"bounds": [[position[cell], k, sign, [[list(rid), q_to_str(y)] for rid, y in multipliers]]
+                           for cell, k, sign, multipliers in self.bounds]}
+
+    @staticmethod
+    def describe(claim: dict, how: str) -> str:
+        where = "for every x in the domain" if claim.get("everywhere") else "on the interior of every cell"
+        return f"{how}: |A(x) - B(x)|_inf <= {claim.get('epsilon')} {where} ({claim.get('cells')} cells)."
+
+
+@dataclass(frozen=True)
+class ClassDiffers:
+    """At ``point`` the networks' top classes are disjoint (checked by evaluating both there; no tree)."""
+    kind: ClassVar[str] = "class_differs"
+    word: ClassVar[str] = "DIFFERENT CLASS"
+    point: tuple[Fraction, ...]
+
+    def json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "point": [q_to_str(v) for v in self.point]}
+
+    def evidence(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def describe(claim: dict, how: str) -> str:
+        return f"{how}: the top classes of A and B are disjoint at x = {point_text(claim)}."
+
+
+@dataclass(frozen=True)
+class Exceeds:
+    """At ``point``, ``|A(x) - B(x)|_inf > epsilon`` (checked by evaluating both there; no tree)."""
+    kind: ClassVar[str] = "exceeds"
+    word: ClassVar[str] = "EXCEEDS EPSILON"
+    epsilon: Fraction
+    point: tuple[Fraction, ...]
+
+    def json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "epsilon": q_to_str(self.epsilon), "point": [q_to_str(v) for v in self.point]}
+
+    def evidence(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def describe(claim: dict, how: str) -> str:
+        return f"{how}: |A(x) - B(x)|_inf > {claim.get('epsilon')} at x = {point_text(claim)}."
+
+
+def point_text(claim: dict) -> str:
+    return "(" + ", ".join(map(str, claim.get("point", []))) + ")"
+
+
+def answer_claim(answer: Any) -> Claim:
+    """The claim of a classifier question's answer (``analysis.classifiers.Answer``)."""
+    if not answer.holds:
+        x = answer.witness.x
+        return ClassDiffers(x) if answer.question == "top-1" else Exceeds(answer.epsilon, x)
+    if answer.question == "top-1":
+        return SameClass(answer.everywhere, answer.cells)
+    return Within(answer.epsilon, answer.everywhere, answer.cells, answer.refinement, answer.bounds)
+
+
 # keyed by kind; Optional, as it is looked up with a certificate's "kind", which may be missing
-CLAIMS: dict[Optional[str], Any] = {kind.kind: kind for kind in (Equivalent, Different, Counts)}
+CLAIMS: dict[Optional[str], Any] = {kind.kind: kind for kind in (Equivalent, Different, Counts, SameClass, Within,
+                                                                 ClassDiffers, Exceeds)}
 
 
 def verdict_claim(verdict: Any, margin: Optional[Fraction] = None) -> Equivalent | Different:

@@ -22,9 +22,10 @@ from typing import Any, Iterator, Optional, Sequence
 
 from ..analysis.cases import CaseVerdict, MixedVerdict
 from ..core.cpwl import Cpwl, Leaf, Node, Prune, Split
-from ..exact.rationals import q_to_str
+from ..exact.rationals import q_to_str, vec_from_hom
 from ..formats.json_files import network_to_json
-from ..geometry.domains import MixedDomain
+from ..geometry.domains import MixedDomain, Slice, domain_interior_point
+from ..geometry.polyhedron import Polyhedron
 from ..network.ir import Network
 from .claims import Claim, verdict_claim
 
@@ -39,15 +40,28 @@ def certificate(cpwl: Cpwl, claim: Claim, producer: Optional[dict[str, Any]] = N
     """The certificate of ``claim`` about ``cpwl``'s networks on its domain; ``producer`` is
     unchecked information (see ``provenance``)."""
     return {"format": FORMAT, "claim": claim.json(), "networks": networks_json(cpwl.originals or cpwl.networks),
-            **slice_json(cpwl), **case_json(cpwl), **claim.evidence(), **({"producer": producer} if producer else {})}
+            **slice_json(cpwl.slice), **case_json(cpwl), **claim.evidence(),
+            **({"producer": producer} if producer else {})}
 
 
-def slice_json(cpwl: Cpwl) -> dict[str, Any]:
+def point_certificate(networks: Sequence[Network], domain: Polyhedron | Slice, claim: Claim,
+                      producer: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """The certificate of a claim about one point of ``domain`` (``claims.AtPoint``): the networks, the domain
+    (its rows and an interior point) and the slice; no tree."""
+    polytope = domain.parameters if isinstance(domain, Slice) else domain
+    inside = [q_to_str(v) for v in vec_from_hom(domain_interior_point(polytope))]
+    return {"format": FORMAT, "claim": claim.json(), "networks": networks_json(networks),
+            **slice_json(domain if isinstance(domain, Slice) else None),
+            "domain": {"rows": [list(r) for r in polytope.rows], "point": inside},
+            **({"producer": producer} if producer else {})}
+
+
+def slice_json(on: Optional[Slice]) -> dict[str, Any]:
     """On a slice: its origin and directions (the domain's coordinates are its parameters); else nothing."""
-    if cpwl.slice is None:
+    if on is None:
         return {}
-    return {"slice": {"origin": [q_to_str(v) for v in cpwl.slice.origin],
-                      "directions": [[q_to_str(v) for v in d] for d in cpwl.slice.directions]}}
+    return {"slice": {"origin": [q_to_str(v) for v in on.origin],
+                      "directions": [[q_to_str(v) for v in d] for d in on.directions]}}
 
 
 def networks_json(networks: Sequence[Network]) -> list[dict[str, Any]]:

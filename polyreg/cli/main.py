@@ -1,7 +1,8 @@
 """Command line: ``polyreg count | compile | certify | check | report | distance | eval | convert | plot``.
 
-Exit codes: 0 success (``certify``: equivalent), 10 ``certify`` found the networks different,
-11 ``certify`` proved equality almost everywhere only (a hard-max head is not tie-safe),
+Exit codes: 0 success (``certify``: equivalent, same class, within epsilon), 10 ``certify`` found the networks
+different (or a point of different class, or beyond epsilon), 11 ``certify`` proved its claim almost everywhere only
+(a hard-max head is not tie-safe),
 2 bad input (the message names the file, layer and field), 1 internal error.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..analysis.cases import MixedVerdict, certify_mixed
 from ..analysis.equivalence import Counterexample, Verdict, certify, distance
 from ..analysis.regions import region_counts
 from ..certificates.claims import Counts, verdict_claim
-from ..certificates.write import certificate, mixed_certificate, provenance, write_certificate
+from ..certificates.write import certificate, mixed_certificate, provenance
 from ..compiler.maxout_to_transformer import (
     check_compiled_size,
     compile_transformer,
@@ -47,8 +48,9 @@ from .inputs import (
     network_at,
     with_progress,
 )
-from .output import writable_dir, writable_file
+from .output import check_evidence_paths, save_evidence, writable_dir, writable_file
 from .plot import add_graph_option, add_plot, check_graph_path, save_graph
+from .questions import run_question
 
 EXIT_DIFFERENT, EXIT_ALMOST_EVERYWHERE = 10, 11
 
@@ -57,16 +59,6 @@ DEFINITIONS = {
     "linear_regions": "maximal facet-connected unions of cells with one affine map",
     "affine_maps": "distinct affine maps, connected or not",
 }
-
-
-def check_evidence_paths(args: argparse.Namespace) -> None:
-    """Check, before any work, that the certificate and the report asked for (--certificate, --report) can be
-    written; raises ``InputError`` naming the option and the path."""
-    from ..report.render import REPORT_FILES
-    if args.certificate:
-        writable_file(args.certificate, "--certificate")
-    if args.report:
-        writable_dir(args.report, "--report", REPORT_FILES + (() if args.certificate else ("certificate.json.gz",)))
 
 
 def compiled(net: Mlp, path: str, domain: Polyhedron | Slice) -> Transformer:
@@ -111,24 +103,6 @@ def run_count(args: argparse.Namespace) -> int:
         print(f"  note: the output may jump where keys tie at {'; '.join(cpwl.not_tie_safe)} "
               "(not tie-safe); regions are counted on cell interiors")
     return 0
-
-
-def save_certificate(cert: dict, path: str) -> None:
-    size = write_certificate(cert, path)
-    print(f"certificate: {path} ({size} bytes; check it with: polyreg check {path})", file=sys.stderr)
-
-
-def save_evidence(cert: dict, args: argparse.Namespace) -> None:
-    """Write the certificate (to --certificate, else DIR/certificate.json.gz) and, with --report DIR, its report."""
-    path = args.certificate or str(Path(args.report) / "certificate.json.gz")
-    save_certificate(cert, path)
-    if args.report:
-        from ..report.render import report_of_files, write_report
-        report = report_of_files([path], args.max_bytes)
-        written = write_report(report, args.report)
-        print(f"report: {written[0]} ({report.first_line})", file=sys.stderr)
-        if not report.verified:
-            raise PolyregError(f"the checker rejected the certificate just written, {path}: {report.first_line}")
 
 
 def load_mlp(path: str, args: argparse.Namespace) -> Mlp:
@@ -211,6 +185,8 @@ def networks_for(args: argparse.Namespace, mixed: bool = False) -> tuple[Network
 
 
 def run_certify(args: argparse.Namespace) -> int:
+    if args.top_1 or args.epsilon is not None:
+        return run_question(args)
     check_evidence_paths(args)
     try:
         a, b, name_a, name_b, domain, described = networks_for(args, mixed=True)
@@ -406,6 +382,13 @@ def add_certify(commands: Any) -> None:
                       help="certify outputs that depend on different inputs or units separately: each part "
                            "enumerates only the discrete groups and decides only the units its outputs can reach "
                            "(for example one output token at a time)")
+    question = cert.add_mutually_exclusive_group()
+    question.add_argument("--top-1", action="store_true",
+                          help="SAME CLASS if at every point some class is top-scoring for both A and B, else "
+                               "DIFFERENT CLASS with an exact point where their top classes are disjoint")
+    question.add_argument("--epsilon", metavar="E",
+                          help="WITHIN EPSILON if |A(x) - B(x)|_inf <= E everywhere, else EXCEEDS EPSILON with an "
+                               "exact point, found at the first cell that exceeds E")
     add_domain_and_json(cert)
     add_certificate(cert)
     cert.set_defaults(run=run_certify)

@@ -1,15 +1,19 @@
-"""Output paths checked before any work starts: a file or folder polyreg is asked to write must be writable.
+"""Output paths checked before any work starts (a file or folder polyreg is asked to write must be writable), and
+the evidence written after it (a certificate, and its report).
 
 Each check raises ``InputError`` (exit code 2) naming the path and the option; missing parent folders are allowed,
 as the writers create them, as long as they can be created. Nothing is left behind by a check.
 """
 from __future__ import annotations
 
+import argparse
+import sys
 import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import InputError
+from ..certificates.write import write_certificate
+from ..errors import InputError, PolyregError
 
 
 def writable_file(path: str, option: str) -> Path:
@@ -70,3 +74,31 @@ def writable(file: Path) -> bool:
             return True
     except OSError:
         return False
+
+
+def check_evidence_paths(args: argparse.Namespace) -> None:
+    """Check, before any work, that the certificate and the report asked for (--certificate, --report) can be
+    written; raises ``InputError`` naming the option and the path."""
+    from ..report.render import REPORT_FILES
+    if args.certificate:
+        writable_file(args.certificate, "--certificate")
+    if args.report:
+        writable_dir(args.report, "--report", REPORT_FILES + (() if args.certificate else ("certificate.json.gz",)))
+
+
+def save_certificate(cert: dict, path: str) -> None:
+    size = write_certificate(cert, path)
+    print(f"certificate: {path} ({size} bytes; check it with: polyreg check {path})", file=sys.stderr)
+
+
+def save_evidence(cert: dict, args: argparse.Namespace) -> None:
+    """Write the certificate (to --certificate, else DIR/certificate.json.gz) and, with --report DIR, its report."""
+    path = args.certificate or str(Path(args.report) / "certificate.json.gz")
+    save_certificate(cert, path)
+    if args.report:
+        from ..report.render import report_of_files, write_report
+        report = report_of_files([path], args.max_bytes)
+        written = write_report(report, args.report)
+        print(f"report: {written[0]} ({report.first_line})", file=sys.stderr)
+        if not report.verified:
+            raise PolyregError(f"the checker rejected the certificate just written, {path}: {report.first_line}")

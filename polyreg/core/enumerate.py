@@ -28,7 +28,7 @@ from ..geometry.polyhedron import Polyhedron, RowId
 from ..network.ir import Network
 from ..network.rewrite import on_slice
 from .cpwl import Cell, Cpwl, Leaf, Node, Prune, Split
-from .stages import Program, ScoreNotAffine, Step, Unit, program_of
+from .stages import Program, ScoreNotAffine, Step, Unit, program_of, with_class_stage
 from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
 
 Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
@@ -46,15 +46,19 @@ def lower(net: Network, domain: Polyhedron | Slice, progress: Progress | None = 
 
 def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Progress | None = None,
            float_guesses: bool = True, only_relevant: bool = False,
-           conversions: Optional[Conversions] = None) -> Cpwl:
+           conversions: Optional[Conversions] = None, classes: bool = False,
+           watch: Optional[Callable[[Cell], None]] = None) -> Cpwl:
     """The common refinement of ``networks`` on ``domain``: cells on which every network is affine; with
-    ``only_relevant``, units that reach no output are not decided (``stages.program_of``). On a ``Slice`` the
-    networks composed with it are refined on its parameter polytope."""
+    ``only_relevant``, units that reach no output are not decided (``stages.program_of``); with ``classes``, each
+    network's predicted class is one more stage (``stages.ClassStage``). ``watch`` sees each cell as it is found
+    (an exception it raises ends the refinement). On a ``Slice`` the networks composed with it are refined on its
+    parameter polytope."""
     if isinstance(domain, Slice):
         composed = [on_slice(net, domain.origin, domain.directions) for net in networks]
-        sliced = refine(composed, domain.parameters, progress, float_guesses, only_relevant, conversions)
+        sliced = refine(composed, domain.parameters, progress, float_guesses, only_relevant, conversions, classes,
+                        watch)
         return replace(sliced, slice=domain, originals=tuple(networks))
-    enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions)
+    enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions, classes, watch)
     enumerator.run([enumerator.first_item()])
     return enumerator.result()
 
@@ -79,7 +83,8 @@ class Enumerator:
 
     def __init__(self, networks: Sequence[Network], domain: Polyhedron, progress: Progress | None = None,
                  float_guesses: bool = True, only_relevant: bool = False,
-                 conversions: Optional[Conversions] = None) -> None:
+                 conversions: Optional[Conversions] = None, classes: bool = False,
+                 watch: Optional[Callable[[Cell], None]] = None) -> None:
         for net in networks:
             if domain.dim != net.input_dim:
                 raise InputError(f"the domain has dimension {domain.dim} but a network expects "
@@ -87,6 +92,8 @@ class Enumerator:
         conversions = conversions if conversions is not None else Conversions()
         self.networks, self.domain = tuple(networks), domain
         self.programs: list[Program] = [program_of(net, only_relevant, conversions) for net in networks]
+        if classes:
+            self.programs = [with_class_stage(program) for program in self.programs]
         self.order = interleaved(self.programs)
         self.stages = [(p, self.programs[p].stages[i]) for p, i in self.order]
         self.float_guesses, self.dim = float_guesses, domain.dim
@@ -96,7 +103,7 @@ class Enumerator:
         self.not_tie_safe: set[str] = set()
         self.own_boxes = self.box_proofs = 0
         self.lp_rows = LpRows()
-        self.progress, self.started = progress, time.perf_counter()
+        self.progress, self.started, self.watch = progress, time.perf_counter(), watch
 
     def first_item(self) -> WorkItem:
         """The whole domain, before the first stage."""
@@ -268,6 +275,8 @@ class Enumerator:
         self.cells.append(Cell(Polyhedron(self.dim, tuple(cell.rows)), tuple(cell.row_ids),
                                vec_from_hom(cell.point), item.pattern, affines))
         self.place(item, Leaf(len(self.cells) - 1))
+        if self.watch is not None:
+            self.watch(self.cells[-1])
         if self.progress is not None:
             self.progress(len(self.cells), time.perf_counter() - self.started)
 

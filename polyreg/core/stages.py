@@ -147,6 +147,24 @@ def argmax_unit(index: int, u: int, pieces: Sequence[Optional[Row]], name: str =
     return Unit(option_rows=rows, num_options=len(pieces), name=name, averages=averages)
 
 
+class ClassStage(Stage):
+    """The predicted class: one argmax unit over the network's outputs (option ``k``: output ``k`` is largest; of
+    identical outputs the lowest index stands for all). The state is unchanged."""
+    name, size = "class (argmax of the outputs)", 1
+
+    def __init__(self, output: Callable[[Maps], flint.fmpq_mat]):
+        self.output = output
+
+    def at(self, state: Maps, index: int) -> Step:
+        return Step([argmax_unit(index, 0, integer_rows(self.output(state)), "class")], lambda choices: state)
+
+
+def with_class_stage(program: Program) -> Program:
+    """``program`` followed by its ``ClassStage``: refining it also splits every cell by the predicted class."""
+    return Program(program.input_dim, program.start, program.stages + [ClassStage(program.output)], program.output,
+                   program.tokens)
+
+
 # --- MLPs -----------------------------------------------------------------------------------
 
 class LayerStage(Stage):

@@ -292,6 +292,9 @@ def certificate_part(c: Checked, tag: str) -> tuple[list[Block], dict]:
             blocks += counterexample_blocks(witness, producer, c, [], [], facts)
         return blocks + [Block("para", "No cell figure: over a mixed domain every discrete case has a refinement of "
                                        "its own.")], facts
+    if not c.leaves:
+        return blocks + [Block("para", "No cell figure: the claim is about one point, where the checker evaluated "
+                                       "both networks; no cells were refined.")], facts
     unbounded = unbounded_reason(domain["rows"]) if d in (1, 2) else None
     vertices = cell_vertices(c, domain["rows"]) if d in (1, 2) and unbounded is None else []
     differing = [len(set(maps)) > 1 for _, _, maps in c.leaves]
@@ -328,7 +331,7 @@ def status(c: Checked) -> str:
     if c.verdict is None:
         return f"NOT VERIFIED: {c.reason}"
     kind = (c.cert.get("claim") or {}).get("kind")
-    almost = kind == "equivalent" and not (c.cert.get("claim") or {}).get("everywhere")
+    almost = kind in ("equivalent", "same_class", "within") and not (c.cert.get("claim") or {}).get("everywhere")
     return f"{KIND_WORD.get(kind, 'VERIFIED')}{' ALMOST EVERYWHERE' if almost else ''} — verified: {c.verdict}"
 
 
@@ -356,9 +359,10 @@ def description(c: Checked, claim: dict, producer: dict, pairs: list, d: int, ro
 
 def assumptions(claim: dict, nets: list) -> tuple[str, ...]:
     kind, attention = claim.get("kind"), any(n is not None and not isinstance(n, Mlp) for n in nets)
-    tie = ("every hard-max head is tie-safe, so equality holds everywhere, ties included" if claim.get("everywhere")
-           else "not claimed; equality holds on the cells' interiors" if kind == "equivalent"
+    tie = ("every hard-max head is tie-safe, so the claim holds everywhere, ties included" if claim.get("everywhere")
+           else "not claimed; the claim holds on the cells' interiors" if kind in ("equivalent", "same_class", "within")
            else "plays no part (" + ("the maps differ on open cells)" if kind == "different"
+                                     else "the claim is about one point)" if "point" in claim
                                      else "cells, patterns and maps are counted on cell interiors)"))
     return ("exact rational semantics on the given weights (their SHA-256 above); no floating point",
             "hard-max attention: keys of equal maximal score are averaged" + ("" if attention else " (none here)"),
