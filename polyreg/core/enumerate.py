@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..exact.flint_matrices import Conversions, affine_from_flint
 from ..exact.rationals import Hom, Row, q_to_str, row_at, vec_from_hom
 from ..geometry.domains import Slice, domain_interior_point
-from ..geometry.oracle import Interior, LpRows, axis_bounds, interior_point_or_proof
+from ..geometry.oracle import HIGHS_FROM, Interior, RowMemo, axis_bounds, interior_point_or_proof
 from ..geometry.polyhedron import Polyhedron, RowId
 from ..network.ir import Network
 from ..network.rewrite import on_slice
@@ -102,7 +102,7 @@ class Enumerator:
         self.splits: list[SplitBuilder] = []
         self.not_tie_safe: set[str] = set()
         self.own_boxes = self.box_proofs = 0
-        self.lp_rows = LpRows()
+        self.rows = RowMemo()
         self.progress, self.started, self.watch = progress, time.perf_counter(), watch
 
     def first_item(self) -> WorkItem:
@@ -225,7 +225,10 @@ class Enumerator:
         proof = cell.opposite_proof(new) or self.box_proof(cell, new)
         if proof is not None:
             return proof
-        result = interior_point_or_proof(cell.rows + [r for _, r in new], (), self.float_guesses, self.lp_rows)
+        stepped = toward_corner(cell, new, self.rows) if self.dim >= HIGHS_FROM else None
+        if stepped is not None:
+            return stepped
+        result = interior_point_or_proof(cell.rows + [r for _, r in new], (), self.float_guesses, self.rows)
         if isinstance(result, Interior):
             return result.point
         ids = cell.row_ids + [i for i, _ in new]
@@ -244,11 +247,12 @@ class Enumerator:
                 return proof
             if cell.own_box:
                 return None
-        exploring = self.own_boxes < 20 and 2 * self.dim * (self.own_boxes + 1) <= 200   # at most 200 LPs
-        if not exploring and self.box_proofs < 2 * self.dim * max(self.own_boxes, 1):
-            return None
         root = len(cell.rows) == len(self.domain.rows)        # the domain's own box needs no LP when it is a box
-        cell.box, cell.own_box = Box(cell, axis_bounds(cell.rows) if root else None), True
+        bounds = axis_bounds(cell.rows) if root else None
+        exploring = self.own_boxes < 20 and 2 * self.dim * (self.own_boxes + 1) <= 200   # at most 200 LPs
+        if bounds is None and not exploring and self.box_proofs < 2 * self.dim * max(self.own_boxes, 1):
+            return None
+        cell.box, cell.own_box = Box(cell, bounds), True
         self.own_boxes += 1
         return self.box_proof(cell, new)
 
@@ -279,6 +283,25 @@ class Enumerator:
             self.watch(self.cells[-1])
         if self.progress is not None:
             self.progress(len(self.cells), time.perf_counter() - self.started)
+
+
+def toward_corner(cell: CellState, new: list[tuple[RowId, Row]], memo: RowMemo) -> Hom | None:
+    """A point strictly inside ``cell`` and a single new row, found without an LP: on the segment from the cell's
+    point to the corner of its bounding box where the row is largest, just past where the row turns positive; None
+    when the few points tried cross another row of the cell."""
+    if cell.box is None or len(new) != 1:
+        return None
+    row, p = new[0][1], cell.point
+    v = cell.box.corner(row, p)
+    at_p, at_v = row_at(row, p) * v[0], row_at(row, v) * p[0]          # over the common denominator p0 v0
+    if at_v <= 0 or at_p > 0:
+        return None
+    for k in (1, 2, 4, 8):                 # lambda = lambda0 + (1 - lambda0) / 2^k, lambda0 where the row is 0
+        P, Q = -at_p * (1 << k) + (at_v - at_p) - -at_p, (at_v - at_p) * (1 << k)
+        q = (Q * v[0], *((Q - P) * pi * (v[0] // p[0]) + P * vi for pi, vi in zip(p[1:], v[1:])))
+        if row_at(row, q) > 0 and all(sum(v * q[k] for k, v in memo.nonzero(r)) > 0 for r in reversed(cell.rows)):
+            return q     # the rows summed over their nonzero entries: most rows of a box in high dimension have two
+    return None
 
 
 def frozen(child: Optional[Node | SplitBuilder]) -> Optional[Node]:

@@ -115,6 +115,12 @@ class Box:
         self.proofs = [tuple([(state.row_ids[j], int(y * scale)) for j, y in m.multipliers] for m in pair)
                        for pair in bounds]
 
+    def corner(self, row: Row, point: Hom) -> Hom:
+        """The point of the box where ``row`` is largest, with ``point``'s coordinates where ``row`` has none."""
+        den = self.denominator * point[0]
+        return (den, *(point[i + 1] * self.denominator if not a else (high if a > 0 else -low) * point[0]
+                       for i, (a, (low, high)) in enumerate(zip(row[1:], self.scaled))))
+
     def prune(self, new: list[tuple[RowId, Row]]) -> Prune | None:
         """If some row is <= 0 on the box: ``row + sum_i |a_i| (bound_i)`` is the constant
         ``max of row over the box``, a proof that the option is empty (< 0) or thin (= 0)."""

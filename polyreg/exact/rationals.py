@@ -179,15 +179,15 @@ def primitive_row(values: Sequence[Fraction | int]) -> Row:
     Scaling an inequality ``0 <= b + a.x`` by a positive number keeps its halfspace, so this is
     the canonical form of a row.
     """
-    fracs = [Fraction(v) for v in values]
+    nonzero = [(k, v if type(v) is int else Fraction(v)) for k, v in enumerate(values) if v]   # rows are sparse
     lcm = 1
-    for f in fracs:
+    for _, f in nonzero:
         lcm = lcm * f.denominator // gcd(lcm, f.denominator)
-    ints = [int(f * lcm) for f in fracs]
-    g = 0
-    for i in ints:
-        g = gcd(g, i)
-    return tuple(i // g for i in ints) if g > 1 else tuple(ints)
+    g = gcd(*(int(f * lcm) for _, f in nonzero))
+    ints = [0] * len(values)
+    for k, f in nonzero:
+        ints[k] = int(f * lcm) // g if g > 1 else int(f * lcm)
+    return tuple(ints)
 
 
 def dot(a: Sequence[Fraction | int], x: Sequence[Fraction | int]) -> Fraction:

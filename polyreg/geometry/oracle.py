@@ -1,8 +1,10 @@
-"""The only module that calls cddlib (pycddlib's exact GMP backend, ``cdd.gmp``).
+"""The only module that calls cddlib (pycddlib's exact GMP backend, ``cdd.gmp``) and the float LP solvers.
 
 Every answer is checked in exact arithmetic before it is returned: an interior point must
 have strict slack on every row, and a proof of "no interior" must be a valid multiplier
-vector. cddlib is the search engine; these checks are what polyreg relies on.
+vector. cddlib is the search engine; these checks are what polyreg relies on. Float LPs only
+suggest: cddlib's dense float simplex in up to ``HIGHS_FROM`` - 1 variables, HiGHS (through scipy, sparse) from
+``HIGHS_FROM`` on, where a box around a point in dimension 784 brings 1,568 rows of one nonzero each.
 
 Rows follow cddlib's convention: ``(b, a_1, ..., a_d)`` means ``0 <= b + a.x``.
 """
@@ -50,19 +52,19 @@ def solve_lp(array: Sequence[Sequence[int | Fraction]], sense: cdd.LPObjType) ->
 
 
 def interior_point_or_proof(rows: Sequence[Row], hints: Sequence[Hom | None] = (),
-                            float_guess: bool = True, lp_rows: Callable[[Row], list[int] | None] | None = None
-                            ) -> Interior | NoInterior:
+                            float_guess: bool = True, memo: RowMemo | None = None) -> Interior | NoInterior:
     """Decide exactly whether ``{x : 0 <= b_j + a_j.x}`` has an interior point.
 
     Solves ``max t`` subject to ``b_j + a_j.x >= t |a_j|_1`` and ``t <= 1``: a positive optimum
     gives a point with strict slack, a non-positive one gives its dual as the proof.
     ``hints`` are points to try first: one with strict slack is returned without an LP.
     With ``float_guess`` a floating-point LP first suggests the answer; it is used only once
-    confirmed exactly (the point's slacks, or an exact LP on the suggested rows only). ``lp_rows`` (default
-    ``lp_row``) makes each row's LP row, e.g. an ``LpRows`` that remembers them.
+    confirmed exactly (the point's slacks, or an exact LP on the suggested rows only). ``memo`` remembers what is
+    derived from each row across calls.
     """
     dim = len(rows[0]) - 1
-    augmented = list(map(lp_rows or lp_row, rows))
+    memo = memo if memo is not None else RowMemo()
+    augmented = list(map(memo, rows))
     for j, row in enumerate(rows):
         if augmented[j] is None and row[0] < 0:
             return NoInterior(((j, 1),), empty=True)
@@ -74,7 +76,7 @@ def interior_point_or_proof(rows: Sequence[Row], hints: Sequence[Hom | None] = (
     array.append([1] + [0] * dim + [-1])
     array.append([0] * (dim + 1) + [1])
     if float_guess:
-        guessed = confirmed_guess(rows, live, array)
+        guessed = confirmed_guess(rows, live, array, memo)
         if guessed is not None:
             return guessed
     lp = solve_lp(array, MAX)
@@ -92,28 +94,54 @@ def lp_row(row: Row) -> list[int] | None:
     return [*row, -weight] if weight else None
 
 
-class LpRows:
-    """``lp_row`` of each row, remembered (at most ``limit`` rows; then forgotten and started again): the cells of
-    one enumeration share most of their rows."""
+class RowMemo:
+    """What the oracle derives from a row, remembered for one enumeration, whose cells share most of their rows: its
+    LP row (``lp_row``), its nonzero entries, and the float row HiGHS reads. At most ``limit`` rows each; then
+    forgotten and started again."""
 
     def __init__(self, limit: int = 1 << 16) -> None:
-        self.known: dict[Row, list[int] | None] = {}
         self.limit = limit
+        self.lp: dict[Row, list[int] | None] = {}
+        self.entries: dict[Row, tuple[tuple[int, int], ...]] = {}
+        self.floats: dict[tuple, tuple[float, tuple[tuple[int, float], ...]]] = {}
 
     def __call__(self, row: Row) -> list[int] | None:
-        if row in self.known:
-            return self.known[row]
-        if len(self.known) >= self.limit:
-            self.known.clear()
-        made = self.known[row] = lp_row(row)
-        return made
+        """``lp_row(row)``."""
+        return remembered(self.lp, row, lp_row, self.limit)
+
+    def nonzero(self, row: Row) -> tuple[tuple[int, int], ...]:
+        """The ``(k, row[k])`` with ``row[k] != 0``, the constant at ``k = 0``."""
+        return remembered(self.entries, row, lambda r: tuple((k, v) for k, v in enumerate(r) if v), self.limit)
+
+    def normal(self, row: Row) -> list[tuple[int, int]]:
+        """The nonzero ``(i, a_i)`` of the row's normal ``a`` (``i`` from 0)."""
+        return [(k - 1, v) for k, v in self.nonzero(row) if k]
+
+    def floated(self, row: Sequence[int | float]) -> tuple[float, tuple[tuple[int, float], ...]]:
+        """The LP row ``0 <= b + a.x`` as HiGHS reads it, ``-a.x <= b`` divided by its largest entry ``top``:
+        ``b / top`` and the nonzero ``(k, -a_k / top)``."""
+        def made(r: tuple) -> tuple[float, tuple[tuple[int, float], ...]]:
+            top = max(map(abs, r)) or 1
+            return r[0] / top, tuple((k, -v / top) for k, v in enumerate(r[1:]) if v)
+        return remembered(self.floats, tuple(row), made, self.limit)
+
+
+def remembered(memo: dict, key: Any, make: Callable[[Any], Any], limit: int) -> Any:
+    """``memo[key]``, made by ``make(key)`` the first time (the memo is emptied once it holds ``limit`` keys)."""
+    if key in memo:
+        return memo[key]
+    if len(memo) >= limit:
+        memo.clear()
+    made = memo[key] = make(key)
+    return made
 
 
 def slack(row: Row, x: Sequence[Fraction]) -> Fraction:
     return row[0] + sum((a * xi for a, xi in zip(row[1:], x) if a), Fraction(0))
 
 
-def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]) -> Interior | NoInterior | None:
+def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]],
+                    memo: RowMemo) -> Interior | NoInterior | None:
     """The float LP's answer to the interior LP ``array``, once confirmed exactly; else ``None``.
 
     A suggested point is rounded to a dyadic point and kept only if its slacks are exactly
@@ -121,7 +149,7 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
     those rows alone must then have a non-positive optimum, and its dual is a proof for all rows.
     """
     dim = len(array[0]) - 2
-    lp = float_lp(array) or float_lp(scaled(array))
+    lp = float_lp(array, memo) or float_lp(scaled(array))
     if lp is None:
         return None
     if lp.obj_value > 1e-9:
@@ -130,6 +158,12 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
     support = [i for i, v in lp.dual_solution if i < len(live) and v > 1e-12]
     if not support:
         return None
+    if isinstance(lp, FloatSolution):     # HiGHS, in high dimension: first try linear algebra instead of an LP
+        y = {live[i]: Fraction(v).limit_denominator(1 << 40) for i, v in lp.dual_solution
+             if i < len(live) and v > 1e-12}
+        solved = dual_on_support(rows, [live[i] for i in support], memo) or boxed_dual(rows, y, memo)
+        if solved is not None:
+            return solved
     exact = solve_lp([array[i] for i in support] + array[-2:], MAX)
     if exact.status != cdd.LPStatusType.OPTIMAL or exact.obj_value > 0:
         return None
@@ -137,14 +171,126 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
     return checked_proof(rows, y)
 
 
-def float_lp(array: Sequence[Sequence[int | float]]) -> Any:
-    """cddlib's float LP of ``array`` solved to optimality, or None (it fails on huge or badly scaled entries)."""
+HIGHS_FROM = 24     # LPs in this many variables or more go to HiGHS
+
+
+@dataclass(frozen=True, slots=True)
+class FloatSolution:
+    """An optimal float LP solution, read like cddlib's: the optimum, a maximiser and the nonzero dual values by
+    row (each >= 0 for a row ``0 <= b + a.x`` of a maximisation)."""
+    obj_value: float
+    primal_solution: Sequence[float]
+    dual_solution: Sequence[tuple[int, float]]
+
+
+def dual_on_support(rows: Sequence[Row], support: Sequence[int], memo: RowMemo) -> NoInterior | None:
+    """A proof of "no interior" on the rows ``support`` found by linear algebra instead of an LP, or None.
+
+    Rows with one nonzero coefficient (a box's) are set aside: for multipliers ``y`` on the others, each coordinate
+    they leave nonzero is cancelled by such a row of the opposite sign, if the support has one. The coordinates the
+    support has no such row for give the equations ``sum y_g a_g,i = 0``; when their solutions form one ray with
+    positive entries and the constant comes out ``<= 0``, that is the proof (``checked_proof`` verifies it)."""
+    general = [j for j in support if len(memo.normal(rows[j])) > 1]
+    axis: dict[tuple[int, int], int] = {}        # (coordinate, sign) -> the support's tightest row
+    for j in support:
+        if j not in general:
+            i = memo.normal(rows[j])[0][0]
+            key, a = (i, 1 if rows[j][i + 1] > 0 else -1), abs(rows[j][i + 1])
+            if key not in axis or Fraction(rows[j][0], a) < Fraction(rows[axis[key]][0], abs(rows[axis[key]][i + 1])):
+                axis[key] = j
+    if not general:
+        return None
+    covered = {i for i, _ in axis}
+    equations = [[rows[g][i + 1] for g in general] for i in range(len(rows[0]) - 1)
+                 if i not in covered and any(rows[g][i + 1] for g in general)]
+    if equations:
+        basis, nullity = flint.fmpz_mat(equations).nullspace()
+        if nullity != 1:
+            return None
+        ray = [int(basis[k, 0]) for k in range(len(general))]
+    else:
+        ray = [1] if len(general) == 1 else []
+    if not ray or not (all(v > 0 for v in ray) or all(v < 0 for v in ray)):
+        return None
+    y = {g: Fraction(abs(v)) for g, v in zip(general, ray)}
+    for i in covered | {i for g in general for i, _ in memo.normal(rows[g])}:
+        total = sum(y[g] * rows[g][i + 1] for g in general)
+        if total and i in covered:
+            opposite = axis.get((i, -1 if total > 0 else 1))
+            if opposite is None:
+                return None
+            y[opposite] = y.get(opposite, Fraction(0)) + abs(total) / abs(rows[opposite][i + 1])
+        elif total:
+            return None
+    constant = sum(v * rows[j][0] for j, v in y.items())
+    return checked_proof(rows, y, memo) if constant <= 0 else None
+
+
+def boxed_dual(rows: Sequence[Row], y: dict[int, Fraction], memo: RowMemo) -> NoInterior | None:
+    """A proof of emptiness from the float LP's multipliers ``y`` on the rows with several nonzero coefficients:
+    their combination's largest value over the box of the rows with one nonzero coefficient (the tightest of each
+    sign per coordinate, in the combination), when it is negative; else None. The float answer made exact without
+    an LP, when rounding ``y`` keeps the value negative."""
+    general = {j: w for j, w in y.items() if len(memo.normal(rows[j])) > 1}
+    if not general:
+        return None
+    tightest: dict[tuple[int, int], int] = {}
+    for j, row in enumerate(rows):
+        entries = memo.normal(row)
+        if len(entries) == 1:
+            (i, a), = entries
+            key = (i, 1 if a > 0 else -1)
+            if key not in tightest or Fraction(row[0], abs(a)) < Fraction(rows[tightest[key]][0],
+                                                                          abs(rows[tightest[key]][i + 1])):
+                tightest[key] = j
+    combined = dict(general)
+    for i in {i for g in general for i, _ in memo.normal(rows[g])}:
+        total = sum(w * rows[g][i + 1] for g, w in general.items())
+        if total:
+            opposite = tightest.get((i, -1 if total > 0 else 1))
+            if opposite is None:
+                return None
+            combined[opposite] = combined.get(opposite, Fraction(0)) + abs(total) / abs(rows[opposite][i + 1])
+    constant = sum(w * rows[j][0] for j, w in combined.items())
+    return checked_proof(rows, combined, memo) if constant < 0 else None
+
+
+def float_lp(array: Sequence[Sequence[int | float]], memo: RowMemo | None = None) -> Any:
+    """The float LP ``max c0 + c.x`` over the rows of ``array`` (the objective last) solved to optimality, or None
+    (cddlib fails on huge or badly scaled entries; HiGHS when it finds no optimum)."""
+    if len(array[0]) - 1 >= HIGHS_FROM:
+        return highs_lp(array, memo if memo is not None else RowMemo())
     try:
         lp = cdd.linprog_from_array(array, MAX)
         cdd.linprog_solve(lp)
     except (RuntimeError, ValueError, OverflowError):
         return None
     return lp if lp.status == cdd.LPStatusType.OPTIMAL else None
+
+
+def highs_lp(array: Sequence[Sequence[int | float]], memo: RowMemo) -> FloatSolution | None:
+    """``float_lp`` by HiGHS on a sparse matrix, each row divided by its largest entry (floats of any integer size;
+    the duals are given back for the rows as they were)."""
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_array
+    dim, data, columns, starts, bounds, tops = len(array[0]) - 1, [], [], [0], [], []
+    for row in array[:-1]:
+        top = max(map(abs, row)) or 1
+        bound, entries = memo.floated(row)
+        for k, v in entries:
+            data.append(v)
+            columns.append(k)
+        starts.append(len(data))
+        bounds.append(bound)
+        tops.append(top)
+    matrix = csr_array((data, columns, starts), shape=(len(array) - 1, dim))
+    objective = array[-1]
+    found = linprog([-float(v) for v in objective[1:]], A_ub=matrix, b_ub=bounds, bounds=(None, None),
+                    method="highs")
+    if found.status != 0:
+        return None
+    dual = [(i, -m / top) for i, (m, top) in enumerate(zip(found.ineqlin.marginals, tops)) if m]
+    return FloatSolution(float(objective[0]) - found.fun, list(found.x), dual)
 
 
 def scaled(array: list[list[int]]) -> list[list[float]]:
@@ -179,13 +325,16 @@ def rounded_interior_point(rows: Sequence[Row], live: list[int], x: Sequence[Fra
     return point
 
 
-def checked_proof(rows: Sequence[Row], y: dict[int, Fraction]) -> NoInterior:
+def checked_proof(rows: Sequence[Row], y: dict[int, Fraction], memo: RowMemo | None = None) -> NoInterior:
     """Verify the multipliers ``y`` exactly and package them, or raise ``OracleError``."""
     scale = 1
     for value in y.values():
         scale = scale * value.denominator // gcd(scale, value.denominator)
     weights = {j: int(value * scale) for j, value in y.items() if value}
-    combined = [sum(w * rows[j][i] for j, w in weights.items()) for i in range(len(rows[0]))]
+    combined = [0] * len(rows[0])
+    for j, w in weights.items():
+        for i, v in (memo or RowMemo()).nonzero(rows[j]):
+            combined[i] += w * v
     if not y or any(combined[1:]) or combined[0] > 0 or any(w < 0 for w in weights.values()) \
             or any(not any(rows[j][1:]) for j in y):
         raise OracleError(f"cddlib's dual solution is not a valid certificate (y={y})")
@@ -333,12 +482,8 @@ def bounding_box(rows: Sequence[Row]) -> list[tuple[Bound, Bound]]:
 def guessed_bound(rows: Sequence[Row], objective: list[int]) -> Bound | None:
     """Solve ``sum y_j a_j = -c`` exactly on the rows carrying the float LP's dual; a
     nonnegative solution is a certified bound (not always the tightest)."""
-    try:
-        lp = cdd.linprog_from_array([list(r) for r in rows] + [objective], MAX)
-        cdd.linprog_solve(lp)
-    except (RuntimeError, ValueError, OverflowError):
-        return None
-    if lp.status != cdd.LPStatusType.OPTIMAL:
+    lp = float_lp([list(r) for r in rows] + [objective])
+    if lp is None:
         return None
     support = [j for j, v in lp.dual_solution if v > 1e-12]
     dim = len(objective) - 1
