@@ -6,6 +6,7 @@ discrete cases) -> ``certificates`` (claims and their evidence) -> ``report`` ->
 the separate package ``polyreg_check``.
 """
 from .analysis.cases import MixedVerdict, certify_mixed
+from .analysis.classifiers import Answer, top_1, top_classes, within
 from .analysis.equivalence import Verdict, certify, distance
 from .analysis.graph import region_graph, write_region_graph
 from .analysis.regions import (
@@ -53,5 +54,5 @@ __all__ = [
     "network_from_json", "polyhedron_from_inequalities", "region_counts",
     "DiscreteGroup", "MixedDomain", "MixedVerdict", "certify_mixed", "load_mixed_domain", "specialize",
     "load_model", "from_onnx", "from_torch", "from_sklearn", "InexactWarning", "Slice", "plane", "around",
-    "plot", "region_graph", "write_region_graph",
+    "plot", "region_graph", "write_region_graph", "Answer", "top_1", "top_classes", "within",
 ]

@@ -58,8 +58,16 @@ def test_the_torch_example_trains_counts_certifies_and_finds_the_pruned_copy_dif
     assert check.returncode == 0 and check.stdout.startswith("VERIFIED: the networks are equal everywhere")
 
 
-def test_the_digits_example_draws_its_plane(tmp_path):
-    out = subprocess.run([sys.executable, str(EXAMPLES / "digits.py"), str(tmp_path / "plane.png")],
+def test_the_digits_example_draws_its_plane_and_compares_an_int8_copy(tmp_path):
+    """The picture is a PNG; on the plane the int8 copy names another class somewhere (the point is re-evaluated
+    inside top_1), within 1/64 of the 0 it names the same classes, and the checker verifies that certificate."""
+    cert = tmp_path / "ball.json.gz"
+    out = subprocess.run([sys.executable, str(EXAMPLES / "digits.py"), str(tmp_path / "plane.png"), str(cert)],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "cells" in out.stdout and (tmp_path / "plane.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "int8 copy on the plane: DIFFERENT CLASS at" in out.stdout
+    assert "int8 copy within 1/64 of the 0 (64 inputs): SAME CLASS" in out.stdout
+    check = subprocess.run([sys.executable, "-m", "polyreg_check", str(cert)], capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout.startswith("VERIFIED: some class is top-scoring for both networks "
+                                                             "at every point of the domain")

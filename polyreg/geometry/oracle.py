@@ -155,12 +155,11 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
     if lp.obj_value > 1e-9:
         point = dyadic_point(rows, live, lp.primal_solution[:dim])
         return None if point is None else Interior(point)
-    support = [i for i, v in lp.dual_solution if i < len(live) and v > 1e-12]
+    support = [i for i, v in positive_duals(lp) if i < len(live)]
     if not support:
         return None
     if isinstance(lp, FloatSolution):     # HiGHS, in high dimension: first try linear algebra instead of an LP
-        y = {live[i]: Fraction(v).limit_denominator(1 << 40) for i, v in lp.dual_solution
-             if i < len(live) and v > 1e-12}
+        y = {live[i]: Fraction(v).limit_denominator(1 << 40) for i, v in positive_duals(lp) if i < len(live)}
         solved = dual_on_support(rows, [live[i] for i in support], memo) or boxed_dual(rows, y, memo)
         if solved is not None:
             return solved
@@ -177,10 +176,19 @@ HIGHS_FROM = 24     # LPs in this many variables or more go to HiGHS
 @dataclass(frozen=True, slots=True)
 class FloatSolution:
     """An optimal float LP solution, read like cddlib's: the optimum, a maximiser and the nonzero dual values by
-    row (each >= 0 for a row ``0 <= b + a.x`` of a maximisation)."""
+    row (each > 0 for a row ``0 <= b + a.x`` of a maximisation; exact quotients, as rows of huge integers were
+    divided by their largest entry for the solver)."""
     obj_value: float
     primal_solution: Sequence[float]
-    dual_solution: Sequence[tuple[int, float]]
+    dual_solution: Sequence[tuple[int, Fraction]]
+
+
+def positive_duals(lp: Any) -> list[tuple[int, float | Fraction]]:
+    """The rows a float LP's dual uses, with their values: above 1e-12 (HiGHS: already so for the rows scaled to
+    unit size, whose values are given back unscaled and may then be tiny)."""
+    if isinstance(lp, FloatSolution):
+        return [(i, v) for i, v in lp.dual_solution if v > 0]
+    return [(i, v) for i, v in lp.dual_solution if v > 1e-12]
 
 
 def dual_on_support(rows: Sequence[Row], support: Sequence[int], memo: RowMemo) -> NoInterior | None:
@@ -285,11 +293,15 @@ def highs_lp(array: Sequence[Sequence[int | float]], memo: RowMemo) -> FloatSolu
         tops.append(top)
     matrix = csr_array((data, columns, starts), shape=(len(array) - 1, dim))
     objective = array[-1]
-    found = linprog([-float(v) for v in objective[1:]], A_ub=matrix, b_ub=bounds, bounds=(None, None),
-                    method="highs")
+    try:
+        found = linprog([-float(v) for v in objective[1:]], A_ub=matrix, b_ub=bounds, bounds=(None, None),
+                        method="highs")
+    except OverflowError:             # an objective beyond float range: ``float_lp(scaled(...))`` is tried next
+        return None
     if found.status != 0:
         return None
-    dual = [(i, -m / top) for i, (m, top) in enumerate(zip(found.ineqlin.marginals, tops)) if m]
+    dual = [(i, Fraction(-m) / Fraction(top)) for i, (m, top) in enumerate(zip(found.ineqlin.marginals, tops))
+            if m < -1e-12]
     return FloatSolution(float(objective[0]) - found.fun, list(found.x), dual)
 
 
@@ -485,7 +497,7 @@ def guessed_bound(rows: Sequence[Row], objective: list[int]) -> Bound | None:
     lp = float_lp([list(r) for r in rows] + [objective])
     if lp is None:
         return None
-    support = [j for j, v in lp.dual_solution if v > 1e-12]
+    support = [j for j, _ in positive_duals(lp)]
     dim = len(objective) - 1
     if len(support) != dim:
         return None
