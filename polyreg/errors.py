@@ -7,6 +7,15 @@ class PolyregError(Exception):
     """Base class of polyreg's own errors."""
 
 
+class Stopped(Exception):
+    """A run ended before its answer: ``cells`` cells after ``seconds`` s, for ``reason`` (``--max-cells N``,
+    ``--timeout S``, or an interrupt). Nothing is claimed about the rest of the domain."""
+
+    def __init__(self, cells: int, seconds: float, reason: str) -> None:
+        super().__init__(f"stopped by {reason} after {cells} cells, {seconds:.1f} s")
+        self.cells, self.seconds, self.reason = cells, seconds, reason
+
+
 class InputError(PolyregError):
     """A file, a network or a domain given by the user is malformed (CLI exit code 2)."""
 

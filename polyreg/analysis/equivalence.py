@@ -95,12 +95,12 @@ def check_compatible(a: Network, b: Network, domain: Polyhedron | Slice) -> None
 
 
 def certify(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
-            only_relevant: bool = False, conversions: Optional[Conversions] = None) -> Verdict:
+            only_relevant: bool = False, conversions: Optional[Conversions] = None, jobs: int = 1) -> Verdict:
     """``EQUIVALENT`` (on every point of ``domain``, or almost everywhere) or ``DIFFERENT`` with a
-    counterexample and the exact distance (``only_relevant``: see ``core.enumerate.refine``)."""
+    counterexample and the exact distance (``only_relevant``, ``jobs``: see ``core.enumerate.refine``)."""
     check_compatible(a, b, domain)
     started = time.perf_counter()
-    cpwl = refine((a, b), domain, progress, only_relevant=only_relevant, conversions=conversions)
+    cpwl = refine((a, b), domain, progress, only_relevant=only_relevant, conversions=conversions, jobs=jobs)
     differing = [cell for cell in cpwl.cells if cell.affines[0] != cell.affines[1]]
     if not differing:
         return Verdict(True, not cpwl.not_tie_safe, cpwl, 0, time.perf_counter() - started)
@@ -127,11 +127,12 @@ class Distance:
         return f"Distance(about {approx(self.value)}, {len(self.refinement.cells)} cells)"
 
 
-def distance(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None) -> Distance:
+def distance(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
+             jobs: int = 1) -> Distance:
     """The exact ``max over the domain of |a(x) - b(x)|_inf``, with a maximiser."""
     check_compatible(a, b, domain)
     started = time.perf_counter()
-    cpwl = refine((a, b), domain, progress)
+    cpwl = refine((a, b), domain, progress, jobs=jobs)
     differing = [cell for cell in cpwl.cells if cell.affines[0] != cell.affines[1]]
     value, x = farthest_point(differing) if differing else (Fraction(0), cpwl.cells[0].point)
     a, b = cpwl.networks          # on a slice: composed with it, so that x is in its parameters

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ..core.stages import check_map_size
-from ..errors import DomainError, InexactWarning, InputError, located
+from ..errors import DomainError, InexactWarning, InputError, Stopped, located
 from ..exact.rationals import q_to_str, to_q
 from ..formats.json_files import MAX_BYTES, MIXED_DOMAIN_FORMAT, load_domain, load_domain_or_mixed
 from ..formats.models import load_model
@@ -19,13 +20,20 @@ from ..network.ir import Network
 
 
 class ProgressLine:
-    """Reports progress on stderr once a run has taken more than ``after`` seconds."""
+    """Reports progress on stderr once a run has taken more than ``after`` seconds, and ends it (``Stopped``) at a
+    cell beyond ``max_cells`` or after ``timeout`` seconds."""
 
-    def __init__(self, after: float = 2.0) -> None:
-        self.after, self.last, self.shown = after, 0.0, False
+    def __init__(self, after: float = 2.0, max_cells: Optional[int] = None, timeout: Optional[float] = None) -> None:
+        self.after, self.last, self.shown, self.cells, self.seconds = after, 0.0, False, 0, 0.0
+        self.max_cells, self.timeout = max_cells, timeout
         self.tty = sys.stderr.isatty()
 
     def __call__(self, cells: int, seconds: float) -> None:
+        self.cells, self.seconds = cells, seconds
+        if self.max_cells is not None and cells > self.max_cells:
+            raise Stopped(cells, seconds, f"--max-cells {self.max_cells}")
+        if self.timeout is not None and seconds >= self.timeout:
+            raise Stopped(cells, seconds, f"--timeout {self.timeout:g}")
         every = 0.5 if self.tty else 10.0
         if seconds < self.after or seconds - self.last < every:
             return
@@ -39,13 +47,44 @@ class ProgressLine:
             print(" " * 70, end="\r", file=sys.stderr, flush=True)
 
 
-def with_progress(work: Callable, *args: object) -> Any:
-    """``work(*args, progress)`` with a progress line on stderr for long runs."""
-    progress = ProgressLine()
+def with_progress(work: Callable, *args: object, limits: Optional[argparse.Namespace] = None) -> Any:
+    """``work(*args, progress)`` with a progress line on stderr for long runs; with ``limits`` (the command line),
+    ended by its --max-cells and --timeout, and by an interrupt (Ctrl-C), as ``Stopped``."""
+    progress = ProgressLine(max_cells=getattr(limits, "max_cells", None), timeout=getattr(limits, "timeout", None))
     try:
         return work(*args, progress)
+    except KeyboardInterrupt:
+        raise Stopped(progress.cells, progress.seconds, "an interrupt") from None
     finally:
         progress.close()
+
+
+def add_limits(command: argparse.ArgumentParser) -> None:
+    """--max-cells and --timeout: a run that reaches either ends with a partial result (exit 3), as on Ctrl-C; and
+    --jobs, the processes that finish the work left after the first cells."""
+    command.add_argument("--jobs", metavar="N", type=positive_int, default=os.cpu_count() or 1,
+                         help="finish the refinement in N processes once 2,000 cells are found (default: all "
+                              f"cores, here {os.cpu_count() or 1}); cells, counts, verdicts and certificates are "
+                              "the same for every N")
+    command.add_argument("--max-cells", metavar="N", type=positive_int,
+                         help="stop at a cell beyond the N-th: a partial result, marked PARTIAL (exit 3), claims "
+                              "nothing (a run with at most N cells ends as usual)")
+    command.add_argument("--timeout", metavar="S", type=positive_float,
+                         help="stop after S seconds of refinement, the same way")
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
 
 
 def domain_from_args(args: argparse.Namespace, input_dim: int) -> tuple[Polyhedron | MixedDomain | Slice, str]:

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success (``certify``: equivalent, same class, within epsilon), 10 ``certify`` found the networks
 different (or a point of different class, or beyond epsilon), 11 ``certify`` proved its claim almost everywhere only
-(a hard-max head is not tie-safe),
+(a hard-max head is not tie-safe), 3 partial (stopped by --max-cells, --timeout or Ctrl-C: nothing claimed),
 2 bad input (the message names the file, layer and field), 1 internal error.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from ..compiler.maxout_to_transformer import (
     size_of,
 )
 from ..core.enumerate import lower
-from ..errors import InputError, PolyregError, located
+from ..errors import InputError, PolyregError, Stopped, located
 from ..exact.rationals import DECIMAL, RATIONAL, Vec, q_to_str, to_q
 from ..formats.json_files import (
     save_network,
@@ -42,6 +42,7 @@ from ..network.semantics import evaluate, evaluate_softmax
 from .inputs import (
     NETWORK_FILE,
     add_domain_and_json,
+    add_limits,
     add_max_bytes,
     domain_for,
     domain_or_mixed_for,
@@ -52,7 +53,7 @@ from .output import check_evidence_paths, save_evidence, writable_dir, writable_
 from .plot import add_graph_option, add_plot, check_graph_path, save_graph
 from .questions import run_question
 
-EXIT_DIFFERENT, EXIT_ALMOST_EVERYWHERE = 10, 11
+EXIT_DIFFERENT, EXIT_ALMOST_EVERYWHERE, EXIT_PARTIAL = 10, 11, 3
 
 DEFINITIONS = {
     "activation_regions": "full-dimensional cells with distinct activation patterns",
@@ -78,7 +79,7 @@ def run_count(args: argparse.Namespace) -> int:
     net = network_at(args.network, args)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
-    cpwl = with_progress(lower, net, domain)
+    cpwl = with_progress(partial(lower, jobs=args.jobs), net, domain, limits=args)
     counts = region_counts(cpwl)
     seconds = time.perf_counter() - started
     result = {
@@ -193,9 +194,10 @@ def run_certify(args: argparse.Namespace) -> int:
         if args.split_outputs and not isinstance(domain, MixedDomain):
             domain = MixedDomain(domain.dim, (), tuple(range(domain.dim)), domain)
         if isinstance(domain, MixedDomain):
-            verdict = with_progress(partial(certify_mixed, split_outputs=args.split_outputs), a, b, domain)
+            verdict = with_progress(partial(certify_mixed, split_outputs=args.split_outputs), a, b, domain,
+                                    limits=args)
         else:
-            verdict = with_progress(certify, a, b, domain)
+            verdict = with_progress(partial(certify, jobs=args.jobs), a, b, domain, limits=args)
     except PolyregError as err:
         print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
         raise
@@ -293,7 +295,7 @@ def run_distance(args: argparse.Namespace) -> int:
     if len(args.networks) != 2:
         raise InputError("distance takes two networks")
     a, b, name_a, name_b, domain, described = networks_for(args)
-    result = with_progress(distance, a, b, domain)
+    result = with_progress(partial(distance, jobs=args.jobs), a, b, domain, limits=args)
     if args.json:
         print(json.dumps({"distance": q_to_str(result.value), "maximiser": witness_json(result.maximiser),
                           "cells": len(result.refinement.cells), "seconds": round(result.seconds, 3)}, indent=2))
@@ -355,6 +357,7 @@ def add_count(commands: Any) -> None:
                                             "transformer) on a bounded, full-dimensional domain.")
     count.add_argument("network", help=NETWORK_FILE)
     add_domain_and_json(count)
+    add_limits(count)
     add_certificate(count)
     add_graph_option(count)
     count.set_defaults(run=run_count)
@@ -376,7 +379,8 @@ def add_certify(commands: Any) -> None:
                                            "exact sup-norm distance) or ERROR, on the first line. With one "
                                            "network, it is compiled to a transformer first. Exit codes: 0 "
                                            "equivalent, 10 different, 11 equivalent almost everywhere (not "
-                                           "tie-safe), 2 bad input, 1 internal error.")
+                                           "tie-safe), 3 partial (--max-cells, --timeout, Ctrl-C), 2 bad input, 1 "
+                                           "internal error.")
     cert.add_argument("networks", nargs="+", metavar="NETWORK", help="one network (compiled), or two")
     cert.add_argument("--split-outputs", action="store_true",
                       help="certify outputs that depend on different inputs or units separately: each part "
@@ -390,6 +394,7 @@ def add_certify(commands: Any) -> None:
                           help="WITHIN EPSILON if |A(x) - B(x)|_inf <= E everywhere, else EXCEEDS EPSILON with an "
                                "exact point, found at the first cell that exceeds E")
     add_domain_and_json(cert)
+    add_limits(cert)
     add_certificate(cert)
     cert.set_defaults(run=run_certify)
 
@@ -420,6 +425,7 @@ def add_distance(commands: Any) -> None:
     dist = commands.add_parser("distance", help="exact sup-norm distance between two networks on a domain")
     dist.add_argument("networks", nargs="+", metavar="NETWORK", help="two networks")
     add_domain_and_json(dist)
+    add_limits(dist)
     dist.set_defaults(run=run_distance)
 
 
@@ -471,6 +477,15 @@ def is_negative_number(arg: str) -> bool:
     return bool(NEGATIVE_START.match(arg) and (RATIONAL.fullmatch(arg) or DECIMAL.fullmatch(arg)))
 
 
+def print_partial(stop: Stopped, as_json: bool) -> None:
+    """A run ended by --max-cells, --timeout or an interrupt: what was done, and that nothing is claimed."""
+    if as_json:
+        print(json.dumps({"partial": True, "reason": stop.reason, "cells": stop.cells,
+                          "seconds": round(stop.seconds, 3)}, indent=2))
+        return
+    print(f"PARTIAL\n  {stop}; nothing is claimed about the domain (no count, verdict or certificate)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # argparse would read "-1/3" as an option; a leading space keeps it a value (to_q strips it)
     argv = [" " + a if is_negative_number(a) else a for a in (sys.argv[1:] if argv is None else argv)]
@@ -481,6 +496,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as err:
         print(f"polyreg: error: {err}", file=sys.stderr)
         return 2
+    except Stopped as stop:
+        print_partial(stop, args.json)
+        return EXIT_PARTIAL
     except BrokenPipeError:  # the reader of stdout (head, a pager) stopped early
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from typing import Any
 
 from ..analysis.graph import region_graph, write_region_graph
@@ -16,7 +17,7 @@ from ..core.cpwl import Cpwl
 from ..core.enumerate import lower
 from ..geometry.domains import Slice
 from ..report.figures import FIGURE_FORMATS, check_output, draw, figure_format, require_plane, save_figure
-from .inputs import NETWORK_FILE, add_domain_and_json, domain_for, network_at, with_progress
+from .inputs import NETWORK_FILE, add_domain_and_json, add_limits, domain_for, network_at, with_progress
 from .output import writable_file
 
 
@@ -40,6 +41,7 @@ def add_plot(commands: Any) -> None:
                                                                      "--plane slice)")
     plot.add_argument("--title", help="the title (default: the numbers of cells, linear regions and affine maps)")
     add_domain_and_json(plot)
+    add_limits(plot)
     plot.set_defaults(run=run_plot)
 
 
@@ -52,7 +54,7 @@ def run_plot(args: argparse.Namespace) -> int:
     if args.level is not None:
         check_output(net.output_dim, args.level)
     started = time.perf_counter()
-    cpwl = with_progress(lower, net, domain)
+    cpwl = with_progress(partial(lower, jobs=args.jobs), net, domain, limits=args)
     ax, counts = draw(cpwl, boundary=args.boundary, level=args.level, labels=args.labels, title=args.title)
     save_figure(ax.figure, args.output)
     seconds = time.perf_counter() - started

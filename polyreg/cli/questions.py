@@ -32,9 +32,9 @@ def run_question(args: argparse.Namespace) -> int:
     if isinstance(domain, MixedDomain):
         raise InputError(f"{described}: --top-1 and --epsilon take a box, a polytope or a slice, not a mixed domain")
     if args.top_1:
-        answer = with_progress(top_1, a, b, domain)
+        answer = with_progress(top_1, a, b, domain, limits=args)
     else:
-        answer = with_progress(within, a, b, domain, to_q(args.epsilon, where="--epsilon"))
+        answer = with_progress(within, a, b, domain, to_q(args.epsilon, where="--epsilon"), limits=args)
     result = answer_json(answer, args.networks, described)
     if args.certificate or args.report:
         facts = provenance(args.command_line, args.networks, answer.seconds, domain=described,

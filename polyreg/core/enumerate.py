@@ -14,10 +14,11 @@ cells, tree and certificates come out in one fixed order; an item can be finishe
 """
 from __future__ import annotations
 
+import multiprocessing
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Callable, Optional, Sequence, cast
+from typing import Callable, Iterator, Optional, Sequence, cast
 
 from ..errors import InputError
 from ..exact.flint_matrices import Conversions, affine_from_flint
@@ -32,35 +33,102 @@ from .stages import Program, ScoreNotAffine, Step, Unit, program_of, with_class_
 from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
 
 Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
+SPLIT_AFTER = 2000     # cells found in one enumerator before the work left is cut into items (for any jobs)
 
 
 def lower(net: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
-          float_guesses: bool = True) -> Cpwl:
+          float_guesses: bool = True, jobs: int = 1) -> Cpwl:
     """The exact CPWL object of ``net`` on ``domain`` (bounded and full-dimensional).
 
     ``float_guesses`` lets a floating-point LP suggest each answer before it is confirmed
-    exactly; the result is the same with it off, only slower.
+    exactly; the result is the same with it off, only slower. ``jobs``: see ``refine``.
     """
-    return refine((net,), domain, progress, float_guesses)
+    return refine((net,), domain, progress, float_guesses, jobs=jobs)
 
 
 def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Progress | None = None,
            float_guesses: bool = True, only_relevant: bool = False,
            conversions: Optional[Conversions] = None, classes: bool = False,
-           watch: Optional[Callable[[Cell], None]] = None) -> Cpwl:
+           watch: Optional[Callable[[Cell], None]] = None, jobs: int = 1, split_after: int = SPLIT_AFTER) -> Cpwl:
     """The common refinement of ``networks`` on ``domain``: cells on which every network is affine; with
     ``only_relevant``, units that reach no output are not decided (``stages.program_of``); with ``classes``, each
     network's predicted class is one more stage (``stages.ClassStage``). ``watch`` sees each cell as it is found
     (an exception it raises ends the refinement). On a ``Slice`` the networks composed with it are refined on its
-    parameter polytope."""
+    parameter polytope.
+
+    Once ``split_after`` cells are found, the work items left are finished each by an enumerator of its own, in
+    ``jobs`` processes (in this one for 1, and always so with a ``watch``): the same cells, tree and certificate
+    for every number of jobs."""
     if isinstance(domain, Slice):
         composed = [on_slice(net, domain.origin, domain.directions) for net in networks]
         sliced = refine(composed, domain.parameters, progress, float_guesses, only_relevant, conversions, classes,
-                        watch)
+                        watch, jobs, split_after)
         return replace(sliced, slice=domain, originals=tuple(networks))
     enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions, classes, watch)
-    enumerator.run([enumerator.first_item()])
+    left = enumerator.run_until([enumerator.first_item()], split_after)
+    if left:
+        setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes)
+        parts = (finished_parts(setting, left, jobs) if jobs > 1 and watch is None
+                 else (enumerator.finished_here(setting, item) for item in left))
+        for item, part in zip(left, parts):
+            enumerator.adopt(item, part)
     return enumerator.result()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What an enumerator of one work item needs besides the item (sent to another process with it)."""
+    networks: tuple[Network, ...]
+    domain: Polyhedron
+    float_guesses: bool
+    only_relevant: bool
+    classes: bool
+
+
+@dataclass(frozen=True)
+class Part:
+    """A work item's subtree, finished by an enumerator of its own: its cells (numbered from 0), its tree and the
+    heads it found not tie-safe."""
+    cells: tuple[Cell, ...]
+    tree: Node
+    not_tie_safe: tuple[str, ...]
+
+
+def finished_part(job: tuple[Setting, WorkItem]) -> Part:
+    """The ``Part`` of an item (in a worker process: the item came pickled, without its place in the tree)."""
+    setting, item = job
+    enumerator = Enumerator(setting.networks, setting.domain, None, setting.float_guesses, setting.only_relevant,
+                            None, setting.classes)
+    enumerator.run([item])
+    part = enumerator.result()
+    return Part(part.cells, part.tree, part.not_tie_safe)
+
+
+def finished_parts(setting: Setting, items: list[WorkItem], jobs: int) -> Iterator[Part]:
+    """The parts of ``items``, in order, from ``jobs`` worker processes (stopped at once when the caller stops: a
+    limit reached or an interrupt)."""
+    with multiprocessing.Pool(jobs) as pool:
+        yield from pool.imap(finished_part, [(setting, item) for item in items])
+
+
+def shifted(tree: Node, offset: int) -> Node:
+    """``tree`` with every leaf's cell number raised by ``offset`` (rebuilt children first, without recursion)."""
+    order, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if isinstance(node, Split):
+            stack.extend(child for child in node.children if child is not None)
+    new: dict[int, Node] = {}
+    for node in reversed(order):
+        if isinstance(node, Leaf):
+            new[id(node)] = Leaf(node.cell + offset)
+        elif isinstance(node, Split):
+            new[id(node)] = Split(node.stage, node.unit,
+                                  tuple(None if child is None else new[id(child)] for child in node.children))
+        else:
+            new[id(node)] = node
+    return new[id(tree)]
 
 
 def stage_order(networks: Sequence[Network]) -> tuple[tuple[int, int], ...]:
@@ -114,9 +182,34 @@ class Enumerator:
 
     def run(self, items: Sequence[WorkItem]) -> None:
         """Refine ``items`` and everything below them, depth first, children in order."""
+        self.run_until(items, None)
+
+    def run_until(self, items: Sequence[WorkItem], cells: Optional[int]) -> list[WorkItem]:
+        """``run``, stopped once ``cells`` cells are found (None: never); the items left, in order."""
         stack = list(reversed(items))
-        while stack:
+        while stack and (cells is None or len(self.cells) < cells):
             stack.extend(reversed(self.process(stack.pop())))
+        return stack[::-1]
+
+    def finished_here(self, setting: Setting, item: WorkItem) -> Part:
+        """``finished_part`` in this process (the item's place kept for ``adopt``), with this run's progress."""
+        offset, started = len(self.cells), self.started
+        progress = self.progress
+        enumerator = Enumerator(setting.networks, setting.domain, None if progress is None else (
+            lambda cells, _: progress(offset + cells, time.perf_counter() - started)),
+            setting.float_guesses, setting.only_relevant, None, setting.classes, self.watch)
+        enumerator.run([replace(item, parent=None, slot=0)])
+        part = enumerator.result()
+        return Part(part.cells, part.tree, part.not_tie_safe)
+
+    def adopt(self, item: WorkItem, part: Part) -> None:
+        """Put a finished item's subtree in its place: its cells after the ones found so far."""
+        node = shifted(part.tree, len(self.cells))
+        self.cells.extend(part.cells)
+        self.not_tie_safe |= set(part.not_tie_safe)
+        self.place(item, node)
+        if self.progress is not None:
+            self.progress(len(self.cells), time.perf_counter() - self.started)
 
     def result(self) -> Cpwl:
         """The CPWL object of the cells found (the tree of the first root)."""

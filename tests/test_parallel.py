@@ -1,0 +1,44 @@
+"""``--jobs``: once the first cells are found, the work left is finished item by item, in this process or in
+others; cells, trees and certificates are the same for every number of jobs, their counts those of one
+uninterrupted enumeration, and the checker verifies them."""
+import json
+
+from polyreg import box, certify, lower, region_counts
+from polyreg.certificates.claims import Counts, Equivalent
+from polyreg.certificates.write import certificate
+from polyreg.cli.main import main
+from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.core.enumerate import refine
+from polyreg.formats.json_files import save_network
+from polyreg.network.families import random_maxout, random_relu
+from polyreg_check import check
+
+
+def test_cells_and_certificates_are_the_same_for_1_2_and_4_jobs():
+    net, domain = random_relu(3, [10, 10], seed=4), box(3, -1, 1)
+    whole = lower(net, domain)                                      # fewer cells than SPLIT_AFTER: never split
+    split = {jobs: refine((net,), domain, jobs=jobs, split_after=40) for jobs in (1, 2, 4)}
+    texts = {jobs: json.dumps(certificate(c, Counts.of(c))) for jobs, c in split.items()}
+    assert texts[1] == texts[2] == texts[4]
+    assert region_counts(split[2]) == region_counts(whole) and len(whole.cells) > 200
+    assert [c.point for c in split[4].cells] == [c.point for c in split[1].cells]
+    assert check(json.loads(texts[2])).startswith(f"cells {len(whole.cells)}")
+
+
+def test_a_certified_equivalence_in_two_processes():
+    net, domain = random_maxout(2, [4, 4], 2, seed=1), box(2, -1, 1)
+    one, two = (refine((net, compile_transformer(net, domain)), domain, jobs=jobs, split_after=10) for jobs in (1, 2))
+    assert json.dumps(certificate(one, Equivalent.of(one))) == json.dumps(certificate(two, Equivalent.of(two)))
+    assert check(json.loads(json.dumps(certificate(two, Equivalent.of(two))))).startswith(
+        "the networks are equal everywhere")
+    assert len(two.cells) == len(certify(net, compile_transformer(net, domain), domain).refinement.cells)
+
+
+def test_the_jobs_option(tmp_path, capsys):
+    path = str(tmp_path / "net.json")
+    save_network(random_relu(2, [8, 8], seed=0), path)
+    counts = []
+    for jobs in ("1", "2"):
+        assert main(["count", path, "--box", "-1", "1", "--jobs", jobs, "--json"]) == 0
+        counts.append({k: v for k, v in json.loads(capsys.readouterr().out).items() if k != "seconds"})
+    assert counts[0] == counts[1]
