@@ -63,7 +63,7 @@ def add_limits(command: argparse.ArgumentParser) -> None:
     """--max-cells and --timeout: a run that reaches either ends with a partial result (exit 3), as on Ctrl-C; and
     --jobs, the processes that finish the work left after the first cells."""
     command.add_argument("--jobs", metavar="N", type=positive_int, default=os.cpu_count() or 1,
-                         help="finish the refinement in N processes once 2,000 cells are found (default: all "
+                         help="finish the refinement in N processes once 500 cells are found (default: all "
                               f"cores, here {os.cpu_count() or 1}); cells, counts, verdicts and certificates are "
                               "the same for every N")
     command.add_argument("--max-cells", metavar="N", type=positive_int,

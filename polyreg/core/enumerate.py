@@ -33,7 +33,8 @@ from .stages import Program, ScoreNotAffine, Step, Unit, program_of, with_class_
 from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
 
 Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
-SPLIT_AFTER = 2000     # cells found in one enumerator before the work left is cut into items (for any jobs)
+SPLIT_AFTER = 500      # cells found in one enumerator before the work left is cut into items (for any jobs)
+CUT_INTO = 64          # the work left is cut into at least this many items, the shallowest first
 
 
 def lower(net: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
@@ -56,9 +57,9 @@ def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Pr
     (an exception it raises ends the refinement). On a ``Slice`` the networks composed with it are refined on its
     parameter polytope.
 
-    Once ``split_after`` cells are found, the work items left are finished each by an enumerator of its own, in
-    ``jobs`` processes (in this one for 1, and always so with a ``watch``): the same cells, tree and certificate
-    for every number of jobs."""
+    Once ``split_after`` cells are found, the work left is cut into items (``Enumerator.cut``), each finished by an
+    enumerator of its own, in ``jobs`` processes (in this one for 1, and always so with a ``watch``): the same
+    cells, tree and certificate for every number of jobs."""
     if isinstance(domain, Slice):
         composed = [on_slice(net, domain.origin, domain.directions) for net in networks]
         sliced = refine(composed, domain.parameters, progress, float_guesses, only_relevant, conversions, classes,
@@ -67,11 +68,14 @@ def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Pr
     enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions, classes, watch)
     left = enumerator.run_until([enumerator.first_item()], split_after)
     if left:
-        setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes)
-        parts = (finished_parts(setting, left, jobs) if jobs > 1 and watch is None
-                 else (enumerator.finished_here(setting, item) for item in left))
-        for item, part in zip(left, parts):
-            enumerator.adopt(item, part)
+        pieces = enumerator.cut(left, CUT_INTO)
+        items = [item for item, part in pieces if part is None]
+        setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes,
+                          (enumerator.own_boxes, enumerator.box_proofs))
+        parts = (finished_parts(setting, items, jobs, enumerator.arrived) if jobs > 1 and watch is None
+                 else (enumerator.finished_here(setting, item) for item in items))
+        for item, part in pieces:
+            enumerator.adopt(item, part if part is not None else next(parts))
     return enumerator.result()
 
 
@@ -83,6 +87,7 @@ class Setting:
     float_guesses: bool
     only_relevant: bool
     classes: bool
+    boxes: tuple[int, int]       # the first enumerator's own boxes and box proofs: where exploring boxes stands
 
 
 @dataclass(frozen=True)
@@ -99,16 +104,30 @@ def finished_part(job: tuple[Setting, WorkItem]) -> Part:
     setting, item = job
     enumerator = Enumerator(setting.networks, setting.domain, None, setting.float_guesses, setting.only_relevant,
                             None, setting.classes)
+    enumerator.own_boxes, enumerator.box_proofs = setting.boxes
     enumerator.run([item])
     part = enumerator.result()
     return Part(part.cells, part.tree, part.not_tie_safe)
 
 
-def finished_parts(setting: Setting, items: list[WorkItem], jobs: int) -> Iterator[Part]:
-    """The parts of ``items``, in order, from ``jobs`` worker processes (stopped at once when the caller stops: a
-    limit reached or an interrupt)."""
+def finished_parts(setting: Setting, items: list[WorkItem], jobs: int,
+                   progress: Callable[[int], None]) -> Iterator[Part]:
+    """The parts of ``items``, in order, from ``jobs`` worker processes. The last items are sent first: they lie
+    deepest in the stack, nearest the root, and hold the largest subtrees. ``progress`` is told the cells of each
+    part as it arrives; the pool stops at once when the caller stops (a limit reached, an interrupt)."""
     with multiprocessing.Pool(jobs) as pool:
-        yield from pool.imap(finished_part, [(setting, item) for item in items])
+        jobs_left = [(k, (setting, item)) for k, item in enumerate(items)][::-1]
+        done: dict[int, Part] = {}
+        for k, part in pool.imap_unordered(numbered_part, jobs_left):
+            done[k] = part
+            progress(len(part.cells))
+        for k in range(len(items)):
+            yield done.pop(k)
+
+
+def numbered_part(job: tuple[int, tuple[Setting, WorkItem]]) -> tuple[int, Part]:
+    """``finished_part`` with the item's number."""
+    return job[0], finished_part(job[1])
 
 
 def shifted(tree: Node, offset: int) -> Node:
@@ -172,6 +191,7 @@ class Enumerator:
         self.own_boxes = self.box_proofs = 0
         self.rows = RowMemo()
         self.progress, self.started, self.watch = progress, time.perf_counter(), watch
+        self.elsewhere = 0          # cells found in other processes and not yet adopted
 
     def first_item(self) -> WorkItem:
         """The whole domain, before the first stage."""
@@ -191,6 +211,21 @@ class Enumerator:
             stack.extend(reversed(self.process(stack.pop())))
         return stack[::-1]
 
+    def cut(self, items: list[WorkItem], wanted: int) -> list[tuple[WorkItem, Optional[Part]]]:
+        """``items`` (in order) cut until ``wanted`` are left: the shallowest item is replaced by its children, in
+        its place, or by the part it is when it turns out a cell (numbered later, in order, by ``adopt``). The cut
+        depends on the items only, never on the number of processes."""
+        pieces: list[tuple[WorkItem, Optional[Part]]] = [(item, None) for item in items]
+        while 0 < sum(part is None for _, part in pieces) < wanted:
+            k = min((i for i, (_, part) in enumerate(pieces) if part is None),
+                    key=lambda i: (len(pieces[i][0].pattern), pieces[i][0].unit))
+            item = pieces[k][0]
+            kept, self.cells = self.cells, []
+            children = self.process(item)
+            found, self.cells = self.cells, kept
+            pieces[k:k + 1] = [(item, Part(tuple(found), Leaf(0), ()))] if found else [(c, None) for c in children]
+        return pieces
+
     def finished_here(self, setting: Setting, item: WorkItem) -> Part:
         """``finished_part`` in this process (the item's place kept for ``adopt``), with this run's progress."""
         offset, started = len(self.cells), self.started
@@ -198,6 +233,7 @@ class Enumerator:
         enumerator = Enumerator(setting.networks, setting.domain, None if progress is None else (
             lambda cells, _: progress(offset + cells, time.perf_counter() - started)),
             setting.float_guesses, setting.only_relevant, None, setting.classes, self.watch)
+        enumerator.own_boxes, enumerator.box_proofs = setting.boxes
         enumerator.run([replace(item, parent=None, slot=0)])
         part = enumerator.result()
         return Part(part.cells, part.tree, part.not_tie_safe)
@@ -208,8 +244,12 @@ class Enumerator:
         self.cells.extend(part.cells)
         self.not_tie_safe |= set(part.not_tie_safe)
         self.place(item, node)
+
+    def arrived(self, cells: int) -> None:
+        """Progress while parts arrive from other processes: ``cells`` more found (not yet adopted)."""
+        self.elsewhere += cells
         if self.progress is not None:
-            self.progress(len(self.cells), time.perf_counter() - self.started)
+            self.progress(len(self.cells) + self.elsewhere, time.perf_counter() - self.started)
 
     def result(self) -> Cpwl:
         """The CPWL object of the cells found (the tree of the first root)."""
