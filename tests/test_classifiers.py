@@ -13,6 +13,7 @@ from polyreg.analysis.classifiers import top_1, top_classes, within
 from polyreg.analysis.equivalence import distance
 from polyreg.certificates.claims import answer_claim
 from polyreg.certificates.write import certificate, point_certificate
+from polyreg.core.enumerate import SPLIT_AFTER
 from polyreg.cli.main import main
 from polyreg.errors import InputError
 from polyreg.formats.json_files import save_network
@@ -197,3 +198,14 @@ def test_cli_exit_codes_json_and_certificates(tmp_path, capsys):
         main(["certify", A, S, "--box", "-1", "1", "--top-1", "--epsilon", "1"])
     err = capsys.readouterr().err
     assert "1 output" in err and "compares two networks" in err and "not allowed with argument" in err
+
+
+def test_epsilon_bounds_name_the_right_cells_beyond_the_first_500():
+    """731 cells: past the first 500 the work is finished item by item, and each bound still names its own leaf
+    (the checker recomputes every one)."""
+    a = random_relu(2, [16, 16], seed=3, outputs=2)
+    b = rounded(a, 16)
+    exact = distance(a, b, SQUARE)
+    assert len(exact.refinement.cells) > SPLIT_AFTER
+    answer = within(a, b, SQUARE, exact.value)
+    assert answer.holds and verified(answer).startswith(f"|A(x) - B(x)|_inf <= {exact.value}")

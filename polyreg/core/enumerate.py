@@ -68,7 +68,8 @@ def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Pr
     enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions, classes, watch)
     left = enumerator.run_until([enumerator.first_item()], split_after)
     if left:
-        pieces = enumerator.cut(left, CUT_INTO)
+        # cut only for other processes: cells found while cutting would meet ``watch`` out of order
+        pieces = enumerator.cut(left, CUT_INTO) if watch is None else [(item, None) for item in left]
         items = [item for item, part in pieces if part is None]
         setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes,
                           (enumerator.own_boxes, enumerator.box_proofs))
