@@ -71,8 +71,7 @@ def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Pr
         # cut only for other processes: cells found while cutting would meet ``watch`` out of order
         pieces = enumerator.cut(left, CUT_INTO) if watch is None else [(item, None) for item in left]
         items = [item for item, part in pieces if part is None]
-        setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes,
-                          (enumerator.own_boxes, enumerator.box_proofs))
+        setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes)
         parts = (finished_parts(setting, items, jobs, enumerator.arrived) if jobs > 1 and watch is None
                  else (enumerator.finished_here(setting, item) for item in items))
         for item, part in pieces:
@@ -88,7 +87,6 @@ class Setting:
     float_guesses: bool
     only_relevant: bool
     classes: bool
-    boxes: tuple[int, int]       # the first enumerator's own boxes and box proofs: where exploring boxes stands
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,6 @@ def finished_part(job: tuple[Setting, WorkItem]) -> Part:
     setting, item = job
     enumerator = Enumerator(setting.networks, setting.domain, None, setting.float_guesses, setting.only_relevant,
                             None, setting.classes)
-    enumerator.own_boxes, enumerator.box_proofs = setting.boxes
     enumerator.run([item])
     part = enumerator.result()
     return Part(part.cells, part.tree, part.not_tie_safe)
@@ -234,7 +231,6 @@ class Enumerator:
         enumerator = Enumerator(setting.networks, setting.domain, None if progress is None else (
             lambda cells, _: progress(offset + cells, time.perf_counter() - started)),
             setting.float_guesses, setting.only_relevant, None, setting.classes, self.watch)
-        enumerator.own_boxes, enumerator.box_proofs = setting.boxes
         enumerator.run([replace(item, parent=None, slot=0)])
         part = enumerator.result()
         return Part(part.cells, part.tree, part.not_tie_safe)
