@@ -19,6 +19,7 @@ from .analysis.regions import (
 from .compiler.maxout_to_transformer import compile_transformer
 from .core.cpwl import Cell, Cpwl, Leaf, Prune, Split
 from .core.enumerate import lower
+from .core.workers import Dask
 from .errors import DomainError, InexactInputError, InexactWarning, InputError, OracleError, PolyregError
 from .formats.json_files import load_domain, load_mixed_domain, load_network, network_from_json
 from .formats.models import load_model
@@ -54,5 +55,5 @@ __all__ = [
     "network_from_json", "polyhedron_from_inequalities", "region_counts",
     "DiscreteGroup", "MixedDomain", "MixedVerdict", "certify_mixed", "load_mixed_domain", "specialize",
     "load_model", "from_onnx", "from_torch", "from_sklearn", "InexactWarning", "Slice", "plane", "around",
-    "plot", "region_graph", "write_region_graph", "Answer", "top_1", "top_classes", "within",
+    "plot", "region_graph", "write_region_graph", "Answer", "top_1", "top_classes", "within", "Dask",
 ]

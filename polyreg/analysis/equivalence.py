@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Optional
 
 from ..core.cpwl import Cell, Cpwl
 from ..core.enumerate import Progress, refine
+from ..core.workers import Jobs
 from ..errors import InputError, OracleError
 from ..exact.affine import Affine
 from ..exact.flint_matrices import Conversions
@@ -95,7 +96,7 @@ def check_compatible(a: Network, b: Network, domain: Polyhedron | Slice) -> None
 
 
 def certify(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
-            only_relevant: bool = False, conversions: Optional[Conversions] = None, jobs: int = 1) -> Verdict:
+            only_relevant: bool = False, conversions: Optional[Conversions] = None, jobs: Jobs = 1) -> Verdict:
     """``EQUIVALENT`` (on every point of ``domain``, or almost everywhere) or ``DIFFERENT`` with a
     counterexample and the exact distance (``only_relevant``, ``jobs``: see ``core.enumerate.refine``)."""
     check_compatible(a, b, domain)
@@ -128,7 +129,7 @@ class Distance:
 
 
 def distance(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
-             jobs: int = 1) -> Distance:
+             jobs: Jobs = 1) -> Distance:
     """The exact ``max over the domain of |a(x) - b(x)|_inf``, with a maximiser."""
     check_compatible(a, b, domain)
     started = time.perf_counter()

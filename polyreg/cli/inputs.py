@@ -9,6 +9,7 @@ import warnings
 from typing import Any, Callable, Optional
 
 from ..core.stages import check_map_size
+from ..core.workers import Dask, Jobs, reachable
 from ..errors import DomainError, InexactWarning, InputError, Stopped, located
 from ..exact.rationals import q_to_str, to_q
 from ..formats.json_files import MAX_BYTES, MIXED_DOMAIN_FORMAT, load_domain, load_domain_or_mixed
@@ -61,16 +62,28 @@ def with_progress(work: Callable, *args: object, limits: Optional[argparse.Names
 
 def add_limits(command: argparse.ArgumentParser) -> None:
     """--max-cells and --timeout: a run that reaches either ends with a partial result (exit 3), as on Ctrl-C; and
-    --jobs, the processes that finish the work left after the first cells."""
+    --jobs or --dask, where the work left after the first cells is finished (``jobs_of``)."""
     command.add_argument("--jobs", metavar="N", type=positive_int, default=os.cpu_count() or 1,
                          help="finish the refinement in N processes once 500 cells are found (default: all "
                               f"cores, here {os.cpu_count() or 1}); cells, counts, verdicts and certificates are "
                               "the same for every N")
+    command.add_argument("--dask", metavar="ADDRESS",
+                         help="finish it on the workers of the Dask scheduler at ADDRESS (e.g. tcp://host:8786; "
+                              "needs polyreg[dask] here and polyreg on every worker) instead of --jobs processes")
     command.add_argument("--max-cells", metavar="N", type=positive_int,
                          help="stop at a cell beyond the N-th: a partial result, marked PARTIAL (exit 3), claims "
                               "nothing (a run with at most N cells ends as usual)")
     command.add_argument("--timeout", metavar="S", type=positive_float,
                          help="stop after S seconds of refinement, the same way")
+
+
+def jobs_of(args: argparse.Namespace) -> Jobs:
+    """Where the command line sends the work left: a Dask scheduler (checked to answer now) or --jobs processes."""
+    if args.dask is None:
+        return int(args.jobs)
+    cluster = Dask(args.dask)
+    reachable(cluster)
+    return cluster
 
 
 def positive_int(text: str) -> int:

@@ -46,6 +46,7 @@ from .inputs import (
     add_max_bytes,
     domain_for,
     domain_or_mixed_for,
+    jobs_of,
     network_at,
     with_progress,
 )
@@ -79,7 +80,7 @@ def run_count(args: argparse.Namespace) -> int:
     net = network_at(args.network, args)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
-    cpwl = with_progress(partial(lower, jobs=args.jobs), net, domain, limits=args)
+    cpwl = with_progress(partial(lower, jobs=jobs_of(args)), net, domain, limits=args)
     counts = region_counts(cpwl)
     seconds = time.perf_counter() - started
     result = {
@@ -197,7 +198,7 @@ def run_certify(args: argparse.Namespace) -> int:
             verdict = with_progress(partial(certify_mixed, split_outputs=args.split_outputs), a, b, domain,
                                     limits=args)
         else:
-            verdict = with_progress(partial(certify, jobs=args.jobs), a, b, domain, limits=args)
+            verdict = with_progress(partial(certify, jobs=jobs_of(args)), a, b, domain, limits=args)
     except PolyregError as err:
         print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
         raise
@@ -295,7 +296,7 @@ def run_distance(args: argparse.Namespace) -> int:
     if len(args.networks) != 2:
         raise InputError("distance takes two networks")
     a, b, name_a, name_b, domain, described = networks_for(args)
-    result = with_progress(partial(distance, jobs=args.jobs), a, b, domain, limits=args)
+    result = with_progress(partial(distance, jobs=jobs_of(args)), a, b, domain, limits=args)
     if args.json:
         print(json.dumps({"distance": q_to_str(result.value), "maximiser": witness_json(result.maximiser),
                           "cells": len(result.refinement.cells), "seconds": round(result.seconds, 3)}, indent=2))

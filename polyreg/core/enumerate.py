@@ -14,7 +14,6 @@ cells, tree and certificates come out in one fixed order; an item can be finishe
 """
 from __future__ import annotations
 
-import multiprocessing
 import time
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -31,6 +30,7 @@ from ..network.rewrite import on_slice
 from .cpwl import Cell, Cpwl, Leaf, Node, Prune, Split
 from .stages import Program, ScoreNotAffine, Step, Unit, program_of, with_class_stage
 from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
+from .workers import Jobs, finished_unordered, parallel
 
 Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
 SPLIT_AFTER = 500      # cells found in one enumerator before the work left is cut into items (for any jobs)
@@ -38,7 +38,7 @@ CUT_INTO = 64          # the work left is cut into at least this many items, the
 
 
 def lower(net: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
-          float_guesses: bool = True, jobs: int = 1) -> Cpwl:
+          float_guesses: bool = True, jobs: Jobs = 1) -> Cpwl:
     """The exact CPWL object of ``net`` on ``domain`` (bounded and full-dimensional).
 
     ``float_guesses`` lets a floating-point LP suggest each answer before it is confirmed
@@ -50,7 +50,7 @@ def lower(net: Network, domain: Polyhedron | Slice, progress: Progress | None = 
 def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Progress | None = None,
            float_guesses: bool = True, only_relevant: bool = False,
            conversions: Optional[Conversions] = None, classes: bool = False,
-           watch: Optional[Callable[[Cell], None]] = None, jobs: int = 1, split_after: int = SPLIT_AFTER) -> Cpwl:
+           watch: Optional[Callable[[Cell], None]] = None, jobs: Jobs = 1, split_after: int = SPLIT_AFTER) -> Cpwl:
     """The common refinement of ``networks`` on ``domain``: cells on which every network is affine; with
     ``only_relevant``, units that reach no output are not decided (``stages.program_of``); with ``classes``, each
     network's predicted class is one more stage (``stages.ClassStage``). ``watch`` sees each cell as it is found
@@ -58,8 +58,8 @@ def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Pr
     parameter polytope.
 
     Once ``split_after`` cells are found, the work left is cut into items (``Enumerator.cut``), each finished by an
-    enumerator of its own, in ``jobs`` processes (in this one for 1, and always so with a ``watch``): the same
-    cells, tree and certificate for every number of jobs."""
+    enumerator of its own, on ``jobs``: a number of processes (this one for 1, and always so with a ``watch``) or a
+    ``workers.Dask`` cluster; the same cells, tree and certificate for every choice."""
     if isinstance(domain, Slice):
         composed = [on_slice(net, domain.origin, domain.directions) for net in networks]
         sliced = refine(composed, domain.parameters, progress, float_guesses, only_relevant, conversions, classes,
@@ -72,7 +72,7 @@ def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Pr
         pieces = enumerator.cut(left, CUT_INTO) if watch is None else [(item, None) for item in left]
         items = [item for item, part in pieces if part is None]
         setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes)
-        parts = (finished_parts(setting, items, jobs, enumerator.arrived) if jobs > 1 and watch is None
+        parts = (finished_parts(setting, items, jobs, enumerator.arrived) if parallel(jobs) and watch is None
                  else (enumerator.finished_here(setting, item) for item in items))
         for item, part in pieces:
             enumerator.adopt(item, part if part is not None else next(parts))
@@ -108,24 +108,18 @@ def finished_part(job: tuple[Setting, WorkItem]) -> Part:
     return Part(part.cells, part.tree, part.not_tie_safe)
 
 
-def finished_parts(setting: Setting, items: list[WorkItem], jobs: int,
+def finished_parts(setting: Setting, items: list[WorkItem], jobs: Jobs,
                    progress: Callable[[int], None]) -> Iterator[Part]:
-    """The parts of ``items``, in order, from ``jobs`` worker processes. The last items are sent first: they lie
-    deepest in the stack, nearest the root, and hold the largest subtrees. ``progress`` is told the cells of each
-    part as it arrives; the pool stops at once when the caller stops (a limit reached, an interrupt)."""
-    with multiprocessing.Pool(jobs) as pool:
-        jobs_left = [(k, (setting, item)) for k, item in enumerate(items)][::-1]
-        done: dict[int, Part] = {}
-        for k, part in pool.imap_unordered(numbered_part, jobs_left):
-            done[k] = part
-            progress(len(part.cells))
-        for k in range(len(items)):
-            yield done.pop(k)
-
-
-def numbered_part(job: tuple[int, tuple[Setting, WorkItem]]) -> tuple[int, Part]:
-    """``finished_part`` with the item's number."""
-    return job[0], finished_part(job[1])
+    """The parts of ``items``, in order, finished on ``jobs`` (``workers.finished_unordered``). The last items are
+    sent first: they lie deepest in the stack, nearest the root, and hold the largest subtrees. ``progress`` is
+    told the cells of each part as it arrives; the work stops at once when the caller stops."""
+    last = len(items) - 1
+    done: dict[int, Part] = {}
+    for k, part in finished_unordered(jobs, finished_part, [(setting, item) for item in reversed(items)]):
+        done[last - k] = part
+        progress(len(part.cells))
+    for k in range(len(items)):
+        yield done.pop(k)
 
 
 def shifted(tree: Node, offset: int) -> Node:

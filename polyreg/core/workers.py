@@ -1,0 +1,86 @@
+"""Where the work items of a refinement are finished: ``jobs`` local processes, or the workers of a Dask cluster.
+
+Both take the same numbered jobs and give back ``(number, result)`` pairs as they finish; the enumerator puts
+them in order, so the result never depends on where they ran.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence, TypeVar, Union
+
+from ..errors import InputError
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class Dask:
+    """The workers of a running ``dask.distributed`` scheduler at ``address`` (e.g. ``"tcp://10.0.0.1:8786"``).
+    Each worker needs polyreg installed, the same version as here."""
+    address: str
+
+    def __repr__(self) -> str:
+        return f"Dask({self.address!r})"
+
+
+Jobs = Union[int, Dask]     # a number of local processes, or a Dask cluster
+
+
+def parallel(jobs: Jobs) -> bool:
+    """Whether ``jobs`` sends work to other processes (a Dask cluster always does)."""
+    return isinstance(jobs, Dask) or jobs > 1
+
+
+def finished_unordered(jobs: Jobs, task: Callable[[Job], Result], work: Sequence[Job]) -> Iterator[tuple[int, Result]]:
+    """``(k, task(work[k]))`` for every k, in the order they finish, on ``jobs``; stopping the iteration (a limit
+    reached, an interrupt) stops the work still running."""
+    return RUNNERS[type(jobs)](jobs, task, work)
+
+
+def in_processes(jobs: int, task: Callable[[Job], Result], work: Sequence[Job]) -> Iterator[tuple[int, Result]]:
+    """``finished_unordered`` on a pool of ``jobs`` local processes."""
+    with multiprocessing.Pool(jobs) as pool:
+        yield from pool.imap_unordered(numbered, [(k, task, job) for k, job in enumerate(work)])
+
+
+def numbered(job: tuple[int, Callable[[Job], Result], Job]) -> tuple[int, Result]:
+    """``(k, task(job))``."""
+    k, task, work = job
+    return k, task(work)
+
+
+def on_dask(cluster: Dask, task: Callable[[Job], Result], work: Sequence[Job]) -> Iterator[tuple[int, Result]]:
+    """``finished_unordered`` on the workers of a Dask scheduler."""
+    distributed = dask_distributed()
+    with distributed.Client(cluster.address, timeout="20s") as client:
+        futures = client.map(task, list(work), pure=False)
+        number = {future.key: k for k, future in enumerate(futures)}
+        try:
+            for future in distributed.as_completed(futures):
+                yield number[future.key], future.result()
+        finally:
+            client.cancel(futures)
+
+
+def dask_distributed():  # type: ignore[no-untyped-def]
+    """The ``distributed`` module, or a clear error without it."""
+    try:
+        import distributed
+    except ImportError:
+        raise InputError("--dask needs dask.distributed: pip install 'polyreg[dask]'") from None
+    return distributed
+
+
+def reachable(cluster: Dask) -> None:
+    """Raise ``InputError`` unless the scheduler at ``cluster.address`` answers (checked before long work)."""
+    distributed = dask_distributed()
+    try:
+        with distributed.Client(cluster.address, timeout="5s"):
+            pass
+    except (OSError, TimeoutError, ValueError) as error:
+        raise InputError(f"--dask {cluster.address}: no Dask scheduler answers there ({error})") from None
+
+
+RUNNERS: dict[type, Callable] = {int: in_processes, Dask: on_dask}
