@@ -313,3 +313,17 @@ def test_a_compiled_transformer_is_certified_against_the_reference_over_the_mixe
     verdict = certify_mixed(t, b, domain)
     assert verdict.word == "EQUIVALENT"
     assert check(mixed_certificate(verdict, t, b, domain)).startswith("the networks are equal everywhere")
+
+
+def test_cases_certified_in_two_processes_give_the_same_certificate():
+    """With ``jobs`` the cases are certified in worker processes and put back in product order."""
+    for a in (selector_mlp(), selector_mlp(last=F(1, 2))):
+        b, domain = selector_reference(), selector_domain()
+        one, two = (certify_mixed(a, b, domain, jobs=jobs) for jobs in (1, 2))
+        assert json.dumps(mixed_certificate(one, a, b, domain)) == json.dumps(mixed_certificate(two, a, b, domain))
+        assert two.counterexample == one.counterexample and two.distance == one.distance
+        assert check(mixed_certificate(two, a, b, domain)) == check(mixed_certificate(one, a, b, domain))
+    t, m = match_transformer(), match_mlp()
+    domain = MixedDomain(9, tuple(DiscreteGroup(tuple(range(3 * k, 3 * k + 3)), ONE_HOT) for k in range(3)), (), None)
+    one, two = (certify_mixed(t, m, domain, split_outputs=True, jobs=jobs) for jobs in (1, 2))
+    assert json.dumps(mixed_certificate(one, t, m, domain)) == json.dumps(mixed_certificate(two, t, m, domain))

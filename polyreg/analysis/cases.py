@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 
 from ..core.cpwl import Cpwl
 from ..core.enumerate import Progress, stage_order
+from ..core.workers import Jobs, finished_unordered, parallel
 from ..errors import InputError, OracleError
 from ..exact.flint_matrices import Conversions
 from ..exact.rationals import Vec
@@ -106,9 +107,10 @@ class MixedVerdict:
 
 
 def certify_mixed(a: Network, b: Network, domain: MixedDomain, progress: Progress | None = None,
-                  split_outputs: bool = False) -> MixedVerdict:
+                  split_outputs: bool = False, jobs: Jobs = 1) -> MixedVerdict:
     """``certify`` in every case of ``domain``, in product order (per part with ``split_outputs``); counterexamples
-    are full inputs."""
+    are full inputs. With ``jobs`` (see ``core.enumerate.refine``) several cases are certified at once, or one case's
+    refinement is finished in parallel; the verdict is the same."""
     for name, net in (("A", a), ("B", b)):
         if net.input_dim != domain.input_dim:
             raise InputError(f"network {name} takes {net.input_dim} inputs but the mixed domain has "
@@ -117,23 +119,54 @@ def certify_mixed(a: Network, b: Network, domain: MixedDomain, progress: Progres
         raise InputError(f"the networks have {a.output_dim} and {b.output_dim} outputs; "
                          "only networks with the same output dimension can be compared")
     started = time.perf_counter()
-    cases: list[CaseVerdict] = []
-    parts: list[Part] = []
     setting = CaseSetting(a, b, domain, stage_order((a, b)) if domain.polytope is None else (), Conversions())
     everything = (tuple(range(a.output_dim)), tuple(range(len(domain.discrete))))
-    for outputs, groups in output_parts(a, b, domain) if split_outputs else [everything]:
-        first = len(cases)
-        for fixed in domain.assignments(groups):
-            done = sum(case.cells for case in cases)
-            shifted = None if progress is None else (
-                lambda cells, _, done=done: progress(done + cells, time.perf_counter() - started))
-            cases.append(certify_case(setting, fixed, shifted, outputs if split_outputs else None))
-        parts.append(Part(outputs, groups, tuple(cases[first:])))
+    groupings = output_parts(a, b, domain) if split_outputs else [everything]
+    work_of = [[(setting, fixed, outputs if split_outputs else None) for fixed in domain.assignments(groups)]
+               for outputs, groups in groupings]
+    work = [job for part_work in work_of for job in part_work]
+    cases = (cases_in_parallel(work, jobs, progress, started) if parallel(jobs) and len(work) > 1
+             else cases_here(work, jobs, progress, started))
+    parts, first = [], 0
+    for (outputs, groups), part_work in zip(groupings, work_of):
+        parts.append(Part(outputs, groups, tuple(cases[first:first + len(part_work)])))
+        first += len(part_work)
     differing = [case for case in cases if case.differing_cells]
     return MixedVerdict(not differing, not any(case.not_tie_safe for case in cases), tuple(parts),
                         time.perf_counter() - started, differing[0].counterexample if differing else None,
                         max((case.distance for case in differing if case.distance is not None), default=None),
                         split_outputs)
+
+
+CaseJob = tuple["CaseSetting", Assignment, Optional[tuple[int, ...]]]
+
+
+def cases_here(work: list[CaseJob], jobs: Jobs, progress: Progress | None, started: float) -> list[CaseVerdict]:
+    """The verdicts of ``work``'s cases one after another, each refinement finished on ``jobs``."""
+    cases: list[CaseVerdict] = []
+    for setting, fixed, outputs in work:
+        done = sum(case.cells for case in cases)
+        shifted = None if progress is None else (
+            lambda cells, _, done=done: progress(done + cells, time.perf_counter() - started))
+        cases.append(certify_case(setting, fixed, shifted, outputs, jobs))
+    return cases
+
+
+def cases_in_parallel(work: list[CaseJob], jobs: Jobs, progress: Progress | None,
+                      started: float) -> list[CaseVerdict]:
+    """The verdicts of ``work``'s cases certified on ``jobs``, each in one process, put in order."""
+    done: dict[int, CaseVerdict] = {}
+    for k, case in finished_unordered(jobs, certified_case, work):
+        done[k] = case
+        if progress is not None:
+            progress(sum(c.cells for c in done.values()), time.perf_counter() - started)
+    return [done[k] for k in range(len(work))]
+
+
+def certified_case(job: CaseJob) -> CaseVerdict:
+    """``certify_case`` of one job, in a worker process."""
+    setting, fixed, outputs = job
+    return certify_case(setting, fixed, None, outputs)
 
 
 def output_parts(a: Network, b: Network, domain: MixedDomain) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
@@ -162,7 +195,7 @@ class CaseSetting:
 
 
 def certify_case(setting: CaseSetting, fixed: Assignment, progress: Progress | None,
-                 outputs: Optional[Sequence[int]] = None) -> CaseVerdict:
+                 outputs: Optional[Sequence[int]] = None, jobs: Jobs = 1) -> CaseVerdict:
     """The verdict of one case on ``outputs`` (None: all, deciding every unit): by exact evaluation without free
     coordinates, else by ``certify`` on the polytope."""
     a, b, domain = setting.a, setting.b, setting.domain
@@ -182,7 +215,7 @@ def certify_case(setting: CaseSetting, fixed: Assignment, progress: Progress | N
         pair = [project(net, outputs) for net in pair]
     try:
         verdict = certify(pair[0], pair[1], domain.polytope, progress, only_relevant=outputs is not None,
-                          conversions=setting.conversions)
+                          conversions=setting.conversions, jobs=jobs)
     except InputError as err:
         raise InputError(f"discrete case {assignment_text(fixed)}: {err}") from None
     cpwl, witness = verdict.refinement, None

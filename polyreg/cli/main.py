@@ -195,8 +195,8 @@ def run_certify(args: argparse.Namespace) -> int:
         if args.split_outputs and not isinstance(domain, MixedDomain):
             domain = MixedDomain(domain.dim, (), tuple(range(domain.dim)), domain)
         if isinstance(domain, MixedDomain):
-            verdict = with_progress(partial(certify_mixed, split_outputs=args.split_outputs), a, b, domain,
-                                    limits=args)
+            verdict = with_progress(partial(certify_mixed, split_outputs=args.split_outputs, jobs=jobs_of(args)),
+                                    a, b, domain, limits=args)
         else:
             verdict = with_progress(partial(certify, jobs=jobs_of(args)), a, b, domain, limits=args)
     except PolyregError as err:
