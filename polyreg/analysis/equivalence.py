@@ -96,12 +96,15 @@ def check_compatible(a: Network, b: Network, domain: Polyhedron | Slice) -> None
 
 
 def certify(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
-            only_relevant: bool = False, conversions: Optional[Conversions] = None, jobs: Jobs = 1) -> Verdict:
+            only_relevant: bool = False, conversions: Optional[Conversions] = None, jobs: Jobs = 1,
+            checkpoint: Optional[str] = None) -> Verdict:
     """``EQUIVALENT`` (on every point of ``domain``, or almost everywhere) or ``DIFFERENT`` with a
-    counterexample and the exact distance (``only_relevant``, ``jobs``: see ``core.enumerate.refine``)."""
+    counterexample and the exact distance (``only_relevant``, ``jobs``, ``checkpoint``: see
+    ``core.enumerate.refine``)."""
     check_compatible(a, b, domain)
     started = time.perf_counter()
-    cpwl = refine((a, b), domain, progress, only_relevant=only_relevant, conversions=conversions, jobs=jobs)
+    cpwl = refine((a, b), domain, progress, only_relevant=only_relevant, conversions=conversions, jobs=jobs,
+                  checkpoint=checkpoint)
     differing = [cell for cell in cpwl.cells if cell.affines[0] != cell.affines[1]]
     if not differing:
         return Verdict(True, not cpwl.not_tie_safe, cpwl, 0, time.perf_counter() - started)
@@ -129,11 +132,12 @@ class Distance:
 
 
 def distance(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
-             jobs: Jobs = 1) -> Distance:
-    """The exact ``max over the domain of |a(x) - b(x)|_inf``, with a maximiser."""
+             jobs: Jobs = 1, checkpoint: Optional[str] = None) -> Distance:
+    """The exact ``max over the domain of |a(x) - b(x)|_inf``, with a maximiser (``jobs``, ``checkpoint``: see
+    ``core.enumerate.refine``)."""
     check_compatible(a, b, domain)
     started = time.perf_counter()
-    cpwl = refine((a, b), domain, progress, jobs=jobs)
+    cpwl = refine((a, b), domain, progress, jobs=jobs, checkpoint=checkpoint)
     differing = [cell for cell in cpwl.cells if cell.affines[0] != cell.affines[1]]
     value, x = farthest_point(differing) if differing else (Fraction(0), cpwl.cells[0].point)
     a, b = cpwl.networks          # on a slice: composed with it, so that x is in its parameters

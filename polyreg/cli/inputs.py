@@ -18,6 +18,7 @@ from ..formats.points import load_point
 from ..geometry.domains import MixedDomain, Slice, around, domain_interior_point, plane
 from ..geometry.polyhedron import Polyhedron, box
 from ..network.ir import Network
+from .output import writable_dir
 
 
 class ProgressLine:
@@ -62,7 +63,7 @@ def with_progress(work: Callable, *args: object, limits: Optional[argparse.Names
 
 def add_limits(command: argparse.ArgumentParser) -> None:
     """--max-cells and --timeout: a run that reaches either ends with a partial result (exit 3), as on Ctrl-C; and
-    --jobs or --dask, where the work left after the first cells is finished (``jobs_of``)."""
+    --jobs or --dask, where the work left after the first cells is finished, and --checkpoint (``run_options``)."""
     command.add_argument("--jobs", metavar="N", type=positive_int, default=os.cpu_count() or 1,
                          help="finish the refinement in N processes once 500 cells are found (default: all "
                               f"cores, here {os.cpu_count() or 1}); cells, counts, verdicts and certificates are "
@@ -70,6 +71,9 @@ def add_limits(command: argparse.ArgumentParser) -> None:
     command.add_argument("--dask", metavar="ADDRESS",
                          help="finish it on the workers of the Dask scheduler at ADDRESS (e.g. tcp://host:8786; "
                               "needs polyreg[dask] here and polyreg on every worker) instead of --jobs processes")
+    command.add_argument("--checkpoint", metavar="DIR",
+                         help="save each finished work item in DIR; rerun the same command after a crash or kill "
+                              "to resume (the same result; DIR must hold this run or nothing)")
     command.add_argument("--max-cells", metavar="N", type=positive_int,
                          help="stop at a cell beyond the N-th: a partial result, marked PARTIAL (exit 3), claims "
                               "nothing (a run with at most N cells ends as usual)")
@@ -77,13 +81,22 @@ def add_limits(command: argparse.ArgumentParser) -> None:
                          help="stop after S seconds of refinement, the same way")
 
 
-def jobs_of(args: argparse.Namespace) -> Jobs:
-    """Where the command line sends the work left: a Dask scheduler (checked to answer now) or --jobs processes."""
-    if args.dask is None:
-        return int(args.jobs)
-    cluster = Dask(args.dask)
-    reachable(cluster)
-    return cluster
+def run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Where the command line sends the work left (``jobs``: a Dask scheduler, checked to answer now, or --jobs
+    processes) and the ``checkpoint`` folder (checked to be writable now)."""
+    jobs: Jobs = int(args.jobs)
+    if args.dask is not None:
+        jobs = Dask(args.dask)
+        reachable(jobs)
+    if args.checkpoint is not None:
+        writable_dir(args.checkpoint, "--checkpoint")
+    return {"jobs": jobs, "checkpoint": args.checkpoint}
+
+
+def no_checkpoint(args: argparse.Namespace, why: str) -> None:
+    """Refuse --checkpoint where it does not apply (``why``: the reason)."""
+    if args.checkpoint is not None:
+        raise InputError(f"--checkpoint is not taken {why}")
 
 
 def positive_int(text: str) -> int:

@@ -46,8 +46,9 @@ from .inputs import (
     add_max_bytes,
     domain_for,
     domain_or_mixed_for,
-    jobs_of,
     network_at,
+    no_checkpoint,
+    run_options,
     with_progress,
 )
 from .output import check_evidence_paths, save_evidence, writable_dir, writable_file
@@ -80,7 +81,7 @@ def run_count(args: argparse.Namespace) -> int:
     net = network_at(args.network, args)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
-    cpwl = with_progress(partial(lower, jobs=jobs_of(args)), net, domain, limits=args)
+    cpwl = with_progress(partial(lower, **run_options(args)), net, domain, limits=args)
     counts = region_counts(cpwl)
     seconds = time.perf_counter() - started
     result = {
@@ -195,10 +196,11 @@ def run_certify(args: argparse.Namespace) -> int:
         if args.split_outputs and not isinstance(domain, MixedDomain):
             domain = MixedDomain(domain.dim, (), tuple(range(domain.dim)), domain)
         if isinstance(domain, MixedDomain):
-            verdict = with_progress(partial(certify_mixed, split_outputs=args.split_outputs, jobs=jobs_of(args)),
-                                    a, b, domain, limits=args)
+            no_checkpoint(args, "over a mixed domain")
+            verdict = with_progress(partial(certify_mixed, split_outputs=args.split_outputs,
+                                            jobs=run_options(args)["jobs"]), a, b, domain, limits=args)
         else:
-            verdict = with_progress(partial(certify, jobs=jobs_of(args)), a, b, domain, limits=args)
+            verdict = with_progress(partial(certify, **run_options(args)), a, b, domain, limits=args)
     except PolyregError as err:
         print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
         raise
@@ -296,7 +298,7 @@ def run_distance(args: argparse.Namespace) -> int:
     if len(args.networks) != 2:
         raise InputError("distance takes two networks")
     a, b, name_a, name_b, domain, described = networks_for(args)
-    result = with_progress(partial(distance, jobs=jobs_of(args)), a, b, domain, limits=args)
+    result = with_progress(partial(distance, **run_options(args)), a, b, domain, limits=args)
     if args.json:
         print(json.dumps({"distance": q_to_str(result.value), "maximiser": witness_json(result.maximiser),
                           "cells": len(result.refinement.cells), "seconds": round(result.seconds, 3)}, indent=2))

@@ -17,7 +17,7 @@ from ..core.cpwl import Cpwl
 from ..core.enumerate import lower
 from ..geometry.domains import Slice
 from ..report.figures import FIGURE_FORMATS, check_output, draw, figure_format, require_plane, save_figure
-from .inputs import NETWORK_FILE, add_domain_and_json, add_limits, domain_for, jobs_of, network_at, with_progress
+from .inputs import NETWORK_FILE, add_domain_and_json, add_limits, domain_for, network_at, run_options, with_progress
 from .output import writable_file
 
 
@@ -54,7 +54,7 @@ def run_plot(args: argparse.Namespace) -> int:
     if args.level is not None:
         check_output(net.output_dim, args.level)
     started = time.perf_counter()
-    cpwl = with_progress(partial(lower, jobs=jobs_of(args)), net, domain, limits=args)
+    cpwl = with_progress(partial(lower, **run_options(args)), net, domain, limits=args)
     ax, counts = draw(cpwl, boundary=args.boundary, level=args.level, labels=args.labels, title=args.title)
     save_figure(ax.figure, args.output)
     seconds = time.perf_counter() - started

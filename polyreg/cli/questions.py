@@ -15,7 +15,7 @@ from ..certificates.write import certificate, point_certificate, provenance
 from ..errors import InputError
 from ..exact.rationals import q_to_str, to_q
 from ..geometry.domains import MixedDomain, Slice
-from .inputs import domain_or_mixed_for, network_at, with_progress
+from .inputs import domain_or_mixed_for, network_at, no_checkpoint, with_progress
 from .output import check_evidence_paths, save_evidence
 
 EXIT_NO, EXIT_ALMOST_EVERYWHERE = 10, 11
@@ -31,6 +31,7 @@ def run_question(args: argparse.Namespace) -> int:
     domain, described = domain_or_mixed_for(args, a, args.networks[0])
     if isinstance(domain, MixedDomain):
         raise InputError(f"{described}: --top-1 and --epsilon take a box, a polytope or a slice, not a mixed domain")
+    no_checkpoint(args, "with --top-1 or --epsilon (they stop at the first answer, in one process)")
     if args.top_1:
         answer = with_progress(top_1, a, b, domain, limits=args)
     else:

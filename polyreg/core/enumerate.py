@@ -27,6 +27,7 @@ from ..geometry.oracle import HIGHS_FROM, Interior, RowMemo, axis_bounds, interi
 from ..geometry.polyhedron import Polyhedron, RowId
 from ..network.ir import Network
 from ..network.rewrite import on_slice
+from .checkpoint import Checkpoint
 from .cpwl import Cell, Cpwl, Leaf, Node, Prune, Split
 from .stages import Program, ScoreNotAffine, Step, Unit, program_of, with_class_stage
 from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
@@ -38,19 +39,20 @@ CUT_INTO = 64          # the work left is cut into at least this many items, the
 
 
 def lower(net: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
-          float_guesses: bool = True, jobs: Jobs = 1) -> Cpwl:
+          float_guesses: bool = True, jobs: Jobs = 1, checkpoint: Optional[str] = None) -> Cpwl:
     """The exact CPWL object of ``net`` on ``domain`` (bounded and full-dimensional).
 
     ``float_guesses`` lets a floating-point LP suggest each answer before it is confirmed
-    exactly; the result is the same with it off, only slower. ``jobs``: see ``refine``.
+    exactly; the result is the same with it off, only slower. ``jobs``, ``checkpoint``: see ``refine``.
     """
-    return refine((net,), domain, progress, float_guesses, jobs=jobs)
+    return refine((net,), domain, progress, float_guesses, jobs=jobs, checkpoint=checkpoint)
 
 
 def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Progress | None = None,
            float_guesses: bool = True, only_relevant: bool = False,
            conversions: Optional[Conversions] = None, classes: bool = False,
-           watch: Optional[Callable[[Cell], None]] = None, jobs: Jobs = 1, split_after: int = SPLIT_AFTER) -> Cpwl:
+           watch: Optional[Callable[[Cell], None]] = None, jobs: Jobs = 1, split_after: int = SPLIT_AFTER,
+           checkpoint: Optional[str] = None) -> Cpwl:
     """The common refinement of ``networks`` on ``domain``: cells on which every network is affine; with
     ``only_relevant``, units that reach no output are not decided (``stages.program_of``); with ``classes``, each
     network's predicted class is one more stage (``stages.ClassStage``). ``watch`` sees each cell as it is found
@@ -59,21 +61,22 @@ def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Pr
 
     Once ``split_after`` cells are found, the work left is cut into items (``Enumerator.cut``), each finished by an
     enumerator of its own, on ``jobs``: a number of processes (this one for 1, and always so with a ``watch``) or a
-    ``workers.Dask`` cluster; the same cells, tree and certificate for every choice."""
+    ``workers.Dask`` cluster; the same cells, tree and certificate for every choice. With a ``checkpoint`` directory
+    (not with a ``watch``) each item's part is saved there as it is finished, and a rerun loads the parts saved."""
     if isinstance(domain, Slice):
         composed = [on_slice(net, domain.origin, domain.directions) for net in networks]
         sliced = refine(composed, domain.parameters, progress, float_guesses, only_relevant, conversions, classes,
-                        watch, jobs, split_after)
+                        watch, jobs, split_after, checkpoint)
         return replace(sliced, slice=domain, originals=tuple(networks))
+    setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes)
+    kept = None if checkpoint is None or watch is not None else Checkpoint(checkpoint, (setting, split_after))
     enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions, classes, watch)
     left = enumerator.run_until([enumerator.first_item()], split_after)
     if left:
         # cut only for other processes: cells found while cutting would meet ``watch`` out of order
         pieces = enumerator.cut(left, CUT_INTO) if watch is None else [(item, None) for item in left]
         items = [item for item, part in pieces if part is None]
-        setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes)
-        parts = (finished_parts(setting, items, jobs, enumerator.arrived) if parallel(jobs) and watch is None
-                 else (enumerator.finished_here(setting, item) for item in items))
+        parts = enumerator.finished(setting, items, jobs, kept)
         for item, part in pieces:
             enumerator.adopt(item, part if part is not None else next(parts))
     return enumerator.result()
@@ -108,18 +111,17 @@ def finished_part(job: tuple[Setting, WorkItem]) -> Part:
     return Part(part.cells, part.tree, part.not_tie_safe)
 
 
-def finished_parts(setting: Setting, items: list[WorkItem], jobs: Jobs,
-                   progress: Callable[[int], None]) -> Iterator[Part]:
-    """The parts of ``items``, in order, finished on ``jobs`` (``workers.finished_unordered``). The last items are
-    sent first: they lie deepest in the stack, nearest the root, and hold the largest subtrees. ``progress`` is
-    told the cells of each part as it arrives; the work stops at once when the caller stops."""
-    last = len(items) - 1
+def finished_parts(setting: Setting, items: dict[int, WorkItem], jobs: Jobs,
+                   arrived: Callable[[int, Part], None]) -> dict[int, Part]:
+    """The parts of ``items`` (by number), finished on ``jobs`` (``workers.finished_unordered``), each told to
+    ``arrived`` as it comes. The last items are sent first: they lie deepest in the stack, nearest the root, and hold
+    the largest subtrees. The work stops at once when the caller stops."""
+    numbers = sorted(items, reverse=True)
     done: dict[int, Part] = {}
-    for k, part in finished_unordered(jobs, finished_part, [(setting, item) for item in reversed(items)]):
-        done[last - k] = part
-        progress(len(part.cells))
-    for k in range(len(items)):
-        yield done.pop(k)
+    for k, part in finished_unordered(jobs, finished_part, [(setting, items[n]) for n in numbers]):
+        done[numbers[k]] = part
+        arrived(numbers[k], part)
+    return done
 
 
 def shifted(tree: Node, offset: int) -> Node:
@@ -218,9 +220,33 @@ class Enumerator:
             pieces[k:k + 1] = [(item, Part(tuple(found), Leaf(0), ()))] if found else [(c, None) for c in children]
         return pieces
 
+    def finished(self, setting: Setting, items: list[WorkItem], jobs: Jobs,
+                 kept: Optional[Checkpoint]) -> Iterator[Part]:
+        """The parts of ``items``, in order: those saved in ``kept`` loaded, the others finished on ``jobs`` (in this
+        process with a watch) and saved in ``kept`` as each arrives."""
+        saved = {} if kept is None else kept.saved()
+        for part in saved.values():
+            self.arrived(len(part.cells))
+        def arrived(k: int, part: Part) -> None:
+            if kept is not None:
+                kept.save(k, part)
+            self.arrived(len(part.cells))
+        left = {k: item for k, item in enumerate(items) if k not in saved}
+        if parallel(jobs) and self.watch is None:
+            saved |= finished_parts(setting, left, jobs, arrived)
+        for k in range(len(items)):
+            if k not in saved:
+                part = self.finished_here(setting, items[k])
+                if kept is not None:
+                    kept.save(k, part)
+            else:
+                part = saved.pop(k)
+                self.elsewhere -= len(part.cells)       # adopted next
+            yield part
+
     def finished_here(self, setting: Setting, item: WorkItem) -> Part:
         """``finished_part`` in this process (the item's place kept for ``adopt``), with this run's progress."""
-        offset, started = len(self.cells), self.started
+        offset, started = len(self.cells) + self.elsewhere, self.started
         progress = self.progress
         enumerator = Enumerator(setting.networks, setting.domain, None if progress is None else (
             lambda cells, _: progress(offset + cells, time.perf_counter() - started)),
