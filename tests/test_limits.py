@@ -46,7 +46,7 @@ def test_an_interrupt_ends_the_run_as_partial(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "polyreg", "count", path, "--box", "-1", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()                               # the first progress line, after 2 s of refining
-    assert "cells so far" in line
+    assert "cells so far" in line and "work items open" in line
     proc.send_signal(signal.SIGINT)
     started = time.monotonic()
     out, err = proc.communicate(timeout=60)

@@ -42,3 +42,14 @@ def test_the_jobs_option(tmp_path, capsys):
         assert main(["count", path, "--box", "-1", "1", "--jobs", jobs, "--json"]) == 0
         counts.append({k: v for k, v in json.loads(capsys.readouterr().out).items() if k != "seconds"})
     assert counts[0] == counts[1]
+
+
+def test_progress_reports_cells_and_the_work_items_open():
+    net, domain = random_relu(3, [10, 10], seed=4), box(3, -1, 1)
+    for jobs in (1, 2):
+        reports = []
+        cpwl = refine((net,), domain, lambda *report: reports.append(report), jobs=jobs, split_after=40)
+        cells = [r[0] for r in reports]
+        assert cells == sorted(cells) and cells[-1] == len(cpwl.cells) and all(r[2] >= 0 for r in reports)
+        assert max(r[2] for r in reports) >= 63 > reports[-1][2]       # the cut's items, finished one by one
+    assert [r[2] for r in reports[-10:]] == list(range(9, -1, -1))   # 2 jobs: the last items arriving

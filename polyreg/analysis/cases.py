@@ -145,9 +145,9 @@ def cases_here(work: list[CaseJob], jobs: Jobs, progress: Progress | None, start
     """The verdicts of ``work``'s cases one after another, each refinement finished on ``jobs``."""
     cases: list[CaseVerdict] = []
     for setting, fixed, outputs in work:
-        done = sum(case.cells for case in cases)
-        shifted = None if progress is None else (
-            lambda cells, _, done=done: progress(done + cells, time.perf_counter() - started))
+        done, left = sum(case.cells for case in cases), len(work) - len(cases) - 1
+        shifted = None if progress is None else (lambda cells, _, open_items, done=done, left=left: progress(
+            done + cells, time.perf_counter() - started, open_items + left))
         cases.append(certify_case(setting, fixed, shifted, outputs, jobs))
     return cases
 
@@ -159,7 +159,7 @@ def cases_in_parallel(work: list[CaseJob], jobs: Jobs, progress: Progress | None
     for k, case in finished_unordered(jobs, certified_case, work):
         done[k] = case
         if progress is not None:
-            progress(sum(c.cells for c in done.values()), time.perf_counter() - started)
+            progress(sum(c.cells for c in done.values()), time.perf_counter() - started, len(work) - len(done))
     return [done[k] for k in range(len(work))]
 
 
@@ -206,7 +206,7 @@ def certify_case(setting: CaseSetting, fixed: Assignment, progress: Progress | N
         z = domain.full_input(fixed, ())
         witness = Counterexample(z, (evaluate(a, z), evaluate(b, z)))
         if progress is not None:
-            progress(1, 0.0)
+            progress(1, 0.0, 0)
         differs = selected(witness.outputs[0]) != selected(witness.outputs[1])
         return CaseVerdict(fixed, setting.point_order, None, 1, int(differs), (), witness if differs else None,
                            max(abs(p - q) for p, q in zip(*map(selected, witness.outputs))) if differs else None)

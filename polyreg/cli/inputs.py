@@ -30,7 +30,7 @@ class ProgressLine:
         self.max_cells, self.timeout = max_cells, timeout
         self.tty = sys.stderr.isatty()
 
-    def __call__(self, cells: int, seconds: float) -> None:
+    def __call__(self, cells: int, seconds: float, open_items: int = 0) -> None:
         self.cells, self.seconds = cells, seconds
         if self.max_cells is not None and cells > self.max_cells:
             raise Stopped(cells, seconds, f"--max-cells {self.max_cells}")
@@ -41,12 +41,13 @@ class ProgressLine:
             return
         self.last, self.shown = seconds, True
         end = "\r" if self.tty else "\n"
-        print(f"polyreg: {cells} cells so far, {seconds:.0f} s, {cells / seconds:.0f} cells/s",
+        print(f"polyreg: {cells} cells so far, {seconds:.0f} s, {cells / seconds:.0f} cells/s, "
+              f"{open_items} work item{'s' * (open_items != 1)} open",
               end=end, file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.shown and self.tty:
-            print(" " * 70, end="\r", file=sys.stderr, flush=True)
+            print(" " * 90, end="\r", file=sys.stderr, flush=True)
 
 
 def with_progress(work: Callable, *args: object, limits: Optional[argparse.Namespace] = None) -> Any:

@@ -33,7 +33,7 @@ from .stages import Program, ScoreNotAffine, Step, Unit, program_of, with_class_
 from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
 from .workers import Jobs, finished_unordered, parallel
 
-Progress = Callable[[int, float], None]   # (cells so far, seconds so far)
+Progress = Callable[[int, float, int], None]   # (cells so far, seconds so far, work items open: the frontier)
 SPLIT_AFTER = 500      # cells found in one enumerator before the work left is cut into items (for any jobs)
 CUT_INTO = 64          # the work left is cut into at least this many items, the shallowest first
 
@@ -186,6 +186,8 @@ class Enumerator:
         self.rows = RowMemo()
         self.progress, self.started, self.watch = progress, time.perf_counter(), watch
         self.elsewhere = 0          # cells found in other processes and not yet adopted
+        self.stack: list[WorkItem] = []     # the items open in ``run_until``
+        self.waiting = 0            # items to finish besides those (``finished``)
 
     def first_item(self) -> WorkItem:
         """The whole domain, before the first stage."""
@@ -200,7 +202,7 @@ class Enumerator:
 
     def run_until(self, items: Sequence[WorkItem], cells: Optional[int]) -> list[WorkItem]:
         """``run``, stopped once ``cells`` cells are found (None: never); the items left, in order."""
-        stack = list(reversed(items))
+        self.stack = stack = list(reversed(items))
         while stack and (cells is None or len(self.cells) < cells):
             stack.extend(reversed(self.process(stack.pop())))
         return stack[::-1]
@@ -225,17 +227,20 @@ class Enumerator:
         """The parts of ``items``, in order: those saved in ``kept`` loaded, the others finished on ``jobs`` (in this
         process with a watch) and saved in ``kept`` as each arrives."""
         saved = {} if kept is None else kept.saved()
+        self.waiting = len(items) - len(saved)
         for part in saved.values():
             self.arrived(len(part.cells))
         def arrived(k: int, part: Part) -> None:
             if kept is not None:
                 kept.save(k, part)
+            self.waiting -= 1
             self.arrived(len(part.cells))
         left = {k: item for k, item in enumerate(items) if k not in saved}
         if parallel(jobs) and self.watch is None:
             saved |= finished_parts(setting, left, jobs, arrived)
         for k in range(len(items)):
             if k not in saved:
+                self.waiting -= 1
                 part = self.finished_here(setting, items[k])
                 if kept is not None:
                     kept.save(k, part)
@@ -246,10 +251,10 @@ class Enumerator:
 
     def finished_here(self, setting: Setting, item: WorkItem) -> Part:
         """``finished_part`` in this process (the item's place kept for ``adopt``), with this run's progress."""
-        offset, started = len(self.cells) + self.elsewhere, self.started
+        offset, started, waiting = len(self.cells) + self.elsewhere, self.started, self.waiting
         progress = self.progress
         enumerator = Enumerator(setting.networks, setting.domain, None if progress is None else (
-            lambda cells, _: progress(offset + cells, time.perf_counter() - started)),
+            lambda cells, _, open_items: progress(offset + cells, time.perf_counter() - started, open_items + waiting)),
             setting.float_guesses, setting.only_relevant, None, setting.classes, self.watch)
         enumerator.run([replace(item, parent=None, slot=0)])
         part = enumerator.result()
@@ -266,7 +271,7 @@ class Enumerator:
         """Progress while parts arrive from other processes: ``cells`` more found (not yet adopted)."""
         self.elsewhere += cells
         if self.progress is not None:
-            self.progress(len(self.cells) + self.elsewhere, time.perf_counter() - self.started)
+            self.progress(len(self.cells) + self.elsewhere, time.perf_counter() - self.started, self.waiting)
 
     def result(self) -> Cpwl:
         """The CPWL object of the cells found (the tree of the first root)."""
@@ -432,7 +437,7 @@ class Enumerator:
         if self.watch is not None:
             self.watch(self.cells[-1])
         if self.progress is not None:
-            self.progress(len(self.cells), time.perf_counter() - self.started)
+            self.progress(len(self.cells), time.perf_counter() - self.started, len(self.stack) + self.waiting)
 
 
 def toward_corner(cell: CellState, new: list[tuple[RowId, Row]], memo: RowMemo) -> Hom | None:
