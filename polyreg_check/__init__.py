@@ -4,5 +4,6 @@ from .check import ProgressLine, check
 from .cli import main
 from .errors import Malformed, Reject
 from .load import load
+from .records import open_certificate
 
-__all__ = ["check", "load", "Reject", "Malformed", "ProgressLine", "main"]
+__all__ = ["check", "load", "open_certificate", "Reject", "Malformed", "ProgressLine", "main"]

@@ -7,9 +7,9 @@ import time
 
 from .affine import constant, dot, entry, homogeneous, max_unit, tie_safe
 from .claims import Findings, verdict
-from .errors import Reject, require
+from .errors import Reject, require, wellformed
 from .mlp import Mlp
-from .schema import AT_POINT, certificate, num
+from .schema import AT_POINT, FORMAT_2, SUBTREE, certificate, flat_node, num
 from .transformer import Transformer
 
 REPLAYS = {"polyreg.network/1": Mlp, "polyreg.transformer/1": Transformer}
@@ -31,14 +31,19 @@ def memoized(f):
     return cached
 
 
-def check(cert, record=None, progress=None):
+def check(cert, record=None, progress=None, nodes=None):
     """The checker's conclusion, or raise ``Reject`` (``Malformed`` if the certificate is not well formed). With a
     list ``record``, append each verified leaf as (point, its cell's rows ``(b, a)`` meaning ``b + a.x >= 0``, each
-    network's output rows); ``progress(cells)`` is called after each leaf."""
+    network's output rows); ``progress(cells)`` is called after each leaf. A format 2 certificate is its header
+    ``cert`` and the ``nodes`` of its trees (``records.Records``)."""
     frame = certificate(cert)
+    wellformed((nodes is not None) == (cert["format"] == FORMAT_2),
+               "format: a format 2 certificate is read from its file, line by line")
     if cert["claim"]["kind"] in AT_POINT:
+        if nodes is not None:
+            nodes.finished()        # no tree
         return verdict(cert["claim"], Evaluation(cert, frame))
-    checker = Checker(cert, frame, record, progress)
+    checker = Checker(cert, frame, record, progress, nodes)
     checker.run()
     return verdict(cert["claim"], checker.found)
 
@@ -98,7 +103,7 @@ def class_stage(net, state, d):
 class Checker:
     """Replays the networks down the tree of every case and collects the ``Findings`` the claim rules compare."""
 
-    def __init__(self, cert, frame, record=None, progress=None):
+    def __init__(self, cert, frame, record=None, progress=None, nodes=None):
         hashes_match(cert)
         self.d = len(frame.free)
         self.nets = [REPLAYS[item["network"]["format"]](item["network"], frame.free, frame.plane)
@@ -107,7 +112,7 @@ class Checker:
         where = [f"{sum(len(p[3]) for p in self.parts)} discrete cases"] if frame.groups else []
         where += [f"{len(self.parts)} output parts"] if self.parts[0][0] is not None else []
         self.found = Findings(self.nets, self.d, cert, where, frame.mixed)
-        self.record, self.progress, self.stages = record, progress, {}
+        self.record, self.progress, self.stages, self.nodes = record, progress, {}, nodes
 
     def relevant(self, part, groups):
         """Rule 10: a part's outputs read no discrete group it does not vary; its live units per network and stage."""
@@ -131,8 +136,16 @@ class Checker:
                 require(first is None or domain == first, "every case must have the domain rows of the first")
                 first, self.stages = domain, {}      # the memo of stages holds for one case only
                 rows = {(-1, j, -1): r for j, r in enumerate(domain)}
-                walk(self.stage_node(case["tree"], 0, [n.start(fixed) for n in self.nets], rows,
-                                     ((),) * len(self.nets)))
+                walk(self.stage_node(case["tree"] if self.nodes is None else self.next_node(), 0,
+                                     [n.start(fixed) for n in self.nets], rows, ((),) * len(self.nets)))
+        if self.nodes is not None:
+            self.nodes.finished()
+
+    def next_node(self):
+        """Format 2: the next line's node, checked to be well formed."""
+        node = self.nodes.next_node()
+        flat_node(node, self.d, f"line {self.nodes.line}")
+        return node
 
     @staticmethod
     def domain_rows(dom):
@@ -194,6 +207,8 @@ class Checker:
                     touching.append(o)      # thin: it can still tie with the options that touch
             else:
                 touching.append(o)
+                if child == SUBTREE:
+                    child = self.next_node()
                 yield self.unit_node(child, s, p, states, units, apply, u + 1, choices + (o,), rows, patterns)
             for key in added:
                 del rows[key]

@@ -8,17 +8,18 @@ from fractions import Fraction
 
 from .check import ProgressLine, check
 from .errors import Malformed, Reject
-from .load import MAX_BYTES, UNREADABLE, load
+from .load import MAX_BYTES, UNREADABLE
+from .records import open_certificate
 
 USAGE = "usage: python -m polyreg_check [--max-bytes N] CERTIFICATE"
 
 
-def verdict(cert):
-    """The verdict about a loaded certificate (its lines) and its exit code."""
+def verdict(cert, nodes=None):
+    """The verdict about a loaded certificate (its lines) and its exit code; ``nodes``: a format 2 file's trees."""
     claim = cert.get("claim") if isinstance(cert, dict) else None
     progress = ProgressLine(claim.get("cells", "?") if isinstance(claim, dict) else "?")
     try:
-        return [f"VERIFIED: {check(cert, progress=progress)}", *verified_inputs(cert)], 0
+        return [f"VERIFIED: {check(cert, progress=progress, nodes=nodes)}", *verified_inputs(cert)], 0
     except Malformed as err:
         return [f"NOT VERIFIED: malformed certificate: {err}"], 2
     except Reject as err:
@@ -81,7 +82,7 @@ def main(argv=None):
         return 2
     path, max_bytes = parsed
     try:
-        cert = load(path, max_bytes)
+        cert, nodes = open_certificate(path, max_bytes)
     except UNREADABLE as err:
         print(f"NOT VERIFIED: cannot read {path}: {err.strerror or err}")
         return 2
@@ -93,10 +94,19 @@ def main(argv=None):
               "--max-bytes to refuse such files at once)")
         return 2
     try:
-        lines, code = verdict(cert)
+        lines, code = verdict(cert, nodes)
+    except UNREADABLE as err:       # format 2 is read while it is checked
+        print(f"NOT VERIFIED: cannot read {path}: {err.strerror or err}")
+        return 2
+    except MemoryError:
+        print(f"NOT VERIFIED: cannot check {path}: it needs more memory than this machine has")
+        return 2
     except Exception as err:        # a fault of the checker, not a verdict about the file
         print(f"polyreg_check: internal error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
+    finally:
+        if nodes is not None:
+            nodes.close()
     try:
         print("\n".join(lines), flush=True)
     except BrokenPipeError:     # the reader (head, a pager) stopped early: the exit code still says the verdict

@@ -11,6 +11,8 @@ from .errors import Malformed, shown, wellformed
 from .fields import known_fields, positive_integer
 
 FORMAT = "polyreg.certificate/1"
+FORMAT_2 = "polyreg.certificate/2"     # JSON Lines: the header, then the trees' nodes one per line (records.py)
+SUBTREE = "subtree"                    # in format 2, a split's child that is the next line
 FIELDS = {"format", "claim", "networks", "adjacency", "separations", "bounds", "slice", "producer"}
 CASE, MIXED = ("domain", "order", "tree"), ("discrete", "free")
 CLAIMS = {"different": ({"cells", "differing"}, set()), "equivalent": ({"cells", "everywhere"}, {"margin"}),
@@ -100,11 +102,12 @@ def row_name(name, path):
 def certificate(cert):
     """The frame of a well-formed certificate: every field but the producer's is checked here."""
     typed(cert, "an object", "certificate")
-    wellformed(cert.get("format") == FORMAT, "format: unknown certificate format")
+    wellformed(cert.get("format") in (FORMAT, FORMAT_2), "format: unknown certificate format")
+    flat = cert["format"] == FORMAT_2
     mixed = "cases" in cert or "parts" in cert
     kind = claim(field(cert, "claim", ""))
     allowed = FIELDS | ({*MIXED, "parts" if "parts" in cert else "cases"} if mixed else
-                        {"domain"} if kind in AT_POINT else set(CASE))
+                        {"domain"} if kind in AT_POINT else set(CASE[:2] if flat else CASE))
     wellformed(set(cert) <= allowed, f"certificate: unknown certificate fields {sorted(set(cert) - allowed)}")
     wellformed(not (mixed and kind not in ("equivalent", "different")),
                f"claim: {kind} claims are not certified over discrete cases")
@@ -129,7 +132,7 @@ def certificate(cert):
         return Frame(free, groups, [], mixed, plane)
     if kind == "same_class":     # rule 12: each network's class stage comes after its own stages
         shapes = [(outputs, stages + 1) for outputs, stages in shapes]
-    return Frame(free, groups, every_case(cert, groups, shapes, len(free)), mixed, plane)
+    return Frame(free, groups, every_case(cert, groups, shapes, len(free), flat), mixed, plane)
 
 
 def affine_slice(obj, k):
@@ -145,20 +148,20 @@ def affine_slice(obj, k):
     return origin, directions
 
 
-def every_case(cert, groups, shapes, d):
+def every_case(cert, groups, shapes, d, flat):
     """The parts, each (outputs or None, varied groups or None, assignments, cases), with every case checked: one
     case (the certificate itself), one per assignment of the discrete groups (rule 9), or per part (rule 10)."""
     mixed, stages = "cases" in cert or "parts" in cert, [s for _, s in shapes]
     if "parts" in cert:
         checked = parts(cert["parts"], groups, shapes)
     else:
-        cases = cert["cases"] if mixed else [{k: cert[k] for k in CASE if k in cert}]
+        cases = cert["cases"] if mixed else [{k: cert[k] for k in CASE if k in cert}]     # "tree" refused above
         fixed = assignments(groups, range(len(groups)), cases,
                             "cases: expected one case per assignment of the discrete values") if mixed else [{}]
         checked = [(None, None, fixed, cases)]
     for p, (_, _, _, cases) in enumerate(checked):
         for c, where in entries(cases, f"parts[{p}].cases" if "parts" in cert else "cases"):
-            case(c, d, stages, where if mixed else "")
+            case(c, d, stages, where if mixed else "", flat)
     return checked
 
 
@@ -227,11 +230,16 @@ def parts(value, groups, shapes, path="parts"):
     return checked
 
 
-def case(c, d, stages, path):
-    """One case: its domain (rule 2's rows and point), its stage order and its tree."""
+def case(c, d, stages, path, flat):
+    """One case: its domain (rule 2's rows and point), its stage order and its tree (in format 2, no tree: its nodes
+    are lines of the file, each checked as it is read by ``flat_node``)."""
     domain(field(c, "domain", path, "an object"), d, join(path, "domain"))
     order(field(c, "order", path, "a list"), stages, join(path, "order"))
-    tree(field(c, "tree", path), d, join(path, "tree"))
+    if flat:
+        wellformed("tree" not in c, f"{path or 'certificate'}: a format 2 certificate has its trees on the lines "
+                                    "after the header")
+    else:
+        tree(field(c, "tree", path), d, join(path, "tree"))
 
 
 def domain(dom, d, at):
@@ -285,6 +293,21 @@ def node(value, d):
                    "prune: a term is [row, multiplier] with an integer multiplier")
         row_name(term[0], "prune")
     return []
+
+
+def flat_node(value, d, where):
+    """A node on a line (``where``) of a format 2 certificate: a leaf, or a split whose children are null, a prune,
+    or ``"subtree"`` (the subtree is on the next lines)."""
+    try:
+        wellformed(isinstance(value, dict) and list(value) in (["split"], ["leaf"]), "expected a split or a leaf")
+        for child in node(value, d):
+            wellformed(child is None or child == SUBTREE or isinstance(child, dict) and "prune" in child,
+                       f'a split\'s child is null, a prune or "{SUBTREE}"')
+            if child != SUBTREE:
+                node(child, d)
+    except Malformed as err:
+        err.args = (f"{where}: {err}",)
+        raise
 
 
 def witnesses(cert, d, linear):

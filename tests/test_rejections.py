@@ -19,9 +19,11 @@ the table's expressions specific: an expression may not match a message produced
 """
 import ast
 import copy
+import gzip
 import os
 import re
-from dataclasses import replace
+import tempfile
+from dataclasses import dataclass, replace
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -37,7 +39,7 @@ from polyreg import box, lower
 from polyreg.analysis.classifiers import top_1, within
 from polyreg.analysis.equivalence import certify, distance
 from polyreg.certificates.claims import Counts, Different, Equivalent, SameClass, answer_claim
-from polyreg.certificates.write import canonical_hash, certificate, point_certificate
+from polyreg.certificates.write import canonical_hash, certificate, flat_lines, point_certificate
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.core.enumerate import refine
 from polyreg.formats.json_files import network_to_json
@@ -45,10 +47,13 @@ from polyreg.geometry.domains import plane
 from polyreg.network.families import random_maxout, random_relu, sawtooth
 from polyreg.network.ir import Dense, Mlp, Relu
 from polyreg_check import Reject, check
+from polyreg_check.load import MAX_BYTES
+from polyreg_check.records import open_certificate
+from polyreg_check.schema import FORMAT_2
 
 CHECKER = Path(os.path.realpath(polyreg_check.__file__)).parent
 HELPERS = {"require", "wellformed"}      # they raise for their caller: a site is a call of one of them
-NODE = re.compile(r"^(?:(?:parts\[\d+\]\.)?cases\[\d+\]\.)?tree(?:\.split\[\d+\])*: ")   # a tree node's path
+NODE = re.compile(r"^(?:(?:(?:parts\[\d+\]\.)?cases\[\d+\]\.)?tree(?:\.split\[\d+\])*|line \d+): ")  # a node's place
 
 # Rejection sites that no JSON certificate can reach, keyed like ``rejection_sites()``:
 # (module.function, message template, occurrence) -> why an earlier check always fires first.
@@ -275,6 +280,39 @@ def head(net):
 COUNTS_WRONG = (r"^the claimed counts are wrong: \{'cells': \d+, 'activation_regions': \d+, 'affine_maps': \d+"
                 r"(, 'linear_regions': \d+)?\}$")
 
+@dataclass(frozen=True)
+class Flat:
+    """The bytes of a format 2 file, checked from a file with the byte limit ``max_bytes``."""
+    data: bytes
+    max_bytes: int = MAX_BYTES
+
+
+def flat(name, change=lambda lines: None, gz=False, cut=None, max_bytes=MAX_BYTES):
+    """Certificate ``name`` in format 2, its lines changed by ``change(lines)``, gzip-compressed with ``gz`` and then
+    cut to its first ``cut`` bytes."""
+    def build(valid):
+        lines = list(flat_lines(copy.deepcopy(valid[name])))
+        change(lines)
+        data = "".join(line + "\n" for line in lines).encode()
+        data = gzip.compress(data) if gz else data
+        return Flat(data[:cut], max_bytes)
+    return build
+
+
+def checked(cert):
+    """``check`` of a certificate: a dict, or a ``Flat`` file read line by line."""
+    if not isinstance(cert, Flat):
+        return check(cert)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "certificate.jsonl"
+        path.write_bytes(cert.data)
+        header, nodes = open_certificate(path, cert.max_bytes)
+        try:
+            return check(header, nodes=nodes)
+        finally:
+            nodes.close()
+
+
 CASES = [
     # numbers and matrices
     (r"^tree(\.split\[\d+\])*: leaf: True is not a number$", changed("relu", set_leaf_coordinate(True))),
@@ -490,6 +528,20 @@ CASES = [
          {"type": "linear", "weight": [[0, 0, 0]] * 3, "bias": [0] * 3}]))),
     (r"^\|A\(x\) - B\(x\)\|_inf is 1959/2048 at the point, not above epsilon$",
      changed("exceeds", claim(epsilon="1"))),
+    # format 2: a file read line by line (``Flat``)
+    (r"^format: a format 2 certificate is read from its file, line by line$",
+     changed("relu", lambda c: (c.update(format=FORMAT_2), c.pop("tree")))),
+    (r"^cases\[0\]: a format 2 certificate has its trees on the lines after the header$",
+     changed("mixed", lambda c: c.update(format=FORMAT_2))),
+    (r"^not a readable gzip file \(Compressed file ended", flat("relu", gz=True, cut=20)),
+    (r"^not a readable gzip file \(Compressed file ended", flat("relu", gz=True, cut=-30)),
+    (r"^the file holds more than 500 bytes of JSON", flat("relu", max_bytes=500)),
+    (r"^on line 2, not valid JSON", flat("relu", lambda lines: lines.__setitem__(1, '{"split": ['))),
+    (r"^the file ends at line \d+, before its trees do$", flat("relu", lambda lines: lines.pop())),
+    (r"^more lines follow the last tree \(line \d+\)$", flat("relu", lambda lines: lines.append(lines[-1]))),
+    (r"^line 2: expected a split or a leaf$", flat("relu", lambda lines: lines.__setitem__(1, "[]"))),
+    (r'^line 2: a split\'s child is null, a prune or "subtree"$',
+     flat("relu", lambda lines: lines.__setitem__(1, '{"split": [{"leaf": ["0", "0"]}, "subtree"]}'))),
 ]
 
 
@@ -515,7 +567,7 @@ def rejection(i, valid, outcomes):
         pattern, build = CASES[i]
         bad = build(valid)
         with pytest.raises(Reject, match=pattern) as excinfo:
-            check(bad)
+            checked(bad)
         outcomes[i] = (str(excinfo.value), raising_line(excinfo.tb))
     return outcomes[i]
 

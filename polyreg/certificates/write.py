@@ -28,6 +28,7 @@ from ..geometry.domains import MixedDomain, Slice, domain_interior_point
 from ..geometry.polyhedron import Polyhedron
 from ..network.ir import Network
 from .claims import Claim, verdict_claim
+from .flat import compact, flat_lines
 
 FORMAT = "polyreg.certificate/1"
 
@@ -163,15 +164,16 @@ class Encoded:
         self.text = text
 
 
-def compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
 def write_certificate(cert: dict[str, Any], path: str | Path) -> int:
-    """Write ``cert`` (gzip-compressed when ``path`` ends in ``.gz``); return its size in bytes."""
-    data = "".join(json_chunks(cert)).encode()
-    if str(path).endswith(".gz"):
-        data = gzip.compress(data, mtime=0)
+    """Write ``cert`` (gzip-compressed when ``path`` ends in ``.gz``; in format 2 when it ends in ``.jsonl`` or
+    ``.jsonl.gz``); return the file's size in bytes."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_bytes(data)
-    return len(data)
+    compressed = str(path).endswith(".gz")
+    with (gzip.GzipFile(path, "wb", mtime=0) if compressed else open(path, "wb")) as file:
+        if str(path).removesuffix(".gz").endswith(".jsonl"):
+            for line in flat_lines(cert):
+                file.write(line.encode() + b"\n")
+        else:
+            for chunk in json_chunks(cert):
+                file.write(chunk.encode())
+    return Path(path).stat().st_size

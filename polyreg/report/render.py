@@ -23,8 +23,11 @@ from typing import Any, Optional, Sequence
 import polyreg_check as check
 from polyreg_check.cli import domain_text, slice_text
 from polyreg_check.load import MAX_BYTES, UNREADABLE
+from polyreg_check.records import Records, open_certificate
+from polyreg_check.schema import FORMAT, FORMAT_2
 
 from ..certificates.claims import CLAIMS, describe
+from ..certificates.flat import nested
 from ..errors import InputError
 from ..exact.rationals import q_to_str
 from ..formats.json_files import network_from_json
@@ -74,27 +77,35 @@ class Report:
 def checked_certificate(path: str, max_bytes: int = MAX_BYTES) -> Checked:
     """Run the checker on the certificate file ``path`` (at most ``max_bytes`` of JSON); unreadable or malformed
     files raise ``InputError``."""
+    nodes = None
     try:
-        cert = check.load(path, max_bytes)
+        cert, nodes = open_certificate(path, max_bytes)
         digest = file_sha256(path)
+        if not isinstance(cert, dict) or cert.get("format") not in (FORMAT, FORMAT_2):
+            raise InputError(f"{path}: not a polyreg certificate ({FORMAT} or {FORMAT_2})")
+        record: list = []
+        started = time.perf_counter()
+        claim = cert.get("claim")
+        progress = check.ProgressLine(claim.get("cells", "?") if isinstance(claim, dict) else "?")
+        try:
+            verdict, reason = check.check(cert, record, progress, nodes), ""
+        except check.Malformed:
+            raise       # an input error, below
+        except check.Reject as err:
+            verdict, reason = None, str(err)
+        finally:
+            progress.close()
+        if nodes is not None and verdict:      # the report reads the trees: nested again, as in format 1
+            nodes.close()
+            nodes = Records(path, max_bytes)
+            cert = nested(nodes.header, nodes.next_node)
     except UNREADABLE as err:
         raise InputError(f"{path}: cannot read the certificate ({err})") from None
     except check.Malformed as err:
         raise InputError(f"{path}: malformed certificate ({err})") from None
-    if not isinstance(cert, dict) or cert.get("format") != "polyreg.certificate/1":
-        raise InputError(f"{path}: not a polyreg.certificate/1 document")
-    record: list = []
-    started = time.perf_counter()
-    claim = cert.get("claim")
-    progress = check.ProgressLine(claim.get("cells", "?") if isinstance(claim, dict) else "?")
-    try:
-        verdict, reason = check.check(cert, record, progress), ""
-    except check.Malformed as err:
-        raise InputError(f"{path}: malformed certificate ({err})") from None
-    except check.Reject as err:
-        verdict, reason = None, str(err)
     finally:
-        progress.close()
+        if nodes is not None:
+            nodes.close()
     return Checked(str(path), digest, cert, verdict, reason,
                    tuple(record) if verdict else (), time.perf_counter() - started)
 

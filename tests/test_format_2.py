@@ -1,0 +1,87 @@
+"""Format 2 certificates (JSON Lines, read line by line): every kind of certificate written in format 2 verifies as
+it does in format 1, every tampered format 1 certificate is still refused in format 2, no change of lines crashes
+the checker, and the command line writes, checks and reports them."""
+import copy
+import gzip
+import json
+
+from test_rejections import CASES, Flat, checked, valid  # noqa: F401  (valid: the fixture)
+
+import polyreg_check
+from polyreg.certificates.flat import flat_lines, nested
+from polyreg.certificates.write import write_certificate
+from polyreg.cli.main import main
+from polyreg.formats.json_files import save_network
+from polyreg.network.families import random_relu
+from polyreg_check import Reject, check
+from polyreg_check.records import Records
+from polyreg_check.schema import FORMAT
+
+
+def flat_file(cert):
+    return Flat("".join(line + "\n" for line in flat_lines(cert)).encode())
+
+
+def test_every_kind_of_certificate_verifies_in_format_2_as_in_format_1(valid, tmp_path, capsys):
+    for name, cert in valid.items():
+        first = check(copy.deepcopy(cert))
+        assert checked(flat_file(copy.deepcopy(cert))) == first, name
+        path = tmp_path / f"{name}.jsonl.gz"
+        write_certificate(copy.deepcopy(cert), path)
+        assert polyreg_check.main([str(path)]) == 0 and capsys.readouterr().out.startswith(f"VERIFIED: {first}")
+        nodes = Records(path, 1 << 30)
+        assert nested(nodes.header, nodes.next_node) == {**cert, "format": FORMAT}, name    # nothing lost
+        nodes.close()
+
+
+def test_every_tampered_certificate_is_refused_in_format_2_too(valid):
+    refused = 0
+    for pattern, build in CASES:
+        bad = build(valid)
+        if isinstance(bad, Flat) or not isinstance(bad, dict) or bad.get("format") != FORMAT:
+            continue        # a change of the format itself, or already a file
+        try:
+            lines = list(flat_lines(bad))
+        except (KeyError, TypeError, AttributeError):
+            continue        # so malformed that it has no format 2 spelling
+        try:
+            checked(Flat("".join(line + "\n" for line in lines).encode()))
+        except Reject:
+            refused += 1
+            continue
+        raise AssertionError(f"format 2 accepted the case {pattern}")
+    assert refused > 100
+
+
+def test_no_change_of_lines_crashes_the_checker_or_passes_a_cell_count(valid):
+    lines = list(flat_lines(copy.deepcopy(valid["relu"])))
+    claimed = json.loads(lines[0])["claim"]["cells"]
+    for k in range(1, len(lines)):
+        for changed in (lines[:k] + lines[k + 1:], lines[:k] + [lines[k]] + lines[k:],
+                        lines[:k - 1] + [lines[k], lines[k - 1]] + lines[k + 1:]):
+            try:
+                result = checked(Flat("".join(line + "\n" for line in changed).encode()))
+            except Reject:
+                continue
+            assert changed == lines or result.startswith(f"cells {claimed}")    # swapped equal lines
+
+
+def test_the_command_line_writes_checks_and_reports_format_2(tmp_path, capsys):
+    net = tmp_path / "net.json"
+    save_network(random_relu(2, [8, 8], seed=0), str(net))
+    for name in ("c.json", "c.jsonl", "c.jsonl.gz"):
+        assert main(["count", str(net), "--box", "-1", "1", "--certificate", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    lines = (tmp_path / "c.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["format"] == "polyreg.certificate/2" and all("subtree" in ln or "leaf" in ln
+                                                                            for ln in lines[1:])
+    assert gzip.decompress((tmp_path / "c.jsonl.gz").read_bytes()).decode().splitlines()[1:] == lines[1:]
+    results = []
+    for name in ("c.json", "c.jsonl", "c.jsonl.gz"):
+        assert main(["check", str(tmp_path / name)]) == 0
+        results.append(capsys.readouterr().out.splitlines()[0])
+    assert results[0] == results[1] == results[2] and results[0].startswith("VERIFIED: cells")
+    assert main(["report", str(tmp_path / "c.jsonl.gz"), "-o", str(tmp_path / "report")]) == 0
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert text.startswith("# COUNTS — verified: " + results[0].removeprefix("VERIFIED: "))
+    assert "figure-cells.png" in text       # drawn from the trees, read back
