@@ -3,11 +3,13 @@ against independent references: exact areas (the domain's by hand and from cddli
 cddlib's double description, exact evaluation of the network on every drawn segment, crossings of random
 segments, closed forms of line and plane arrangements, and a brute force over all pairs of cells."""
 import argparse
+import gzip
 import json
 import random
 from fractions import Fraction as F
 from itertools import combinations
 from math import comb
+from pathlib import Path
 
 import networkx as nx
 import pytest
@@ -30,6 +32,7 @@ from polyreg import (
     region_graph,
     write_region_graph,
 )
+from polyreg.cli.main import main
 from polyreg.cli.plot import add_graph_option, add_plot, check_graph_path, save_graph
 from polyreg.formats.json_files import save_network
 from polyreg.geometry.domains import plane
@@ -440,3 +443,38 @@ def test_count_graph_option_checks_its_path_first_and_writes_the_graph(tmp_path,
     assert set(loaded.edges) == brute_force_neighbours(cpwl) and loaded.number_of_nodes() == len(cpwl.cells)
     assert "g.graphml" in capsys.readouterr().err
     save_graph(parser.parse_args([]), cpwl)          # without --graph: nothing
+
+
+def test_the_cells_file_holds_each_cell_with_its_exact_map_pattern_and_point(tmp_path, capsys):
+    """``count --cells``: one line per cell; at each line's point the network, evaluated exactly, equals the line's
+    map, its choices are the line's pattern, and the lines' maps count the affine maps."""
+    net = random_relu(2, [6, 6], seed=3)
+    path = tmp_path / "net.json"
+    save_network(net, str(path))
+    on_plane = polyreg.plane([0, 0, 1], [1, 0, 0], [0, 1, 0])
+    deep = random_relu(3, [5], seed=1)
+    save_network(deep, str(tmp_path / "deep.json"))
+    corners = []
+    for k, corner in enumerate(([0, 0, 1], [1, 0, 0], [0, 1, 0])):
+        corners.append(str(tmp_path / f"corner{k}.json"))
+        Path(corners[-1]).write_text(json.dumps(corner))
+    for network, arguments, name in ((net, ["--box", "-1", "1"], "cells.jsonl.gz"),
+                                     (deep, ["--plane", *corners], "plane.jsonl")):
+        source = path if network is net else tmp_path / "deep.json"
+        assert main(["count", str(source), *arguments, "--cells", str(tmp_path / name), "--json"]) == 0
+        counts = json.loads(capsys.readouterr().out)
+        opened = gzip.open if name.endswith(".gz") else open
+        with opened(tmp_path / name, "rt") as file:
+            records = [json.loads(line) for line in file]
+        assert [r["cell"] for r in records] == list(range(counts["cells"]))
+        assert len({r["affine_map"] for r in records}) == counts["affine_maps"]
+        for r in records:
+            x = [F(v) for v in (r["input"] if network is deep else r["point"])]
+            t = [F(v) for v in r["point"]]
+            (f,) = r["maps"]
+            assert [sum(F(a) * v for a, v in zip(row, t)) + F(b) for row, b in zip(f["A"], f["b"])] == \
+                list(evaluate(network, x))
+            assert [tuple(stage) for stage in r["pattern"]] == [tuple(s) for s in choices_at(network, x)]
+        if network is deep:
+            assert all(list(map(F, r["input"])) == list(on_plane.point(list(map(F, r["point"])))) for r in records)
+    assert main(["count", str(path), "--box", "-1", "1", "--cells", str(tmp_path)]) == 2

@@ -11,6 +11,7 @@ hyperplane with strict slack on every other row), never all n^2 pairs.
 """
 from __future__ import annotations
 
+import gzip
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -186,3 +187,32 @@ def write_region_graph(graph: nx.Graph, path: str | Path) -> Path:
             data = nx.node_link_data(graph, link="edges")
         target.write_text(json.dumps(data) + "\n", encoding="utf-8")
     return target
+
+
+def cell_records(cpwl: Cpwl) -> Iterator[dict]:
+    """One JSON-ready record per cell, in order: ``cell`` (its number), ``point`` (an exact interior point, ``"p/q"``
+    strings, in the domain's coordinates: a slice's parameters), ``input`` (on a slice: the networks' input there),
+    ``pattern`` (each stage's choices), ``affine_map`` (as in ``region_graph``) and ``maps``: each network's map
+    ``x -> A x + b`` on the cell (of the slice's parameters on a slice)."""
+    ids = map_ids(cell.affines for cell in cpwl.cells)
+    for k, cell in enumerate(cpwl.cells):
+        record: dict = {"cell": k, "point": [q_to_str(v) for v in cell.point]}
+        if cpwl.slice is not None:
+            record["input"] = [q_to_str(v) for v in cpwl.slice.point(cell.point)]
+        record |= {"pattern": [list(stage) for stage in cell.pattern], "affine_map": ids[k],
+                   "maps": [{"A": [[q_to_str(v) for v in row] for row in f.A], "b": [q_to_str(v) for v in f.b]}
+                            for f in cell.affines]}
+        yield record
+
+
+def write_cells(cpwl: Cpwl, path: str | Path) -> int:
+    """Write ``cell_records`` as JSON Lines (gzip-compressed if ``path`` ends in ``.gz``); the number written."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with (gzip.open(target, "wt", encoding="utf-8") if target.suffix == ".gz" else
+          open(target, "w", encoding="utf-8")) as file:
+        for record in cell_records(cpwl):
+            file.write(json.dumps(record, separators=(",", ":")) + "\n")
+            written += 1
+    return written

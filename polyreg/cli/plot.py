@@ -12,7 +12,7 @@ import time
 from functools import partial
 from typing import Any
 
-from ..analysis.graph import region_graph, write_region_graph
+from ..analysis.graph import region_graph, write_cells, write_region_graph
 from ..core.cpwl import Cpwl
 from ..core.enumerate import lower
 from ..geometry.domains import Slice
@@ -74,16 +74,24 @@ def add_graph_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--graph", metavar="FILE",
                          help="also write the region graph (a node per cell, an edge per shared facet): GraphML if "
                               "FILE ends in .graphml, else node-link JSON; both load in networkx")
+    command.add_argument("--cells", metavar="FILE",
+                         help="also write every cell as one JSON line (gzip if FILE ends in .gz): its number, an exact "
+                              "interior point, its activation pattern and each network's exact affine map")
 
 
 def check_graph_path(args: argparse.Namespace) -> None:
-    """Before any work: ``InputError`` unless the file of ``--graph`` can be written."""
-    if getattr(args, "graph", None):
-        writable_file(args.graph, "--graph")
+    """Before any work: ``InputError`` unless the files of ``--graph`` and ``--cells`` can be written."""
+    for option in ("graph", "cells"):
+        if getattr(args, option, None):
+            writable_file(getattr(args, option), f"--{option}")
 
 
 def save_graph(args: argparse.Namespace, cpwl: Cpwl) -> None:
-    """With ``--graph FILE``, write the region graph of ``cpwl`` there and say so on stderr."""
+    """With ``--cells FILE``, write the cells of ``cpwl`` there; with ``--graph FILE``, its region graph; and say so
+    on stderr."""
+    if getattr(args, "cells", None):
+        written = write_cells(cpwl, args.cells)
+        print(f"cells: {args.cells} ({written} cells, one JSON line each)", file=sys.stderr)
     if not getattr(args, "graph", None):
         return
     graph = region_graph(cpwl)
