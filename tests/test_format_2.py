@@ -7,12 +7,18 @@ import json
 
 from test_rejections import CASES, Flat, checked, valid  # noqa: F401  (valid: the fixture)
 
+from test_mixed import selector_domain, selector_mlp, selector_reference
+
 import polyreg_check
+from polyreg import box, certify, lower, plane
+from polyreg.analysis.cases import certify_mixed
+from polyreg.certificates.claims import Counts, Equivalent
 from polyreg.certificates.flat import flat_lines, nested
-from polyreg.certificates.write import write_certificate
+from polyreg.certificates.write import certificate, mixed_certificate, write_certificate
+from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.cli.main import main
 from polyreg.formats.json_files import save_network
-from polyreg.network.families import random_relu
+from polyreg.network.families import random_maxout, random_relu
 from polyreg_check import Reject, check
 from polyreg_check.records import Records
 from polyreg_check.schema import FORMAT
@@ -85,3 +91,23 @@ def test_the_command_line_writes_checks_and_reports_format_2(tmp_path, capsys):
     text = (tmp_path / "report" / "report.md").read_text()
     assert text.startswith("# COUNTS — verified: " + results[0].removeprefix("VERIFIED: "))
     assert "figure-cells.png" in text       # drawn from the trees, read back
+
+
+def test_a_tree_written_from_its_nodes_is_byte_identical_to_one_built_as_json(tmp_path):
+    """``certificate(.., lazy=True)`` (what the command line writes) against the tree built as JSON first."""
+    square = box(2, -1, 1)
+    mlp = random_maxout(2, [3, 3], 3, seed=1)
+    verdict = certify(mlp, compile_transformer(mlp, square), square)
+    cases = [lower(random_relu(3, [10, 10], seed=4), box(3, -1, 1)),
+             lower(random_relu(3, [6], seed=2), plane([1, 0, 0], [0, 1, 0], [0, 0, 1]))]
+    made = [lambda lazy, c=c: certificate(c, Counts.of(c), lazy=lazy) for c in cases]
+    made.append(lambda lazy: certificate(verdict.refinement, Equivalent.of(verdict.refinement), lazy=lazy))
+    a, b, domain = selector_mlp(), selector_reference(), selector_domain()
+    mixed = certify_mixed(a, b, domain)
+    made.append(lambda lazy: mixed_certificate(mixed, a, b, domain, lazy=lazy))
+    for k, make in enumerate(made):
+        for suffix in (".json", ".jsonl", ".json.gz", ".jsonl.gz"):
+            write_certificate(make(False), tmp_path / f"json{k}{suffix}")
+            write_certificate(make(True), tmp_path / f"nodes{k}{suffix}")
+            assert (tmp_path / f"json{k}{suffix}").read_bytes() == (tmp_path / f"nodes{k}{suffix}").read_bytes()
+        assert polyreg_check.main([str(tmp_path / f"nodes{k}.jsonl.gz")]) == 0

@@ -10,6 +10,8 @@ from typing import Any, Callable, Iterator
 
 from polyreg_check.schema import FORMAT_2, SUBTREE
 
+from .trees import TreeOf, node_lines
+
 
 def compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
@@ -37,6 +39,9 @@ def flat_lines(cert: dict[str, Any]) -> Iterator[str]:
 
 def tree_lines(tree: Any) -> Iterator[str]:
     """A tree's nodes in preorder, one JSON line each, without recursion."""
+    if isinstance(tree, TreeOf):
+        yield from node_lines(tree.cpwl)
+        return
     stack = [tree]
     while stack:
         node = stack.pop()

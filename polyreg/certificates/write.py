@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence
 
 from ..analysis.cases import CaseVerdict, MixedVerdict
-from ..core.cpwl import Cpwl, Leaf, Node, Prune, Split
+from ..core.cpwl import Cpwl
 from ..exact.rationals import q_to_str, vec_from_hom
 from ..formats.json_files import network_to_json
 from ..geometry.domains import MixedDomain, Slice, domain_interior_point
@@ -29,6 +29,7 @@ from ..geometry.polyhedron import Polyhedron
 from ..network.ir import Network
 from .claims import Claim, verdict_claim
 from .flat import compact, flat_lines
+from .trees import TreeOf, nested_text, tree_json
 
 FORMAT = "polyreg.certificate/1"
 
@@ -37,11 +38,13 @@ def canonical_hash(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def certificate(cpwl: Cpwl, claim: Claim, producer: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+def certificate(cpwl: Cpwl, claim: Claim, producer: Optional[dict[str, Any]] = None,
+                lazy: bool = False) -> dict[str, Any]:
     """The certificate of ``claim`` about ``cpwl``'s networks on its domain; ``producer`` is
-    unchecked information (see ``provenance``)."""
+    unchecked information (see ``provenance``). With ``lazy`` the tree stays ``cpwl``'s nodes (``trees.TreeOf``)
+    until ``write_certificate`` writes it."""
     return {"format": FORMAT, "claim": claim.json(), "networks": networks_json(cpwl.originals or cpwl.networks),
-            **slice_json(cpwl.slice), **case_json(cpwl), **claim.evidence(),
+            **slice_json(cpwl.slice), **case_json(cpwl, lazy), **claim.evidence(),
             **({"producer": producer} if producer else {})}
 
 
@@ -70,46 +73,31 @@ def networks_json(networks: Sequence[Network]) -> list[dict[str, Any]]:
     return [{"network": n, "sha256": canonical_hash(n)} for n in (network_to_json(net, dense=True) for net in networks)]
 
 
-def case_json(cpwl: Cpwl) -> dict[str, Any]:
-    """The domain (integer rows and an interior point), the stage order and the tree of a refinement."""
+def case_json(cpwl: Cpwl, lazy: bool = False) -> dict[str, Any]:
+    """The domain (integer rows and an interior point), the stage order and the tree of a refinement (see
+    ``certificate`` for ``lazy``)."""
     return {"domain": {"rows": [list(r) for r in cpwl.domain.rows],
                        "point": [q_to_str(v) for v in cpwl.cells[0].point]},
-            "order": [list(o) for o in cpwl.order], "tree": tree_json(cpwl)}
+            "order": [list(o) for o in cpwl.order], "tree": TreeOf(cpwl) if lazy else tree_json(cpwl)}
 
 
-def tree_json(cpwl: Cpwl) -> Any:
-    """The refinement's tree as JSON, built without recursion (a tree nests one level per split)."""
-    root: list[Any] = [None]
-    stack: list[tuple[Optional[Node], list[Any], int]] = [(cpwl.tree, root, 0)]
-    while stack:
-        node, parent, slot = stack.pop()
-        if isinstance(node, Split):
-            children: list[Any] = [None] * len(node.children)
-            parent[slot] = {"split": children}
-            stack.extend((child, children, k) for k, child in enumerate(node.children))
-        elif isinstance(node, Prune):
-            parent[slot] = {"prune": [[list(rid), y] for rid, y in node.multipliers], "empty": node.empty}
-        elif isinstance(node, Leaf):
-            parent[slot] = {"leaf": [q_to_str(v) for v in cpwl.cells[node.cell].point]}
-    return root[0]
-
-
-def case_of(case: CaseVerdict) -> dict[str, Any]:
+def case_of(case: CaseVerdict, lazy: bool = False) -> dict[str, Any]:
     """One discrete case: its refinement, or (without free coordinates) no rows and one leaf with an empty point."""
     if case.refinement is not None:
-        return case_json(case.refinement)
+        return case_json(case.refinement, lazy)
     return {"domain": {"rows": [], "point": []}, "order": [list(o) for o in case.order], "tree": {"leaf": []}}
 
 
 def mixed_certificate(verdict: MixedVerdict, a: Network, b: Network, domain: MixedDomain,
-                      producer: Optional[dict[str, Any]] = None, margin: Optional[Fraction] = None) -> dict[str, Any]:
+                      producer: Optional[dict[str, Any]] = None, margin: Optional[Fraction] = None,
+                      lazy: bool = False) -> dict[str, Any]:
     """The certificate of ``verdict`` over a mixed domain: the discrete groups, the free coordinates and one case
     per assignment in product order; split by outputs, the cases of each part with its outputs and varied groups.
     An equivalence can also claim a ``margin``: every hard-max unit scores its keys by constants, the top one at
-    least ``margin`` above every lower one."""
+    least ``margin`` above every lower one. ``lazy``: see ``certificate``."""
     evidence = ({"parts": [{"outputs": list(p.outputs), "groups": list(p.groups),
-                            "cases": [case_of(c) for c in p.cases]} for p in verdict.parts]} if verdict.split
-                else {"cases": [case_of(c) for c in verdict.parts[0].cases]})
+                            "cases": [case_of(c, lazy) for c in p.cases]} for p in verdict.parts]} if verdict.split
+                else {"cases": [case_of(c, lazy) for c in verdict.parts[0].cases]})
     discrete = [{"coordinates": list(g.coordinates), "values": [[q_to_str(v) for v in vector] for vector in g.values]}
                 for g in domain.discrete]
     return {"format": FORMAT, "claim": verdict_claim(verdict, margin).json(), "networks": networks_json((a, b)),
@@ -152,6 +140,9 @@ def json_chunks(value: Any) -> Iterator[str]:
             yield prefix + "["
             stack.append(((("," if k else ""), v) for k, v in enumerate(item)))
             closers.append("]")
+        elif isinstance(item, TreeOf):
+            yield prefix
+            yield from nested_text(item.cpwl)
         else:
             yield prefix + (item.text if isinstance(item, Encoded) else compact(item))
 
@@ -169,11 +160,14 @@ def write_certificate(cert: dict[str, Any], path: str | Path) -> int:
     ``.jsonl.gz``); return the file's size in bytes."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     compressed = str(path).endswith(".gz")
-    with (gzip.GzipFile(path, "wb", mtime=0) if compressed else open(path, "wb")) as file:
-        if str(path).removesuffix(".gz").endswith(".jsonl"):
-            for line in flat_lines(cert):
-                file.write(line.encode() + b"\n")
-        else:
-            for chunk in json_chunks(cert):
-                file.write(chunk.encode())
+    flat = str(path).removesuffix(".gz").endswith(".jsonl")
+    with open(path, "wb") as raw, (gzip.GzipFile("", "wb", fileobj=raw, mtime=0) if compressed else raw) as file:
+        pieces, size = [], 0
+        for piece in (line + "\n" for line in flat_lines(cert)) if flat else json_chunks(cert):
+            pieces.append(piece)
+            size += len(piece)
+            if size >= 1 << 20:         # written a megabyte at a time
+                file.write("".join(pieces).encode())
+                pieces, size = [], 0
+        file.write("".join(pieces).encode())
     return Path(path).stat().st_size

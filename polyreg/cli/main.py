@@ -93,7 +93,7 @@ def run_count(args: argparse.Namespace) -> int:
     if args.certificate or args.report:
         facts = provenance(args.command_line, [args.network], seconds, domain=described,
                            linear_regions=counts.linear_regions)
-        save_evidence(certificate(cpwl, Counts.of(cpwl, counts), facts), args)
+        save_evidence(certificate(cpwl, Counts.of(cpwl, counts), facts, lazy=True), args)
     save_graph(args, cpwl)
     if args.json:
         print(json.dumps(result, indent=2))
@@ -211,7 +211,7 @@ def run_certify(args: argparse.Namespace) -> int:
                           differing_cells=verdict.differing_cells)
     if args.certificate or args.report:
         facts = certify_provenance(args, verdict, result, described)
-        save_evidence(certificate(cpwl, verdict_claim(verdict), facts), args)
+        save_evidence(certificate(cpwl, verdict_claim(verdict), facts, lazy=True), args)
     if args.json:
         print(json.dumps(result, indent=2))
         return certify_exit_code(verdict)
@@ -230,7 +230,7 @@ def print_mixed_verdict(args: argparse.Namespace, verdict: MixedVerdict, network
                           differing_cells=verdict.differing_cells)
     if args.certificate or args.report:
         facts = certify_provenance(args, verdict, result, described)
-        save_evidence(mixed_certificate(verdict, *networks, domain, facts), args)
+        save_evidence(mixed_certificate(verdict, *networks, domain, facts, lazy=True), args)
     if args.json:
         print(json.dumps(result, indent=2))
         return certify_exit_code(verdict)

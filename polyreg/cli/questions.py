@@ -41,7 +41,7 @@ def run_question(args: argparse.Namespace) -> int:
         facts = provenance(args.command_line, args.networks, answer.seconds, domain=described,
                            **{k: result[k] for k in ("verdict", "witness") if k in result})
         claim = answer_claim(answer)
-        cert = (certificate(answer.refinement, claim, facts) if answer.refinement is not None
+        cert = (certificate(answer.refinement, claim, facts, lazy=True) if answer.refinement is not None
                 else point_certificate(answer.networks, answer.domain, claim, facts))
         save_evidence(cert, args)
     if args.json:

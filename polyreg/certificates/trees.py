@@ -1,0 +1,85 @@
+"""A refinement's tree as certificate JSON (``polyreg_check/SPEC.md``, "Tree"), three ways: as JSON values
+(``tree_json``), or as text written straight from the tree's nodes, nested (format 1, ``nested_text``) or one node
+a line (format 2, ``node_lines``), so that a large certificate is written without first building its tree as JSON.
+All three walk the tree with an explicit stack: a tree nests one level per split.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+from polyreg_check.schema import SUBTREE
+
+from ..core.cpwl import Cpwl, Leaf, Node, Prune, Split
+from ..exact.rationals import q_to_str
+
+
+@dataclass(frozen=True)
+class TreeOf:
+    """A certificate's ``tree`` left as ``cpwl``'s nodes until it is written (``certificate(.., lazy=True)``)."""
+    cpwl: Cpwl
+
+    def __repr__(self) -> str:
+        return f"TreeOf({len(self.cpwl.cells)} cells)"
+
+
+def tree_json(cpwl: Cpwl) -> Any:
+    """The refinement's tree as JSON values."""
+    root: list[Any] = [None]
+    stack: list[tuple[Optional[Node], list[Any], int]] = [(cpwl.tree, root, 0)]
+    while stack:
+        node, parent, slot = stack.pop()
+        if isinstance(node, Split):
+            children: list[Any] = [None] * len(node.children)
+            parent[slot] = {"split": children}
+            stack.extend((child, children, k) for k, child in enumerate(node.children))
+        elif isinstance(node, Prune):
+            parent[slot] = {"prune": [[list(rid), y] for rid, y in node.multipliers], "empty": node.empty}
+        elif isinstance(node, Leaf):
+            parent[slot] = {"leaf": [q_to_str(v) for v in cpwl.cells[node.cell].point]}
+    return root[0]
+
+
+def nested_text(cpwl: Cpwl) -> Iterator[str]:
+    """The compact JSON text of ``tree_json(cpwl)``, in pieces."""
+    stack: list[Optional[Node] | str] = [cpwl.tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, Split):
+            pieces: list[Optional[Node] | str] = ['{"split":[']
+            for k, child in enumerate(item.children):
+                pieces += [","] * (k > 0) + [child if isinstance(child, (Split, Leaf)) else inline_text(child)]
+            stack += reversed(pieces + ["]}"])
+        else:
+            yield node_text(cpwl, item)
+
+
+def node_lines(cpwl: Cpwl) -> Iterator[str]:
+    """Format 2: the tree's nodes in preorder, one compact JSON text each, a split's subtrees as ``"subtree"``."""
+    stack: list[Optional[Node]] = [cpwl.tree]
+    while stack:
+        node = stack.pop()
+        yield node_text(cpwl, node)
+        if isinstance(node, Split):
+            stack += reversed([child for child in node.children if isinstance(child, (Split, Leaf))])
+
+
+def node_text(cpwl: Cpwl, node: Optional[Node]) -> str:
+    """A node's own line in format 2: a split with its children inline but for subtrees, or a leaf."""
+    if isinstance(node, Split):
+        return '{"split":[' + ",".join(f'"{SUBTREE}"' if isinstance(child, (Split, Leaf)) else inline_text(child)
+                                       for child in node.children) + "]}"
+    if isinstance(node, Leaf):
+        return '{"leaf":[' + ",".join(f'"{q_to_str(v)}"' for v in cpwl.cells[node.cell].point) + "]}"
+    return inline_text(node)
+
+
+def inline_text(node: Optional[Node]) -> str:
+    """A child that is never a subtree: null or a prune."""
+    if node is None:
+        return "null"
+    assert isinstance(node, Prune)
+    terms = ",".join(f"[[{s},{u},{c}],{y}]" for (s, u, c), y in node.multipliers)
+    return f'{{"prune":[{terms}],"empty":{"true" if node.empty else "false"}}}'
