@@ -74,7 +74,7 @@ def text_of(data):
 def parse(text, parse_float):
     """The document ``text``: every number within bounds, every object's keys distinct, at most ``MAX_DEPTH`` deep.
     The C parser reads it unless it nests deeper than the interpreter's recursion limit allows; then ``Parser``."""
-    hooks = {"parse_float": lambda s: parse_float(bounded(s)), "parse_int": lambda s: int(bounded(s))}
+    hooks = {"parse_float": lambda s: parse_float(bounded(s)), "parse_int": integer}
     try:
         return json.loads(text, object_pairs_hook=distinct_keys, parse_constant=no_constant, **hooks)
     except json.JSONDecodeError as err:
@@ -84,6 +84,11 @@ def parse(text, parse_float):
 
 
 NUMBER = re.compile(r"-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?")
+
+
+def integer(spelling):
+    """A JSON integer's value; its spelling (``-?digits``, as the parser matched it) is bounded first."""
+    return int(spelling) if len(spelling) <= MAX_DIGITS else int(bounded(spelling))
 
 
 def bounded(spelling):

@@ -95,7 +95,7 @@ def flag(obj, path):
 
 def row_name(name, path):
     """A row's name: three integers, ``(stage, unit, competitor)`` or ``(-1, j, -1)`` for domain row j."""
-    wellformed(isinstance(name, list) and len(name) == 3 and all(type(v) is int for v in name),
+    wellformed(type(name) is list and len(name) == 3 and type(name[0]) is type(name[1]) is type(name[2]) is int,
                f"{path}: a row is named by three integers")
 
 
@@ -289,7 +289,7 @@ def node(value, d):
     wellformed(set(value) == {"prune", "empty"} and isinstance(value["empty"], bool)
                and isinstance(value["prune"], list), "malformed prune")
     for term in value["prune"]:
-        wellformed(isinstance(term, list) and len(term) == 2 and type(term[1]) is int,
+        wellformed(type(term) is list and len(term) == 2 and type(term[1]) is int,
                    "prune: a term is [row, multiplier] with an integer multiplier")
         row_name(term[0], "prune")
     return []
