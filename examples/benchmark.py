@@ -14,6 +14,11 @@ A second table (``--models``) times users' models: the conversion of a 1.33M-par
 and PyTorch models (an MLP and a small convolutional net on images) imported with ``polyreg.from_torch`` and
 counted on the plane through three inputs (the network composed with ``(s, t) -> a + s (b - a) + t (c - a)``), and
 the MLP's first 10 cells in a box around an input, in all 784 dimensions.
+
+A third (``--scale``) shows how time and memory grow with the number of cells (about 10^3, 10^4, 10^5): a generic
+ReLU net counted with a format 2 certificate in one process, in two, and on a local Dask cluster of two worker
+processes, then checked; ``main MiB`` is the peak of the process that assembles the result, ``largest worker MiB``
+the largest peak among its worker processes.
 """
 from __future__ import annotations
 
@@ -208,6 +213,62 @@ MODEL_CASES = ["convert ONNX MLP 784->1024->512->10 to JSON",
                "torch conv 1x12x12 (Conv 4@3x3, ReLU, MaxPool 2, Linear 10), plane, [0, 1/4]^2"]
 
 
+SCALE_NETS = {"3->16->16": (3, [16, 16]), "4->20->20": (4, [20, 20]), "4->32->32": (4, [32, 32])}   # ReLU, seed 0
+SCALE_WHERE = {"1 job": 1, "2 jobs": 2, "Dask, 2 workers": "dask"}
+
+
+def scale_cases() -> list[str]:
+    return [f"{net} | {where}" for net in SCALE_NETS for where in SCALE_WHERE]
+
+
+def run_scale_case(name: str) -> dict:
+    """``count --certificate`` (format 2) of a generic ReLU net on [-1, 1]^d in 1 or 2 processes or on a local Dask
+    cluster, then the checker in a process of its own: seconds and peak memory of each."""
+    from polyreg import Dask, box, lower, region_counts
+    net_name, where = name.split(" | ")
+    inputs, widths = SCALE_NETS[net_name]
+    net, path = random_relu(inputs, widths, seed=0), f"/tmp/polyreg-scale-{inputs}-{widths[0]}.jsonl.gz"
+    cluster = None
+    jobs = SCALE_WHERE[where]
+    if jobs == "dask":
+        from distributed import LocalCluster
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        jobs = Dask(cluster.scheduler_address)
+    started = time.perf_counter()
+    cpwl = lower(net, box(inputs, -1, 1), jobs=jobs)
+    write_certificate(certificate(cpwl, Counts.of(cpwl, region_counts(cpwl)), lazy=True), path)
+    seconds = time.perf_counter() - started
+    if cluster is not None:
+        cluster.close()
+    workers = megabytes(resource.RUSAGE_CHILDREN) if where != "1 job" else "-"     # before the checker runs
+    checked = json.loads(subprocess.run([sys.executable, "-c", CHECK_CASE, path], capture_output=True, text=True,
+                                        check=True).stdout)
+    return {"net": net_name, "where": where, "cells": len(cpwl.cells), "seconds": round(seconds, 1),
+            "cells_per_s": round(len(cpwl.cells) / seconds), "main_mib": megabytes(resource.RUSAGE_SELF),
+            "workers_mib": workers, "check_s": checked["seconds"], "check_mib": checked["mib"]}
+
+
+# The standalone checker on a certificate file, in a process that imports nothing else: seconds and peak memory
+# (VmHWM, the peak of this program; ru_maxrss would also count the parent's memory before the exec).
+CHECK_CASE = """
+import json, re, sys, time
+from pathlib import Path
+from polyreg_check import check, open_certificate
+started = time.perf_counter()
+cert, nodes = open_certificate(sys.argv[1], 1 << 34)
+check(cert, nodes=nodes)
+peak = int(re.search(r"VmHWM:\\s*(\\d+) kB", Path("/proc/self/status").read_text())[1])
+print(json.dumps({"seconds": round(time.perf_counter() - started, 1), "mib": round(peak / 1024)}))
+"""
+
+
+def megabytes(who: int) -> int:
+    return round(resource.getrusage(who).ru_maxrss / 1024)
+
+
+SCALE_COLUMNS = {"net": "net", "where": "where", "cells": "cells", "count + certificate s": "seconds",
+                 "cells/s": "cells_per_s", "main MiB": "main_mib", "largest worker MiB": "workers_mib",
+                 "check s": "check_s", "check MiB": "check_mib"}
 SUITE_COLUMNS = {"network": "name", "cells": "cells", "linear regions": "linear_regions", "seconds": "seconds",
                  "cells/s": "cells_per_s", "peak MiB": "peak_mib", "check s": "check_s",
                  "certificate bytes/cell (gzip)": "bytes_per_cell"}
@@ -238,12 +299,21 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--models"]:
         table("--model-case", MODEL_CASES, MODEL_COLUMNS)
         return
+    if argv[:1] == ["--scale-case"]:
+        print(json.dumps(run_scale_case(argv[1])))
+        return
+    if argv[:1] == ["--scale"]:
+        table("--scale-case", scale_cases(), SCALE_COLUMNS)
+        return
     names = [a for a in argv if not a.startswith("--")] or list(suite())
     if "--quick" in argv:
         names = [n for n in names if "32->32" not in n and "4->16->16" not in n and "3->4->4" not in n]
     table("--case", names, SUITE_COLUMNS)
     print()
     table("--model-case", MODEL_CASES, MODEL_COLUMNS)
+    if "--quick" not in argv:
+        print()
+        table("--scale-case", scale_cases(), SCALE_COLUMNS)
 
 
 if __name__ == "__main__":
