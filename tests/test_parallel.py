@@ -2,6 +2,9 @@
 others; cells, trees and certificates are the same for every number of jobs, their counts those of one
 uninterrupted enumeration, and the checker verifies them."""
 import json
+import multiprocessing
+
+import pytest
 
 from polyreg import box, certify, lower, region_counts
 from polyreg.certificates.claims import Counts, Equivalent
@@ -9,6 +12,7 @@ from polyreg.certificates.write import certificate
 from polyreg.cli.main import main
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.core.enumerate import refine
+from polyreg.errors import Stopped
 from polyreg.formats.json_files import save_network
 from polyreg.network.families import random_maxout, random_relu
 from polyreg_check import check
@@ -53,3 +57,15 @@ def test_progress_reports_cells_and_the_work_items_open():
         assert cells == sorted(cells) and cells[-1] == len(cpwl.cells) and all(r[2] >= 0 for r in reports)
         assert max(r[2] for r in reports) >= 63 > reports[-1][2]       # the cut's items, finished one by one
     assert [r[2] for r in reports[-10:]] == list(range(9, -1, -1))   # 2 jobs: the last items arriving
+
+
+def test_stopping_at_a_finished_item_stops_the_worker_processes_at_once():
+    """An exception from ``progress`` as parts arrive (a limit, Ctrl-C) ends the pool before it propagates."""
+    net, domain = random_relu(3, [10, 10], seed=4), box(3, -1, 1)
+
+    def stop_in_the_parallel_phase(cells, seconds, open_items):
+        if multiprocessing.active_children():
+            raise Stopped(cells, seconds, "a test")
+    with pytest.raises(Stopped):
+        refine((net,), domain, stop_in_the_parallel_phase, jobs=2, split_after=40)
+    assert multiprocessing.active_children() == []

@@ -12,6 +12,7 @@ product over all tokens.
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Sequence
@@ -156,10 +157,11 @@ def cases_in_parallel(work: list[CaseJob], jobs: Jobs, progress: Progress | None
                       started: float) -> list[CaseVerdict]:
     """The verdicts of ``work``'s cases certified on ``jobs``, each in one process, put in order."""
     done: dict[int, CaseVerdict] = {}
-    for k, case in finished_unordered(jobs, certified_case, work):
-        done[k] = case
-        if progress is not None:
-            progress(sum(c.cells for c in done.values()), time.perf_counter() - started, len(work) - len(done))
+    with closing(finished_unordered(jobs, certified_case, work)) as results:
+        for k, case in results:
+            done[k] = case
+            if progress is not None:
+                progress(sum(c.cells for c in done.values()), time.perf_counter() - started, len(work) - len(done))
     return [done[k] for k in range(len(work))]
 
 

@@ -15,6 +15,7 @@ cells, tree and certificates come out in one fixed order; an item can be finishe
 from __future__ import annotations
 
 import time
+from contextlib import closing
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Iterator, Optional, Sequence, cast
@@ -118,9 +119,10 @@ def finished_parts(setting: Setting, items: dict[int, WorkItem], jobs: Jobs,
     the largest subtrees. The work stops at once when the caller stops."""
     numbers = sorted(items, reverse=True)
     done: dict[int, Part] = {}
-    for k, part in finished_unordered(jobs, finished_part, [(setting, items[n]) for n in numbers]):
-        done[numbers[k]] = part
-        arrived(numbers[k], part)
+    with closing(finished_unordered(jobs, finished_part, [(setting, items[n]) for n in numbers])) as results:
+        for k, part in results:
+            done[numbers[k]] = part
+            arrived(numbers[k], part)
     return done
 
 

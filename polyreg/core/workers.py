@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence, TypeVar, Union
+from typing import Callable, Generator, Sequence, TypeVar, Union
 
 from ..errors import InputError
 
@@ -26,6 +26,7 @@ class Dask:
 
 
 Jobs = Union[int, Dask]     # a number of local processes, or a Dask cluster
+Finished = Generator[tuple[int, Result], None, None]     # (k, the result of job k), as each finishes
 
 
 def parallel(jobs: Jobs) -> bool:
@@ -33,13 +34,13 @@ def parallel(jobs: Jobs) -> bool:
     return isinstance(jobs, Dask) or jobs > 1
 
 
-def finished_unordered(jobs: Jobs, task: Callable[[Job], Result], work: Sequence[Job]) -> Iterator[tuple[int, Result]]:
-    """``(k, task(work[k]))`` for every k, in the order they finish, on ``jobs``; stopping the iteration (a limit
-    reached, an interrupt) stops the work still running."""
+def finished_unordered(jobs: Jobs, task: Callable[[Job], Result], work: Sequence[Job]) -> Finished:
+    """``(k, task(work[k]))`` for every k, in the order they finish, on ``jobs``; closing the iterator (a limit
+    reached, an interrupt: use ``contextlib.closing``) stops the work still running at once."""
     return RUNNERS[type(jobs)](jobs, task, work)
 
 
-def in_processes(jobs: int, task: Callable[[Job], Result], work: Sequence[Job]) -> Iterator[tuple[int, Result]]:
+def in_processes(jobs: int, task: Callable[[Job], Result], work: Sequence[Job]) -> Finished:
     """``finished_unordered`` on a pool of ``jobs`` local processes."""
     with multiprocessing.Pool(jobs) as pool:
         yield from pool.imap_unordered(numbered, [(k, task, job) for k, job in enumerate(work)])
@@ -51,7 +52,7 @@ def numbered(job: tuple[int, Callable[[Job], Result], Job]) -> tuple[int, Result
     return k, task(work)
 
 
-def on_dask(cluster: Dask, task: Callable[[Job], Result], work: Sequence[Job]) -> Iterator[tuple[int, Result]]:
+def on_dask(cluster: Dask, task: Callable[[Job], Result], work: Sequence[Job]) -> Finished:
     """``finished_unordered`` on the workers of a Dask scheduler."""
     distributed = dask_distributed()
     with distributed.Client(cluster.address, timeout="20s") as client:
