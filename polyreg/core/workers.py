@@ -43,7 +43,14 @@ def finished_unordered(jobs: Jobs, task: Callable[[Job], Result], work: Sequence
 def in_processes(jobs: int, task: Callable[[Job], Result], work: Sequence[Job]) -> Finished:
     """``finished_unordered`` on a pool of ``jobs`` local processes."""
     with multiprocessing.Pool(jobs) as pool:
-        yield from pool.imap_unordered(numbered, [(k, task, job) for k, job in enumerate(work)])
+        results = pool.imap_unordered(numbered, [(k, task, job) for k, job in enumerate(work)])
+        while True:
+            try:        # waits of at most a second: a signal taken by another thread is then seen here (Ctrl-C)
+                yield results.next(timeout=1.0)
+            except multiprocessing.TimeoutError:
+                continue
+            except StopIteration:
+                return
 
 
 def numbered(job: tuple[int, Callable[[Job], Result], Job]) -> tuple[int, Result]:
