@@ -4,47 +4,54 @@ checked in memory that does not grow with it.
 The first line is the header: the format 1 document without its trees. Every later line is one node of the trees,
 in the order the walk visits them (depth first, children in order, the cases' trees one after another); a split
 names each child that is a subtree ``"subtree"`` instead of nesting it. Each line is bounded by ``max_bytes`` as a
-whole format 1 file is, and so is the text of all lines together.
+whole format 1 file is, and so is the text of all lines together. The file is opened once and read forward only, so
+it may be a pipe.
 """
 import gzip
 import zlib
 
 from .errors import Malformed, wellformed
-from .load import load, parse, text_of
+from .load import limited, parse, text_of
 from .schema import FORMAT_2
 
 SIGNATURE = ('{"format":"' + FORMAT_2 + '"').encode()      # how a format 2 file begins, exactly
+END = object()                                              # ``Records.value`` at the end of the file
+GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 def open_certificate(path, max_bytes):
-    """The certificate in the file at ``path`` and the nodes of its trees: (document, None) in format 1, (header,
-    ``Records``) in format 2. The caller closes the records."""
-    if not is_format_2(path):
-        return load(path, max_bytes), None
-    nodes = Records(path, max_bytes)
-    return nodes.header, nodes
+    """The certificate in the file at ``path`` (plain or gzip) and the nodes of its trees: (document, None) in format
+    1, (header, ``Records``) in format 2. The caller closes the records."""
+    file = open(path, "rb")
+    try:
+        stream = gzip.GzipFile(fileobj=file) if file.peek(2)[:2] == b"\x1f\x8b" else file
+        head = unzipped(stream.read, len(SIGNATURE))
+        if head == SIGNATURE:
+            nodes = Records(file, stream, head, max_bytes)
+            return nodes.header, nodes
+        data = head + unzipped(limited, stream, max_bytes - len(head))
+    except BaseException:
+        file.close()
+        raise
+    file.close()
+    wellformed(len(data) <= max_bytes, f"the file holds more than {max_bytes} bytes of JSON (the limit; raise it "
+                                       "with --max-bytes)")
+    return parse(text_of(data), str), None
 
 
-def is_format_2(path):
-    """Whether the file (plain or gzip) begins as a format 2 certificate does."""
-    with opener(path)(path, "rb") as f:
-        try:
-            return f.read(len(SIGNATURE)) == SIGNATURE
-        except (OSError, EOFError, zlib.error) as err:
-            raise Malformed(f"not a readable gzip file ({err})") from None
-
-
-def opener(path):
-    """``gzip.open`` for a gzip file, else ``open``."""
-    with open(path, "rb") as f:
-        return gzip.open if f.read(2) == b"\x1f\x8b" else open
+def unzipped(read, *args):
+    """``read(*args)``, a gzip stream's faults refused as malformed."""
+    try:
+        return read(*args)
+    except GZIP_ERRORS as err:
+        raise Malformed(f"not a readable gzip file ({err})") from None
 
 
 class Records:
     """The lines of a format 2 file after its header, read on demand (``next_node``), then ``finished``."""
 
-    def __init__(self, path, max_bytes, parse_float=str):
-        self.file = opener(path)(path, "rb")
+    def __init__(self, file, stream, head, max_bytes, parse_float=str):
+        self.file, self.stream, self.head = file, stream, head
         self.max_bytes, self.parse_float, self.read, self.line = max_bytes, parse_float, 0, 0
         try:
             self.header = self.value()        # a line: the file begins with ``SIGNATURE``
@@ -53,13 +60,11 @@ class Records:
             raise
 
     def value(self):
-        """The next line's JSON value, or None at the end of the file."""
-        try:
-            line = self.file.readline(self.max_bytes + 1 - self.read)
-        except (OSError, EOFError, zlib.error) as err:
-            raise Malformed(f"not a readable gzip file ({err})") from None
+        """The next line's JSON value, or ``END`` at the end of the file."""
+        line = self.head + unzipped(self.stream.readline, self.max_bytes + 1 - self.read - len(self.head))
+        self.head = b""
         if not line:
-            return None
+            return END
         self.read, self.line = self.read + len(line), self.line + 1
         wellformed(self.read <= self.max_bytes, f"the file holds more than {self.max_bytes} bytes of JSON (the "
                                                 "limit; raise it with --max-bytes)")
@@ -71,12 +76,12 @@ class Records:
     def next_node(self):
         """The next node of the trees: the file must not end before the trees do."""
         node = self.value()
-        wellformed(node is not None, f"the file ends at line {self.line}, before its trees do")
+        wellformed(node is not END, f"the file ends at line {self.line}, before its trees do")
         return node
 
     def finished(self):
         """Nothing may follow the last tree."""
-        wellformed(self.value() is None, f"more lines follow the last tree (line {self.line})")
+        wellformed(self.value() is END, f"more lines follow the last tree (line {self.line})")
         self.close()
 
     def close(self):

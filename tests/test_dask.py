@@ -46,3 +46,10 @@ def test_no_scheduler_is_a_clear_error(tmp_path, capsys):
     save_network(random_relu(2, [4], seed=0), path)
     assert main(["count", path, "--box", "-1", "1", "--dask", "tcp://127.0.0.1:9"]) == 2
     assert "--dask tcp://127.0.0.1:9: no Dask scheduler answers there" in capsys.readouterr().err
+
+
+def test_the_classifier_questions_refuse_dask(tmp_path, capsys):
+    path = str(tmp_path / "net.json")
+    save_network(random_relu(2, [4, 3], seed=0), path)
+    assert main(["certify", path, path, "--box", "-1", "1", "--top-1", "--dask", "tcp://127.0.0.1:9"]) == 2
+    assert "--dask is not taken with --top-1" in capsys.readouterr().err

@@ -4,6 +4,8 @@ the checker, and the command line writes, checks and reports them."""
 import copy
 import gzip
 import json
+import subprocess
+import sys
 
 from test_rejections import CASES, Flat, checked, valid  # noqa: F401  (valid: the fixture)
 
@@ -20,7 +22,6 @@ from polyreg.cli.main import main
 from polyreg.formats.json_files import save_network
 from polyreg.network.families import random_maxout, random_relu
 from polyreg_check import Reject, check
-from polyreg_check.records import Records
 from polyreg_check.schema import FORMAT
 
 
@@ -35,8 +36,8 @@ def test_every_kind_of_certificate_verifies_in_format_2_as_in_format_1(valid, tm
         path = tmp_path / f"{name}.jsonl.gz"
         write_certificate(copy.deepcopy(cert), path)
         assert polyreg_check.main([str(path)]) == 0 and capsys.readouterr().out.startswith(f"VERIFIED: {first}")
-        nodes = Records(path, 1 << 30)
-        assert nested(nodes.header, nodes.next_node) == {**cert, "format": FORMAT}, name    # nothing lost
+        header, nodes = polyreg_check.open_certificate(path, 1 << 30)
+        assert nested(header, nodes.next_node) == {**cert, "format": FORMAT}, name    # nothing lost
         nodes.close()
 
 
@@ -111,3 +112,18 @@ def test_a_tree_written_from_its_nodes_is_byte_identical_to_one_built_as_json(tm
             write_certificate(make(True), tmp_path / f"nodes{k}{suffix}")
             assert (tmp_path / f"json{k}{suffix}").read_bytes() == (tmp_path / f"nodes{k}{suffix}").read_bytes()
         assert polyreg_check.main([str(tmp_path / f"nodes{k}.jsonl.gz")]) == 0
+
+
+def test_a_null_line_is_not_the_end_and_a_pipe_is_read_once(valid, tmp_path):
+    lines = list(flat_lines(copy.deepcopy(valid["relu"])))
+    for extra in (["null"], ["null", "not json {"]):
+        try:
+            checked(Flat("".join(line + "\n" for line in lines + extra).encode()))
+        except Reject as err:
+            assert str(err).startswith("more lines follow the last tree")
+        else:
+            raise AssertionError(f"lines after the trees were accepted: {extra}")
+    texts = {"c.jsonl": "".join(line + "\n" for line in lines).encode(), "c.json": json.dumps(valid["relu"]).encode()}
+    for name, data in [*texts.items(), *((name + ".gz", gzip.compress(data)) for name, data in texts.items())]:
+        piped = subprocess.run([sys.executable, "-m", "polyreg_check", "/dev/stdin"], input=data, capture_output=True)
+        assert piped.returncode == 0 and piped.stdout.startswith(b"VERIFIED: cells"), (name, piped.stdout)

@@ -3,6 +3,8 @@ others; cells, trees and certificates are the same for every number of jobs, the
 uninterrupted enumeration, and the checker verifies them."""
 import json
 import multiprocessing
+import time
+from contextlib import closing
 
 import pytest
 
@@ -12,6 +14,7 @@ from polyreg.certificates.write import certificate
 from polyreg.cli.main import main
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.core.enumerate import refine
+from polyreg.core.workers import finished_unordered
 from polyreg.errors import Stopped
 from polyreg.formats.json_files import save_network
 from polyreg.network.families import random_maxout, random_relu
@@ -69,3 +72,16 @@ def test_stopping_at_a_finished_item_stops_the_worker_processes_at_once():
     with pytest.raises(Stopped):
         refine((net,), domain, stop_in_the_parallel_phase, jobs=2, split_after=40)
     assert multiprocessing.active_children() == []
+
+
+def test_limits_are_checked_every_second_while_items_are_out():
+    """Without a result for a second, the workers say so (``None``), so progress, and with it --timeout and
+    --max-cells, is checked at least every second; closing the results ends the pool at once."""
+    started = time.monotonic()
+    with closing(finished_unordered(2, time.sleep, [2.5, 0])) as results:
+        seen = list(results)
+    assert seen[0] == (1, None) and seen[-1] == (0, None) and None in seen[1:-1]
+    assert time.monotonic() - started < 5
+    with closing(finished_unordered(2, time.sleep, [30])) as results:
+        assert next(results) is None            # a second later
+    assert multiprocessing.active_children() == [] and time.monotonic() - started < 10

@@ -20,6 +20,7 @@ the table's expressions specific: an expression may not match a message produced
 import ast
 import copy
 import gzip
+import json
 import os
 import re
 import tempfile
@@ -536,6 +537,7 @@ CASES = [
     (r"^not a readable gzip file \(Compressed file ended", flat("relu", gz=True, cut=20)),
     (r"^not a readable gzip file \(Compressed file ended", flat("relu", gz=True, cut=-30)),
     (r"^the file holds more than 500 bytes of JSON", flat("relu", max_bytes=500)),
+    (r"^the file holds more than 300 bytes of JSON", lambda valid: Flat(json.dumps(valid["relu"]).encode(), 300)),
     (r"^on line 2, not valid JSON", flat("relu", lambda lines: lines.__setitem__(1, '{"split": ['))),
     (r"^the file ends at line \d+, before its trees do$", flat("relu", lambda lines: lines.pop())),
     (r"^more lines follow the last tree \(line \d+\)$", flat("relu", lambda lines: lines.append(lines[-1]))),

@@ -158,8 +158,9 @@ def cases_in_parallel(work: list[CaseJob], jobs: Jobs, progress: Progress | None
     """The verdicts of ``work``'s cases certified on ``jobs``, each in one process, put in order."""
     done: dict[int, CaseVerdict] = {}
     with closing(finished_unordered(jobs, certified_case, work)) as results:
-        for k, case in results:
-            done[k] = case
+        for result in results:          # None after a second without a case: the limits are checked
+            if result is not None:
+                done[result[0]] = result[1]
             if progress is not None:
                 progress(sum(c.cells for c in done.values()), time.perf_counter() - started, len(work) - len(done))
     return [done[k] for k in range(len(work))]

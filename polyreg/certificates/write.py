@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import uuid
 from datetime import datetime, timezone
 from fractions import Fraction
@@ -161,7 +162,8 @@ def write_certificate(cert: dict[str, Any], path: str | Path) -> int:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     compressed = str(path).endswith(".gz")
     flat = str(path).removesuffix(".gz").endswith(".jsonl")
-    with open(path, "wb") as raw, (gzip.GzipFile("", "wb", fileobj=raw, mtime=0) if compressed else raw) as file:
+    partial = Path(str(path) + ".partial")      # renamed into place once whole: an interrupted write leaves no file
+    with open(partial, "wb") as raw, (gzip.GzipFile("", "wb", fileobj=raw, mtime=0) if compressed else raw) as file:
         pieces, size = [], 0
         for piece in (line + "\n" for line in flat_lines(cert)) if flat else json_chunks(cert):
             pieces.append(piece)
@@ -170,4 +172,5 @@ def write_certificate(cert: dict[str, Any], path: str | Path) -> int:
                 file.write("".join(pieces).encode())
                 pieces, size = [], 0
         file.write("".join(pieces).encode())
+    os.replace(partial, path)
     return Path(path).stat().st_size

@@ -32,6 +32,9 @@ def run_question(args: argparse.Namespace) -> int:
     if isinstance(domain, MixedDomain):
         raise InputError(f"{described}: --top-1 and --epsilon take a box, a polytope or a slice, not a mixed domain")
     no_checkpoint(args, "with --top-1 or --epsilon (they stop at the first answer, in one process)")
+    if args.dask is not None:
+        raise InputError("--dask is not taken with --top-1 or --epsilon: they stop at the first answer, in one "
+                         "process")
     if args.top_1:
         answer = with_progress(top_1, a, b, domain, limits=args)
     else:

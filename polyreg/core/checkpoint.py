@@ -3,8 +3,8 @@
 The first cells and the cut into items are recomputed on the rerun: both are deterministic, so the rerun finds the
 same items in the same order, loads the results saved for some of them and finishes the others. A result is written
 to a temporary file and renamed into place, so a kill leaves either the whole file or none. ``run.key`` holds the
-SHA-256 of the run's setting and of polyreg's version: a directory of another run (other networks, domain, options
-or version) is refused before any work.
+SHA-256 of the run's setting, polyreg's version and its source files: a directory of another run (other networks,
+domain, options or code) is refused before any work.
 The files are pickles: only point ``--checkpoint`` at a directory you trust, as with any file you load.
 """
 from __future__ import annotations
@@ -24,12 +24,12 @@ class Checkpoint:
 
     def __init__(self, directory: str | Path, run: Any) -> None:
         self.directory = Path(directory)
-        key = hashlib.sha256(pickle.dumps((version("polyreg"), run))).hexdigest()
+        key = hashlib.sha256(pickle.dumps((version("polyreg"), source_digest(), run))).hexdigest()
         marker = self.directory / "run.key"
         if marker.exists():
             if marker.read_text().strip() != key:
                 raise InputError(f"--checkpoint {directory}: it holds a checkpoint of another run (other networks, "
-                                 "domain, options or polyreg version); use an empty directory")
+                                 "domain, options or polyreg code); use an empty directory")
         else:
             self.directory.mkdir(parents=True, exist_ok=True)
             atomic_write(marker, key.encode())
@@ -45,6 +45,16 @@ class Checkpoint:
     def save(self, k: int, result: Any) -> None:
         """Keep item ``k``'s result (whole or not at all)."""
         atomic_write(self.directory / f"item-{k}.pickle", pickle.dumps(result))
+
+
+def source_digest() -> str:
+    """SHA-256 of polyreg's own source files: a checkpoint is only resumed by the code that wrote it (an edited
+    checkout keeps its version number)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def atomic_write(path: Path, data: bytes) -> None:

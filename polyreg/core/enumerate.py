@@ -113,14 +113,19 @@ def finished_part(job: tuple[Setting, WorkItem]) -> Part:
 
 
 def finished_parts(setting: Setting, items: dict[int, WorkItem], jobs: Jobs,
-                   arrived: Callable[[int, Part], None]) -> dict[int, Part]:
+                   arrived: Callable[[int, Optional[Part]], None]) -> dict[int, Part]:
     """The parts of ``items`` (by number), finished on ``jobs`` (``workers.finished_unordered``), each told to
-    ``arrived`` as it comes. The last items are sent first: they lie deepest in the stack, nearest the root, and hold
-    the largest subtrees. The work stops at once when the caller stops."""
+    ``arrived`` as it comes (and ``None`` after each second without one). The last items are sent first: they lie
+    deepest in the stack, nearest the root, and hold the largest subtrees. The work stops at once when the caller
+    stops."""
     numbers = sorted(items, reverse=True)
     done: dict[int, Part] = {}
     with closing(finished_unordered(jobs, finished_part, [(setting, items[n]) for n in numbers])) as results:
-        for k, part in results:
+        for result in results:
+            if result is None:
+                arrived(-1, None)
+                continue
+            k, part = result
             done[numbers[k]] = part
             arrived(numbers[k], part)
     return done
@@ -232,7 +237,10 @@ class Enumerator:
         self.waiting = len(items) - len(saved)
         for part in saved.values():
             self.arrived(len(part.cells))
-        def arrived(k: int, part: Part) -> None:
+        def arrived(k: int, part: Optional[Part]) -> None:
+            if part is None:            # a second without a part: progress, and the limits, are checked
+                self.arrived(0)
+                return
             if kept is not None:
                 kept.save(k, part)
             self.waiting -= 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 from dataclasses import dataclass
-from typing import Callable, Generator, Sequence, TypeVar, Union
+from typing import Callable, Generator, Optional, Sequence, TypeVar, Union
 
 from ..errors import InputError
 
@@ -26,7 +26,9 @@ class Dask:
 
 
 Jobs = Union[int, Dask]     # a number of local processes, or a Dask cluster
-Finished = Generator[tuple[int, Result], None, None]     # (k, the result of job k), as each finishes
+Finished = Generator[Optional[tuple[int, Result]], None, None]   # (k, the result of job k) as each finishes; None
+#                                                                   after a second without one (time to check limits)
+HEARTBEAT = 1.0     # seconds
 
 
 def parallel(jobs: Jobs) -> bool:
@@ -35,8 +37,9 @@ def parallel(jobs: Jobs) -> bool:
 
 
 def finished_unordered(jobs: Jobs, task: Callable[[Job], Result], work: Sequence[Job]) -> Finished:
-    """``(k, task(work[k]))`` for every k, in the order they finish, on ``jobs``; closing the iterator (a limit
-    reached, an interrupt: use ``contextlib.closing``) stops the work still running at once."""
+    """``(k, task(work[k]))`` for every k, in the order they finish, on ``jobs``, and ``None`` after each second
+    without a result, so the caller can check its limits; closing the iterator (a limit reached, an interrupt: use
+    ``contextlib.closing``) stops the work still running at once."""
     return RUNNERS[type(jobs)](jobs, task, work)
 
 
@@ -45,10 +48,10 @@ def in_processes(jobs: int, task: Callable[[Job], Result], work: Sequence[Job]) 
     with multiprocessing.Pool(jobs) as pool:
         results = pool.imap_unordered(numbered, [(k, task, job) for k, job in enumerate(work)])
         while True:
-            try:        # waits of at most a second: a signal taken by another thread is then seen here (Ctrl-C)
-                yield results.next(timeout=1.0)
+            try:
+                yield results.next(timeout=HEARTBEAT)
             except multiprocessing.TimeoutError:
-                continue
+                yield None
             except StopIteration:
                 return
 
@@ -65,9 +68,17 @@ def on_dask(cluster: Dask, task: Callable[[Job], Result], work: Sequence[Job]) -
     with distributed.Client(cluster.address, timeout="20s") as client:
         futures = client.map(task, list(work), pure=False)
         number = {future.key: k for k, future in enumerate(futures)}
+        pending = set(futures)
         try:
-            for future in distributed.as_completed(futures):
-                yield number[future.key], future.result()
+            while pending:
+                try:
+                    finished = distributed.wait(pending, timeout=HEARTBEAT, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    yield None
+                    continue
+                pending = set(finished.not_done)
+                for future in finished.done:
+                    yield number[future.key], future.result()
         finally:
             client.cancel(futures)
 

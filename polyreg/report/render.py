@@ -13,6 +13,8 @@ import hashlib
 import html
 import io
 import json
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,7 +25,7 @@ from typing import Any, Optional, Sequence
 import polyreg_check as check
 from polyreg_check.cli import domain_text, slice_text
 from polyreg_check.load import MAX_BYTES, UNREADABLE
-from polyreg_check.records import Records, open_certificate
+from polyreg_check.records import open_certificate
 from polyreg_check.schema import FORMAT, FORMAT_2
 
 from ..certificates.claims import CLAIMS, describe
@@ -77,10 +79,21 @@ class Report:
 def checked_certificate(path: str, max_bytes: int = MAX_BYTES) -> Checked:
     """Run the checker on the certificate file ``path`` (at most ``max_bytes`` of JSON); unreadable or malformed
     files raise ``InputError``."""
+    with tempfile.TemporaryDirectory() as folder:     # one copy is checked and then read: it cannot change between
+        copy = Path(folder) / "certificate"
+        try:
+            shutil.copyfile(path, copy)
+        except UNREADABLE as err:
+            raise InputError(f"{path}: cannot read the certificate ({err})") from None
+        return checked_copy(path, copy, max_bytes)
+
+
+def checked_copy(path: str, copy: Path, max_bytes: int) -> Checked:
+    """``checked_certificate`` of the file ``path``, read from its ``copy``."""
     nodes = None
     try:
-        cert, nodes = open_certificate(path, max_bytes)
-        digest = file_sha256(path)
+        cert, nodes = open_certificate(copy, max_bytes)
+        digest = file_sha256(copy)
         if not isinstance(cert, dict) or cert.get("format") not in (FORMAT, FORMAT_2):
             raise InputError(f"{path}: not a polyreg certificate ({FORMAT} or {FORMAT_2})")
         record: list = []
@@ -97,8 +110,8 @@ def checked_certificate(path: str, max_bytes: int = MAX_BYTES) -> Checked:
             progress.close()
         if nodes is not None and verdict:      # the report reads the trees: nested again, as in format 1
             nodes.close()
-            nodes = Records(path, max_bytes)
-            cert = nested(nodes.header, nodes.next_node)
+            header, nodes = open_certificate(copy, max_bytes)
+            cert = nested(header, nodes.next_node)
     except UNREADABLE as err:
         raise InputError(f"{path}: cannot read the certificate ({err})") from None
     except check.Malformed as err:
@@ -513,7 +526,7 @@ def family_part(parts: list[dict]) -> tuple[list[Block], list[dict]]:
             Block("figure", caption, name=f"{FIGURE_PREFIX}depth.png", png=png_of(fig))], rows
 
 
-def file_sha256(path: str) -> str:
+def file_sha256(path: str | Path) -> str:
     """The SHA-256 of the file's bytes, read a megabyte at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
