@@ -43,8 +43,10 @@ def test_timeout_and_bad_limits(tmp_path, capsys):
 def test_an_interrupt_ends_the_run_as_partial(tmp_path):
     path = str(tmp_path / "net.json")
     save_network(random_relu(4, [32, 32], seed=0), path)        # tens of thousands of cells: a long run
+    # a test run in the background of a shell inherits SIGINT ignored, as would polyreg: give it the default
     proc = subprocess.Popen([sys.executable, "-m", "polyreg", "count", path, "--box", "-1", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     line = proc.stderr.readline()                               # the first progress line, after 2 s of refining
     assert "cells so far" in line and "work items open" in line
     proc.send_signal(signal.SIGINT)
