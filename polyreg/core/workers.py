@@ -26,9 +26,9 @@ class Dask:
 
 
 Jobs = Union[int, Dask]     # a number of local processes, or a Dask cluster
-Finished = Generator[Optional[tuple[int, Result]], None, None]   # (k, the result of job k) as each finishes; None
-#                                                                   after a second without one (time to check limits)
-HEARTBEAT = 1.0     # seconds
+# (k, the result of job k) as each finishes, and None after each HEARTBEAT seconds without one (to check limits)
+Finished = Generator[Optional[tuple[int, Result]], None, None]
+HEARTBEAT = 1.0
 
 
 def parallel(jobs: Jobs) -> bool:
