@@ -17,8 +17,9 @@ the MLP's first 10 cells in a box around an input, in all 784 dimensions.
 
 A third (``--scale``) shows how time and memory grow with the number of cells (about 10^3, 10^4, 10^5): a generic
 ReLU net counted with a format 2 certificate in one process, in two, and on a local Dask cluster of two worker
-processes, then checked; ``main MiB`` is the peak of the process that assembles the result, ``largest worker MiB``
-the largest peak among its worker processes.
+processes, then checked in as many processes (``check --jobs 1`` or ``2``); ``main MiB`` is the peak of the process
+that assembles the result, ``largest worker MiB`` the largest peak among its worker processes, ``check MiB`` the
+largest peak of one checking process.
 """
 from __future__ import annotations
 
@@ -223,7 +224,7 @@ def scale_cases() -> list[str]:
 
 def run_scale_case(name: str) -> dict:
     """``count --certificate`` (format 2) of a generic ReLU net on [-1, 1]^d in 1 or 2 processes or on a local Dask
-    cluster, then the checker in a process of its own: seconds and peak memory of each."""
+    cluster, then the checker in a process of its own (and as many workers): seconds and peak memory of each."""
     from polyreg import Dask, box, lower, region_counts
     net_name, where = name.split(" | ")
     inputs, widths = SCALE_NETS[net_name]
@@ -241,23 +242,25 @@ def run_scale_case(name: str) -> dict:
     if cluster is not None:
         cluster.close()
     workers = megabytes(resource.RUSAGE_CHILDREN) if where != "1 job" else "-"     # before the checker runs
-    checked = json.loads(subprocess.run([sys.executable, "-c", CHECK_CASE, path], capture_output=True, text=True,
-                                        check=True).stdout)
+    checked = json.loads(subprocess.run([sys.executable, "-c", CHECK_CASE, path, str(2 if jobs != 1 else 1)],
+                                        capture_output=True, text=True, check=True).stdout)
     return {"net": net_name, "where": where, "cells": len(cpwl.cells), "seconds": round(seconds, 1),
             "cells_per_s": round(len(cpwl.cells) / seconds), "main_mib": megabytes(resource.RUSAGE_SELF),
             "workers_mib": workers, "check_s": checked["seconds"], "check_mib": checked["mib"]}
 
 
-# The standalone checker on a certificate file, in a process that imports nothing else: seconds and peak memory
-# (VmHWM, the peak of this program; ru_maxrss would also count the parent's memory before the exec).
+# The standalone checker on a certificate file in N processes, in a process that imports nothing else: seconds and
+# the peak memory of one process (VmHWM, the peak of this program, and the workers' largest; ru_maxrss of this
+# program would also count the parent's memory before the exec).
 CHECK_CASE = """
-import json, re, sys, time
+import json, re, resource, sys, time
 from pathlib import Path
 from polyreg_check import check, open_certificate
 started = time.perf_counter()
 cert, nodes = open_certificate(sys.argv[1], 1 << 34)
-check(cert, nodes=nodes)
+check(cert, nodes=nodes, jobs=int(sys.argv[2]))
 peak = int(re.search(r"VmHWM:\\s*(\\d+) kB", Path("/proc/self/status").read_text())[1])
+peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(json.dumps({"seconds": round(time.perf_counter() - started, 1), "mib": round(peak / 1024)}))
 """
 

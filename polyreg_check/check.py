@@ -9,6 +9,7 @@ from .affine import constant, dot, entry, homogeneous, max_unit, tie_safe
 from .claims import Findings, verdict
 from .errors import Reject, require, wellformed
 from .mlp import Mlp
+from .parallel import Farm
 from .schema import AT_POINT, FORMAT_2, SUBTREE, certificate, flat_node, num
 from .transformer import Transformer
 
@@ -31,11 +32,12 @@ def memoized(f):
     return cached
 
 
-def check(cert, record=None, progress=None, nodes=None):
+def check(cert, record=None, progress=None, nodes=None, jobs=1):
     """The checker's conclusion, or raise ``Reject`` (``Malformed`` if the certificate is not well formed). With a
     list ``record``, append each verified leaf as (point, its cell's rows ``(b, a)`` meaning ``b + a.x >= 0``, each
     network's output rows); ``progress(cells)`` is called after each leaf. A format 2 certificate is its header
-    ``cert`` and the ``nodes`` of its trees (``records.Records``)."""
+    ``cert`` and the ``nodes`` of its trees (``records.Records``); its subtrees are checked in ``jobs`` processes
+    (``parallel``; not with a ``record``), with the same conclusion for every number."""
     frame = certificate(cert)
     wellformed((nodes is not None) == (cert["format"] == FORMAT_2),
                "format: a format 2 certificate is read from its file, line by line")
@@ -44,7 +46,13 @@ def check(cert, record=None, progress=None, nodes=None):
             nodes.finished()        # no tree
         return verdict(cert["claim"], Evaluation(cert, frame))
     checker = Checker(cert, frame, record, progress, nodes)
-    checker.run()
+    if jobs > 1 and nodes is not None and record is None:
+        checker.farm = Farm(checker, cert, jobs)
+    try:
+        checker.run()
+    finally:
+        if checker.farm is not None:
+            checker.farm.close()
     return verdict(cert["claim"], checker.found)
 
 
@@ -113,6 +121,7 @@ class Checker:
         where += [f"{len(self.parts)} output parts"] if self.parts[0][0] is not None else []
         self.found = Findings(self.nets, self.d, cert, where, frame.mixed)
         self.record, self.progress, self.stages, self.nodes = record, progress, {}, nodes
+        self.case, self.farm, self.waiting = None, None, 0     # ``waiting``: leaves sent to workers, not yet merged
 
     def relevant(self, part, groups):
         """Rule 10: a part's outputs read no discrete group it does not vary; its live units per network and stage."""
@@ -129,17 +138,40 @@ class Checker:
     def run(self):
         """Rule 9: walk the tree of every case, each with its discrete values fixed and the first case's domain."""
         first = None
-        for self.outputs, self.live, fixed_values, cases in self.parts:
-            for fixed, case in zip(fixed_values, cases):
-                self.order = [tuple(o) for o in case["order"]]
-                domain = self.domain_rows(case["domain"])
-                require(first is None or domain == first, "every case must have the domain rows of the first")
-                first, self.stages = domain, {}      # the memo of stages holds for one case only
-                rows = {(-1, j, -1): r for j, r in enumerate(domain)}
-                walk(self.stage_node(case["tree"] if self.nodes is None else self.next_node(), 0,
-                                     [n.start(fixed) for n in self.nets], rows, ((),) * len(self.nets)))
+        try:
+            for k, (_, _, fixed_values, cases) in enumerate(self.parts):
+                for c, (fixed, case) in enumerate(zip(fixed_values, cases)):
+                    self.enter(k, c)
+                    domain = self.domain_rows(case["domain"])
+                    require(first is None or domain == first, "every case must have the domain rows of the first")
+                    first, rows = domain, {(-1, j, -1): r for j, r in enumerate(domain)}
+                    walk(self.stage_node(case["tree"] if self.nodes is None else self.next_node(), 0,
+                                         [n.start(fixed) for n in self.nets], rows, ((),) * len(self.nets)))
+        except Reject as fault:
+            if self.farm is not None:
+                self.farm.drain(fault)       # a fault in a subtree sent earlier comes first
+            raise
+        if self.farm is not None:
+            self.farm.drain()
         if self.nodes is not None:
             self.nodes.finished()
+
+    def enter(self, k, c):
+        """Case ``c`` of part ``k``: its outputs, live units and stage order (the memo of stages holds for one case)."""
+        if self.case != (k, c):
+            self.outputs, self.live, _, cases = self.parts[k]
+            self.order = [tuple(o) for o in cases[c]["order"]]
+            self.case, self.stages = (k, c), {}
+
+    def subtree(self, case, where, offset, kept, bounds):
+        """In a worker (``parallel``): check the subtree on ``self.nodes``, entered at ``where``, the context of a
+        ``unit_node``; the findings of its leaves, numbered from ``offset`` (``kept``, ``bounds``: theirs)."""
+        self.enter(*case)
+        s, p, states, u, choices, rows, patterns = where
+        units, apply = self.stage(p, self.order[s][1], patterns[p], states[p])
+        self.found = self.found.fresh(offset, kept, bounds)
+        walk(self.unit_node(self.next_node(), s, p, states, units, apply, u, choices, rows, patterns))
+        return self.found.summary(offset)
 
     def next_node(self):
         """Format 2: the next line's node, checked to be well formed."""
@@ -207,9 +239,11 @@ class Checker:
                     touching.append(o)      # thin: it can still tie with the options that touch
             else:
                 touching.append(o)
-                if child == SUBTREE:
-                    child = self.next_node()
-                yield self.unit_node(child, s, p, states, units, apply, u + 1, choices + (o,), rows, patterns)
+                sent = child == SUBTREE and self.farm is not None and \
+                    self.farm.offer((s, p, states, u + 1, choices + (o,), dict(rows), patterns))   # to a worker
+                if not sent:
+                    yield self.unit_node(self.next_node() if child == SUBTREE else child, s, p, states, units, apply,
+                                         u + 1, choices + (o,), rows, patterns)
             for key in added:
                 del rows[key]
         if unit.value is not None:
@@ -247,7 +281,7 @@ class Checker:
         if self.record is not None:
             self.record.append((x, list(rows.values()), maps))
         if self.progress:
-            self.progress(self.found.leaves)
+            self.progress(self.found.leaves - self.waiting)
 
 
 class ProgressLine:

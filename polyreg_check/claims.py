@@ -1,6 +1,7 @@
 """Rules 7, 8, 12 and 13 of SPEC.md: the claim, recomputed from what the tree walk (or the evaluation at a point)
 found. One function per claim kind, dispatched by ``RULES``; the margin (rule 7) and the linear regions (rule 8) are
 helpers of the rules."""
+import copy
 from fractions import Fraction
 from itertools import combinations
 
@@ -42,6 +43,42 @@ class Findings:
             self.disjoint += not tops[0] & tops[1]
         if self.epsilon is not None:
             self.bounded(rows, maps)
+
+    def reserve(self, leaves):
+        """Number the next ``leaves`` leaves, checked in a worker (``parallel``); the first number."""
+        first = self.leaves
+        self.leaves += leaves
+        if self.leaf_maps is not None:
+            self.leaf_maps.extend([None] * leaves)
+        return first
+
+    def fresh(self, offset, kept, bounds):
+        """Empty findings for a subtree whose leaves are numbered from ``offset``; ``kept``: the leaves among them a
+        witness names, ``bounds``: theirs."""
+        new = copy.copy(self)
+        new.leaves, new.patterns, new.maps, new.different, new.unsafe, new.disjoint = offset, set(), {}, 0, set(), 0
+        new.kept, new.bounds = dict.fromkeys(kept), bounds
+        new.leaf_maps = None if self.leaf_maps is None else []
+        return new
+
+    def summary(self, offset):
+        """What ``merge`` takes from findings made by ``fresh(offset, ...)``."""
+        return (self.leaves - offset, self.patterns, list(self.maps), self.leaf_maps, self.different, self.disjoint,
+                self.unsafe, self.kept, self.bounds)
+
+    def merge(self, offset, leaves, summary):
+        """Add a subtree's findings (``summary``) for the ``leaves`` leaves reserved from ``offset``."""
+        walked, patterns, maps, leaf_maps, different, disjoint, unsafe, kept, bounds = summary
+        if walked != leaves:
+            raise RuntimeError(f"a subtree has {walked} leaves where its lines have {leaves}")
+        numbers = [self.maps.setdefault(m, len(self.maps)) for m in maps]
+        if self.leaf_maps is not None:
+            self.leaf_maps[offset:offset + leaves] = [numbers[n] for n in leaf_maps]
+        self.patterns |= patterns
+        self.different, self.disjoint, self.unsafe = self.different + different, self.disjoint + disjoint, \
+            self.unsafe | unsafe
+        self.kept.update(kept)
+        self.bounds.update(bounds)
 
     def bounded(self, rows, maps):
         """Rule 12: on the closed cell of this leaf, ``s (A_k - B_k) <= epsilon`` for every output ``k`` and sign
@@ -121,7 +158,7 @@ def same_class(claim, found):
 
 def within(claim, found):
     """Rule 12: every leaf's bounds hold, and none is left over."""
-    left = next(iter(found.bounds), None)
+    left = min(found.bounds, default=None)
     require(left is None, f"bound {list(left or ())} names no leaf and output that needs one")
     require(not (claim["everywhere"] and found.unsafe), "the claim is made everywhere, but a head is not tie-safe")
     require(claim["cells"] == found.leaves, "the claimed number of cells is wrong")

@@ -1,6 +1,6 @@
-"""``python -m polyreg_check [--max-bytes N] CERTIFICATE``: the verdict on stdout and an exit code (SPEC.md): 0
-VERIFIED (then what was verified: the networks by SHA-256 and the domain as checked), 1 NOT VERIFIED, 2 unreadable
-or malformed; an internal fault of the checker is no verdict (stderr, exit 1)."""
+"""``python -m polyreg_check [--max-bytes N] [--jobs N] CERTIFICATE``: the verdict on stdout and an exit code
+(SPEC.md): 0 VERIFIED (then what was verified: the networks by SHA-256 and the domain as checked), 1 NOT VERIFIED, 2
+unreadable or malformed; an internal fault of the checker is no verdict (stderr, exit 1)."""
 import os
 import re
 import sys
@@ -11,15 +11,16 @@ from .errors import Malformed, Reject
 from .load import MAX_BYTES, UNREADABLE
 from .records import open_certificate
 
-USAGE = "usage: python -m polyreg_check [--max-bytes N] CERTIFICATE"
+USAGE = "usage: python -m polyreg_check [--max-bytes N] [--jobs N] CERTIFICATE"
 
 
-def verdict(cert, nodes=None):
-    """The verdict about a loaded certificate (its lines) and its exit code; ``nodes``: a format 2 file's trees."""
+def verdict(cert, nodes=None, jobs=1):
+    """The verdict about a loaded certificate (its lines) and its exit code; ``nodes``: a format 2 file's trees,
+    checked in ``jobs`` processes."""
     claim = cert.get("claim") if isinstance(cert, dict) else None
     progress = ProgressLine(claim.get("cells", "?") if isinstance(claim, dict) else "?")
     try:
-        return [f"VERIFIED: {check(cert, progress=progress, nodes=nodes)}", *verified_inputs(cert)], 0
+        return [f"VERIFIED: {check(cert, progress=progress, nodes=nodes, jobs=jobs)}", *verified_inputs(cert)], 0
     except Malformed as err:
         return [f"NOT VERIFIED: malformed certificate: {err}"], 2
     except Reject as err:
@@ -68,10 +69,14 @@ def domain_text(rows, d):
 
 
 def arguments(args):
-    """The certificate's path and the byte limit, or None for a bad command line."""
-    if len(args) == 3 and args[0] == "--max-bytes" and re.fullmatch("[0-9]{1,20}", args[1]):
-        return args[2], int(args[1])
-    return (args[0], MAX_BYTES) if len(args) == 1 and not args[0].startswith("--") else None
+    """The certificate's path, the byte limit and the number of processes, or None for a bad command line."""
+    options, args = {"--max-bytes": MAX_BYTES, "--jobs": 1}, list(args)
+    while len(args) > 2 and args[0] in options and re.fullmatch("[0-9]{1,20}", args[1]):
+        options[args[0]] = int(args[1])
+        del args[:2]
+    if len(args) != 1 or args[0].startswith("--") or options["--jobs"] < 1:
+        return None
+    return args[0], options["--max-bytes"], min(options["--jobs"], 256)
 
 
 def main(argv=None):
@@ -80,7 +85,7 @@ def main(argv=None):
     if parsed is None:
         print(USAGE, file=sys.stderr)
         return 2
-    path, max_bytes = parsed
+    path, max_bytes, jobs = parsed
     try:
         cert, nodes = open_certificate(path, max_bytes)
     except UNREADABLE as err:
@@ -94,7 +99,10 @@ def main(argv=None):
               "--max-bytes to refuse such files at once)")
         return 2
     try:
-        lines, code = verdict(cert, nodes)
+        if jobs > 1 and nodes is None:
+            print("polyreg_check: --jobs: a format 1 certificate is checked in one process (format 2 files, "
+                  ".jsonl, are checked in parallel)", file=sys.stderr)
+        lines, code = verdict(cert, nodes, jobs)
     except UNREADABLE as err:       # format 2 is read while it is checked
         print(f"NOT VERIFIED: cannot read {path}: {err.strerror or err}")
         return 2

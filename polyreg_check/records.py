@@ -48,30 +48,45 @@ def unzipped(read, *args):
 
 
 class Records:
-    """The lines of a format 2 file after its header, read on demand (``next_node``), then ``finished``."""
+    """The lines of a format 2 file after its header, read on demand (``next_node``), then ``finished``. Lines read
+    ahead (``raw``) can be given back (``unread``); a fault met while reading ahead is raised where the walk meets
+    it."""
 
     def __init__(self, file, stream, head, max_bytes, parse_float=str):
         self.file, self.stream, self.head = file, stream, head
         self.max_bytes, self.parse_float, self.read, self.line = max_bytes, parse_float, 0, 0
+        self.back, self.fault = [], None
         try:
             self.header = self.value()        # a line: the file begins with ``SIGNATURE``
         except Malformed:
             self.close()
             raise
 
-    def value(self):
-        """The next line's JSON value, or ``END`` at the end of the file."""
+    def raw(self):
+        """The next line's bytes, or ``b""`` at the end of the file."""
+        if self.back:
+            self.line += 1
+            return self.back.pop()
+        if self.fault is not None:
+            raise self.fault
         line = self.head + unzipped(self.stream.readline, self.max_bytes + 1 - self.read - len(self.head))
         self.head = b""
-        if not line:
-            return END
-        self.read, self.line = self.read + len(line), self.line + 1
-        wellformed(self.read <= self.max_bytes, f"the file holds more than {self.max_bytes} bytes of JSON (the "
-                                                "limit; raise it with --max-bytes)")
-        try:
-            return parse(text_of(line), self.parse_float)
-        except Malformed as err:
-            raise Malformed(f"on line {self.line}, {err}") from None
+        if line:
+            self.read, self.line = self.read + len(line), self.line + 1
+            wellformed(self.read <= self.max_bytes, f"the file holds more than {self.max_bytes} bytes of JSON (the "
+                                                    "limit; raise it with --max-bytes)")
+        return line
+
+    def unread(self, lines, fault=None):
+        """Give back ``lines``, the last ones read, and the ``fault`` that stopped reading after them."""
+        self.back.extend(reversed(lines))
+        self.line -= len(lines)
+        self.fault = fault
+
+    def value(self):
+        """The next line's JSON value, or ``END`` at the end of the file."""
+        line = self.raw()
+        return parsed_line(line, self.line, self.parse_float) if line else END
 
     def next_node(self):
         """The next node of the trees: the file must not end before the trees do."""
@@ -86,3 +101,30 @@ class Records:
 
     def close(self):
         self.file.close()
+
+
+class Lines:
+    """The lines of one subtree, numbered from ``line`` + 1, read like ``Records`` (``check --jobs``). The walk reads
+    exactly these lines unless it rejects one first (``parallel.shape``), so running out is a fault of the checker."""
+
+    def __init__(self, lines, line, parse_float=str):
+        self.lines, self.line, self.parse_float, self.next = lines, line, parse_float, 0
+
+    def next_node(self):
+        if self.next == len(self.lines):
+            raise RuntimeError(f"the subtree ending at line {self.line} was cut short")
+        self.next, self.line = self.next + 1, self.line + 1
+        return parsed_line(self.lines[self.next - 1], self.line, self.parse_float)
+
+    def finished(self):
+        """Every line of the subtree was read."""
+        if self.next != len(self.lines):
+            raise RuntimeError(f"the subtree ending at line {self.line} has more lines")
+
+
+def parsed_line(line, number, parse_float):
+    """The JSON value of line ``number``."""
+    try:
+        return parse(text_of(line), parse_float)
+    except Malformed as err:
+        raise Malformed(f"on line {number}, {err}") from None

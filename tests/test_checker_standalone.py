@@ -79,6 +79,15 @@ def test_the_copied_folder_runs_as_a_script_and_not_as_a_module_of_the_cwd(alone
     assert result.returncode == 1 and "No module named polyreg_check" in result.stderr
 
 
+def test_the_copied_folder_checks_a_format_2_file_in_several_processes(alone, certificate):
+    from polyreg.certificates.flat import flat_lines
+    path = alone / "c.jsonl"
+    path.write_text("".join(line + "\n" for line in flat_lines(copy.deepcopy(certificate))))
+    results = [isolated(alone, str(alone / "polyreg_check"), "--jobs", jobs, str(path)) for jobs in ("1", "2")]
+    assert results[0].returncode == results[1].returncode == 0, results[1].stderr
+    assert results[0].stdout == results[1].stdout and results[1].stdout.startswith("VERIFIED: ")
+
+
 def test_no_module_of_the_checker_shadows_a_standard_module():
     assert not {p.stem for p in PACKAGE.glob("*.py")} & sys.stdlib_module_names
 

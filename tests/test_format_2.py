@@ -4,6 +4,7 @@ the checker, and the command line writes, checks and reports them."""
 import copy
 import gzip
 import json
+import os
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ from test_rejections import CASES, Flat, checked, valid  # noqa: F401  (valid: t
 from test_mixed import selector_domain, selector_mlp, selector_reference
 
 import polyreg_check
-from polyreg import box, certify, lower, plane
+from polyreg import box, certify, lower, plane, region_counts
 from polyreg.analysis.cases import certify_mixed
 from polyreg.certificates.claims import Counts, Equivalent
 from polyreg.certificates.flat import flat_lines, nested
@@ -21,7 +22,7 @@ from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.cli.main import main
 from polyreg.formats.json_files import save_network
 from polyreg.network.families import random_maxout, random_relu
-from polyreg_check import Reject, check
+from polyreg_check import Reject, check, parallel
 from polyreg_check.schema import FORMAT
 
 
@@ -127,3 +128,100 @@ def test_a_null_line_is_not_the_end_and_a_pipe_is_read_once(valid, tmp_path):
     for name, data in [*texts.items(), *((name + ".gz", gzip.compress(data)) for name, data in texts.items())]:
         piped = subprocess.run([sys.executable, "-m", "polyreg_check", "/dev/stdin"], input=data, capture_output=True)
         assert piped.returncode == 0 and piped.stdout.startswith(b"VERIFIED: cells"), (name, piped.stdout)
+
+
+def sent_counted(monkeypatch):
+    """Count the subtrees ``check --jobs`` sends to its workers (``Farm.offer`` runs in this process)."""
+    sent = []
+    offer = parallel.Farm.offer
+
+    def counted(self, where):
+        went = offer(self, where)
+        sent.append(went)
+        return went
+    monkeypatch.setattr(parallel.Farm, "offer", counted)
+    return sent
+
+
+def outcome(cert, jobs):
+    """The conclusion, or the message of the refusal, of ``checked``."""
+    try:
+        return checked(cert, jobs)
+    except Reject as err:
+        return f"{type(err).__name__}: {err}"
+
+
+def test_check_jobs_concludes_as_one_process_for_every_kind_of_certificate(valid, monkeypatch):
+    big = lower(random_relu(2, [8, 8], seed=3), box(2, -1, 1))
+    certificates = {**valid, "linear regions": certificate(big, Counts.of(big, region_counts(big)))}
+    sent = sent_counted(monkeypatch)
+    for read_ahead in (3, 40, parallel.READ_AHEAD):     # subtrees walked here and sent, in every proportion
+        monkeypatch.setattr(parallel, "READ_AHEAD", read_ahead)
+        for name, cert in certificates.items():
+            assert outcome(flat_file(copy.deepcopy(cert)), 2) == check(copy.deepcopy(cert)), (name, read_ahead)
+    assert sum(sent) > 100 and not all(sent)
+
+
+def test_check_jobs_refuses_every_tampered_certificate_with_the_same_message(valid, monkeypatch):
+    monkeypatch.setattr(parallel, "READ_AHEAD", 5)
+    sent = sent_counted(monkeypatch)
+    compared = 0
+    for pattern, build in CASES:
+        bad = build(valid)
+        if isinstance(bad, dict) and bad.get("format") == FORMAT:
+            try:
+                bad = flat_file(bad)
+            except (KeyError, TypeError, AttributeError):
+                continue        # so malformed that it has no format 2 spelling
+        if isinstance(bad, Flat):
+            one = outcome(bad, 1)
+            assert not one.startswith(("cells", "the networks", "some class", "|A")), pattern
+            assert outcome(bad, 2) == one, pattern
+            compared += 1
+    assert compared > 100 and sum(sent) > 100
+
+
+def test_a_line_only_parsing_can_judge_is_walked_in_this_process(valid, monkeypatch):
+    lines = list(flat_lines(copy.deepcopy(valid["relu"])))
+    escaped = [line.replace('"subtree"', '"subtr\\u0065e"').replace('"leaf"', '"le\\u0061f"')
+               for line in lines]       # the same JSON values
+    assert escaped != lines
+    sent = sent_counted(monkeypatch)
+    assert checked(Flat("".join(line + "\n" for line in escaped).encode()), 2) == check(copy.deepcopy(valid["relu"]))
+    assert not any(sent)
+
+
+def test_check_jobs_on_the_command_lines(tmp_path, capsys):
+    net = tmp_path / "net.json"
+    save_network(random_relu(3, [8, 8], seed=0), str(net))
+    cert = tmp_path / "c.jsonl.gz"
+    assert main(["count", str(net), "--box", "-1", "1", "--certificate", str(cert)]) == 0
+    capsys.readouterr()
+    outputs = []
+    for jobs in ("1", "3"):
+        assert main(["check", "--jobs", jobs, str(cert)]) == 0
+        outputs.append(capsys.readouterr().out)
+        assert polyreg_check.main(["--jobs", jobs, "--max-bytes", "100000000", str(cert)]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert len(set(outputs)) == 1 and outputs[0].startswith("VERIFIED: cells")
+    for bad in (["--jobs", "0", str(cert)], ["--jobs", "two", str(cert)], ["--jobs", str(cert)]):
+        assert polyreg_check.main(bad) == 2 and capsys.readouterr().err.startswith("usage:")
+    plain = tmp_path / "c.json"
+    assert main(["count", str(net), "--box", "-1", "1", "--certificate", str(plain)]) == 0
+    capsys.readouterr()
+    assert polyreg_check.main(["--jobs", "2", str(plain)]) == 0
+    assert "format 1 certificate is checked in one process" in capsys.readouterr().err
+
+
+def dying(task):
+    """A worker that dies, as one killed for memory would."""
+    os._exit(9)
+
+
+def test_a_worker_that_dies_ends_the_check_with_no_verdict_and_no_hang(valid, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(parallel, "checked_subtree", dying)
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(flat_file(copy.deepcopy(valid["relu"])).data)
+    assert polyreg_check.main(["--jobs", "2", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "internal error: BrokenProcessPool" in err

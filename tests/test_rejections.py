@@ -300,8 +300,9 @@ def flat(name, change=lambda lines: None, gz=False, cut=None, max_bytes=MAX_BYTE
     return build
 
 
-def checked(cert):
-    """``check`` of a certificate: a dict, or a ``Flat`` file read line by line."""
+def checked(cert, jobs=1):
+    """``check`` of a certificate: a dict, or a ``Flat`` file read line by line (its subtrees in ``jobs``
+    processes)."""
     if not isinstance(cert, Flat):
         return check(cert)
     with tempfile.TemporaryDirectory() as folder:
@@ -309,7 +310,7 @@ def checked(cert):
         path.write_bytes(cert.data)
         header, nodes = open_certificate(path, cert.max_bytes)
         try:
-            return check(header, nodes=nodes)
+            return check(header, nodes=nodes, jobs=jobs)
         finally:
             nodes.close()
 

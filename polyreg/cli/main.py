@@ -48,6 +48,7 @@ from .inputs import (
     domain_or_mixed_for,
     network_at,
     no_checkpoint,
+    positive_int,
     run_options,
     with_progress,
 )
@@ -315,7 +316,7 @@ def run_distance(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     import polyreg_check
-    return polyreg_check.main(["--max-bytes", str(args.max_bytes), args.certificate])
+    return polyreg_check.main(["--max-bytes", str(args.max_bytes), "--jobs", str(args.jobs), args.certificate])
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -406,8 +407,12 @@ def add_check(commands: Any) -> None:
     chk = commands.add_parser("check", help="re-verify a certificate (standard library only, no LP)",
                               description="Prints VERIFIED or NOT VERIFIED: reason. Exit codes: 0 verified, "
                                           "1 rejected, 2 malformed.")
-    chk.add_argument("certificate", help="a certificate written with --certificate (.json or .json.gz)")
+    chk.add_argument("certificate",
+                     help="a certificate written with --certificate (.json or .jsonl, plain or .gz)")
     add_max_bytes(chk, models=False)
+    chk.add_argument("--jobs", metavar="N", type=positive_int, default=1,
+                     help="check a format 2 certificate's subtrees in N processes (default 1); the verdict is the "
+                          "same for every N")
     chk.set_defaults(run=run_check)
 
 

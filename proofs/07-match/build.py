@@ -1,19 +1,21 @@
-"""Claim 7: Match2 and Match3 on all of Z_5^4 are computed exactly by small hard-max transformers.
+"""Claim 7: Match2 and Match3 on all of Z_5^4, Z_11^4 and Z_5^7 are computed exactly by small hard-max transformers.
 
 The transformers of seeds.md B3a, B3b (Match2) and B4 (Match3) and reference ReLU networks without attention are
 built (match.py) and written to build/ as JSON. Every one of them is first compared with the plain Python definition
-by exact evaluation on all 625 inputs (the independent oracle); then each transformer is certified equal to its
-reference over the pure-discrete mixed domain (4 one-hot groups of 5 coordinates), the certificate is written and
-re-checked from the file by the standalone checker. A one-weight change of the B3a transformer is the negative
-control: certified DIFFERENT, and its counterexample is a real error against the Python definition.
-Writes build/report.md and build/summary.json.
+by exact evaluation on every input (the independent oracle); then each transformer is certified equal to its
+reference over the pure-discrete mixed domain (N one-hot groups of M coordinates), the certificate is written and
+re-checked from the file by the standalone checker. Two negative controls: a one-weight change of the B3a
+transformer, and B3b with the readout gap of the earlier size table (2/5) on Z_5^7; each is certified DIFFERENT, and
+its counterexample is a real error against the Python definition. Writes build/report.md and build/summary.json.
 """
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -30,7 +32,6 @@ from polyreg.certificates.write import mixed_certificate, write_certificate  # n
 from polyreg.formats.json_files import save_network  # noqa: E402
 from polyreg.network.ir import Mlp, Network, Transformer  # noqa: E402
 
-N, M = 4, 5
 Function = Callable[[Sequence[int], int], tuple[int, ...]]
 
 
@@ -43,7 +44,13 @@ class Instance:
     transformer: Transformer
     reference: Mlp
     function: Function
+    tokens: int                 # N
+    symbols: int                # M
     expect: str = "EQUIVALENT"
+
+    @property
+    def size(self) -> str:
+        return f"Z_{self.symbols}^{self.tokens}"
 
 
 @dataclass(frozen=True)
@@ -60,28 +67,40 @@ class Outcome:
 
 
 def instances() -> list[Instance]:
-    """B3a and B3b against the Match2 reference, B4 against the Match3 reference, and the negative control."""
-    ref2, ref3 = match.match2_reference(N, M), match.match3_reference(N, M)
-    one_hot = match.match2_one_hot(N, M)
-    return [Instance("match2-one-hot", "Match2", "B3a one-hot, m = M", one_hot, ref2, match.match2),
-            Instance("match2-parabola", "Match2", "B3b parabola, m_key = 2", match.match2_parabola(N, M), ref2,
-                     match.match2),
-            Instance("match3-uniform", "Match3", "B4 uniform attention + FFN", match.match3_uniform(N, M), ref3,
-                     match.match3),
-            Instance("control-match2-one-hot", "Match2 (control)", "B3a, score bias (0, 1) set to -1",
-                     match.with_score_bias(one_hot, 0, 1, -1), ref2, match.match2, "DIFFERENT")]
+    """B3a and B3b against the Match2 reference and B4 against the Match3 reference on Z_5^4 and Z_11^4, B3b on Z_5^7
+    (which holds the inputs where the earlier gap fails), and the two negative controls."""
+    chosen = []
+    for N, M in ((4, 5), (4, 11)):
+        ref2, ref3 = match.match2_reference(N, M), match.match3_reference(N, M)
+        suffix = f"-n{N}-m{M}"
+        chosen += [Instance("match2-one-hot" + suffix, "Match2", "B3a one-hot, m = M", match.match2_one_hot(N, M),
+                            ref2, match.match2, N, M),
+                   Instance("match2-parabola" + suffix, "Match2", "B3b parabola, m_key = 2, g = 2/N",
+                            match.match2_parabola(N, M), ref2, match.match2, N, M),
+                   Instance("match3-uniform" + suffix, "Match3", "B4 uniform attention + FFN", match.match3_uniform(N, M),
+                            ref3, match.match3, N, M)]
+    ref2 = match.match2_reference(7, 5)
+    return chosen + [
+        Instance("match2-parabola-n7-m5", "Match2", "B3b parabola, m_key = 2, g = 2/N", match.match2_parabola(7, 5),
+                 ref2, match.match2, 7, 5),
+        Instance("control-match2-one-hot-n4-m5", "Match2 (control)", "B3a, score bias (0, 1) set to -1",
+                 match.with_score_bias(match.match2_one_hot(4, 5), 0, 1, -1), match.match2_reference(4, 5),
+                 match.match2, 4, 5, "DIFFERENT"),
+        Instance("control-match2-parabola-n7-m5", "Match2 (control)", "B3b with the earlier gap g = 2/5",
+                 match.match2_parabola(7, 5, Fraction(2, 5)), ref2, match.match2, 7, 5, "DIFFERENT")]
 
 
-def oracle_mismatches(net: Network, function: Function) -> int:
+def oracle_mismatches(net: Network, function: Function, N: int, M: int) -> int:
     """The number of inputs of Z_M^N where ``net`` (exact evaluation) differs from the Python ``function``."""
     return sum(evaluate(net, match.one_hot(xs, M)) != function(xs, M) for xs in match.all_symbols(N, M))
 
 
 def certified(instance: Instance, folder: Path) -> Outcome:
     """Certify the transformer against the reference over Z_M^N, write the certificate, re-check it from the file."""
+    N, M = instance.tokens, instance.symbols
     domain = match.mixed_domain(N, M)
     started = time.perf_counter()
-    verdict = certify_mixed(instance.transformer, instance.reference, domain)
+    verdict = certify_mixed(instance.transformer, instance.reference, domain, jobs=os.cpu_count() or 1)
     certify_s = time.perf_counter() - started
     path = folder / f"{instance.name}.json.gz"
     write_certificate(mixed_certificate(verdict, instance.transformer, instance.reference, domain), path)
@@ -100,7 +119,7 @@ def real_mismatch(outcome: Outcome) -> bool:
     if outcome.counterexample is None:
         return False
     xs, transformer_out, reference_out = outcome.counterexample
-    truth = tuple(outcome.instance.function(xs, M))
+    truth = tuple(outcome.instance.function(xs, outcome.instance.symbols))
     return transformer_out != truth and reference_out == truth
 
 
@@ -113,7 +132,7 @@ def passed(outcome: Outcome, mismatches: dict[str, int]) -> bool:
 
 
 def reference_name(instance: Instance) -> str:
-    return f"{instance.task.split()[0].lower()}-reference"
+    return f"{instance.task.split()[0].lower()}-reference-n{instance.tokens}-m{instance.symbols}"
 
 
 def short_verdict(outcome: Outcome) -> str:
@@ -128,41 +147,52 @@ def short_verdict(outcome: Outcome) -> str:
 def row(outcome: Outcome) -> tuple:
     t = outcome.instance.transformer
     heads = sum(len(b.attention.heads) for b in t.blocks if b.attention is not None)
-    return (outcome.instance.task, outcome.instance.construction, t.tokens, heads, t.width,
+    return (outcome.instance.task, outcome.instance.construction, outcome.instance.size, heads, t.width,
             " + ".join(map(str, match.hidden_widths(t))), outcome.cases, short_verdict(outcome),
             f"{outcome.certify_s:.2f}", f"{outcome.check_s:.2f}")
 
 
-def oracle_text(mismatches: dict[str, int], references: dict[str, Mlp], control: Outcome) -> str:
-    """The oracle paragraph of the report: mismatches per network and the control's counterexample."""
-    lines = ["Oracle (exact evaluation with `polyreg.network.semantics.evaluate` on all 625 inputs, compared with the plain "
-             "Python `match2` / `match3` of `match.py`):", ""]
-    for name, count in mismatches.items():
-        lines.append(f"- `{name}`: {count} of 625 inputs differ from the definition")
-    ones2 = sum(sum(match.match2(xs, M)) for xs in match.all_symbols(N, M))
-    ones3 = sum(sum(match.match3(xs, M)) for xs in match.all_symbols(N, M))
-    lines.append(f"- output bits equal to 1: Match2 {ones2} of {N * 625}, Match3 {ones3} of {N * 625}")
-    for name, net in references.items():
-        lines.append(f"- `{name}` (no attention): ReLU layer widths {', '.join(map(str, net.widths[:-1:2]))}")
-    if control.counterexample is not None:
+def oracle_text(mismatches: dict[str, int], sizes: dict[str, int], controls: list[Outcome]) -> str:
+    """The oracle paragraph of the report: mismatches per network and the controls' counterexamples."""
+    lines = ["Oracle (exact evaluation with `polyreg.network.semantics.evaluate` on every input, compared with the "
+             "plain Python `match2` / `match3` of `match.py`):", ""]
+    lines += [f"- `{name}`: {count} of {sizes[name]} inputs differ from the definition"
+              for name, count in mismatches.items()]
+    for control in controls:
+        if control.counterexample is None:
+            lines += ["", f"Negative control `{control.instance.name}`: no counterexample (FAILED)."]
+            continue
         xs, t_out, r_out = control.counterexample
-        text = ", ".join(str(v) for v in t_out)
-        lines += ["", f"Negative control: the checker verified that the networks differ on {control.differing_cases} "
-                  f"of {control.cases} inputs (the oracle counts {mismatches[control.instance.name]} wrong inputs of "
-                  f"the changed transformer). Counterexample X = {xs}: transformer ({text}), reference "
-                  f"{tuple(int(v) for v in r_out)}, Match2(X) = {match.match2(xs, M)}; "
+        truth = match.match2(xs, control.instance.symbols)
+        lines += ["", f"Negative control `{control.instance.name}` ({control.instance.construction}): the checker "
+                  f"verified that the networks differ on {control.differing_cases} of {control.cases} inputs (the "
+                  f"oracle counts {mismatches[control.instance.name]} wrong inputs of the changed transformer). "
+                  f"Counterexample X = {xs}: transformer ({', '.join(str(v) for v in t_out)}), reference "
+                  f"{tuple(int(v) for v in r_out)}, Match2(X) = {truth}; "
                   f"{'a real error' if real_mismatch(control) else 'NOT a real error'} of the transformer."]
     return "\n".join(lines)
 
 
-def write_networks(folder: Path, chosen: list[Instance]) -> dict[str, Mlp]:
-    """The transformers, the references and the domain as JSON files in ``folder``; returns the references."""
-    references = {reference_name(i): i.reference for i in chosen}
+def gap_text() -> str:
+    """The readout gap of B3b against the least no-match distance, from the definition, on small sizes."""
+    rows = []
+    for N, M in ((3, 5), (4, 5), (5, 5), (4, 7), (5, 7), (7, 5)):
+        least = match.least_no_match_distance(N, M)
+        rows.append(f"Z_{M}^{N}: {least}" + (" (= 2/N)" if least == Fraction(2, N) else ""))
+    return ("B3b's readout gap is g = 2/N for every N and M (README, \"The readout gap\": without a match the "
+            "distance D is at least 2/N). The least no-match D, from the definition over every input and token: "
+            + "; ".join(rows) + ".")
+
+
+def write_networks(folder: Path, chosen: list[Instance]) -> dict[str, tuple[Mlp, Instance]]:
+    """The transformers, the references and the domains as JSON files in ``folder``; the references by name."""
+    references = {reference_name(i): (i.reference, i) for i in chosen}
     for i in chosen:
         save_network(i.transformer, folder / f"{i.name}.json")
-    for name, net in references.items():
+    for name, (net, _) in references.items():
         save_network(net, folder / f"{name}.json")
-    (folder / "domain.json").write_text(json.dumps(match.mixed_domain_json(N, M)) + "\n")
+    for N, M in {(i.tokens, i.symbols) for i in chosen}:
+        (folder / f"domain-n{N}-m{M}.json").write_text(json.dumps(match.mixed_domain_json(N, M)) + "\n")
     return references
 
 
@@ -172,28 +202,34 @@ def main() -> int:
     folder.mkdir(exist_ok=True)
     chosen = instances()
     references = write_networks(folder, chosen)
-    mismatches = {i.name: oracle_mismatches(i.transformer, i.function) for i in chosen}
-    mismatches |= {name: oracle_mismatches(net, match.match2 if name.startswith("match2") else match.match3)
-                   for name, net in references.items()}
+    mismatches = {i.name: oracle_mismatches(i.transformer, i.function, i.tokens, i.symbols) for i in chosen}
+    mismatches |= {name: oracle_mismatches(net, i.function, i.tokens, i.symbols)
+                   for name, (net, i) in references.items()}
+    sizes = {i.name: i.symbols ** i.tokens for i in chosen} | \
+        {name: i.symbols ** i.tokens for name, (_, i) in references.items()}
     progress("oracle: " + ", ".join(f"{name} {count}" for name, count in mismatches.items()))
     outcomes = []
     for i in chosen:
         outcomes.append(certified(i, folder))
         progress(f"{i.name}: {outcomes[-1].conclusion} ({outcomes[-1].certify_s:.2f} s + check "
                  f"{outcomes[-1].check_s:.2f} s)")
-    header = ("task", "construction", "tokens", "heads", "width", "FFN width", "cases", "verdict (checker)",
+    header = ("task", "construction", "inputs", "heads", "width", "FFN width", "cases", "verdict (checker)",
               "certify s", "check s")
-    intro = (f"Every input X of Z_{M}^{N} ({M ** N} cases, one-hot encoded: 4 discrete groups of 5 coordinates, no "
-             "continuous coordinates). Each transformer is certified equal to a reference ReLU network without "
-             "attention by `polyreg.analysis.cases.certify_mixed`; the certificates (`build/*.json.gz`) are re-checked from "
-             "the files by the standalone checker (`polyreg_check`). Hard-max attention, ties averaged, exact "
-             "rational arithmetic. FFN width lists the hidden width of each feed-forward layer.\n\n"
-             + oracle_text(mismatches, references, outcomes[-1]))
-    return finish(HERE, f"Claim 7: Match2 and Match3 on all of Z_{M}^{N} by hard-max transformers", intro, header,
-                  [row(o) for o in outcomes], sum(passed(o, mismatches) for o in outcomes), started,
-                  claim="Match2 and Match3 on all of Z_5^4 by hard-max transformers",
+    controls = [o for o in outcomes if o.instance.expect == "DIFFERENT"]
+    intro = ("Every input X of Z_M^N (one-hot encoded: N discrete groups of M coordinates, no continuous "
+             "coordinates; the inputs column names the set). Each transformer is certified equal to a reference ReLU "
+             "network without attention by `polyreg.analysis.cases.certify_mixed`; the certificates "
+             "(`build/*.json.gz`) are re-checked from the files by the standalone checker (`polyreg_check`). "
+             "Hard-max attention, ties averaged, exact rational arithmetic. FFN width lists the hidden width of each "
+             "feed-forward layer.\n\n" + gap_text() + "\n\n" + oracle_text(mismatches, sizes, controls))
+    cases = sum(o.cases for o in outcomes if o.instance.expect == "EQUIVALENT")
+    return finish(HERE, "Claim 7: Match2 and Match3 by hard-max transformers on Z_5^4, Z_11^4 and Z_5^7", intro,
+                  header, [row(o) for o in outcomes], sum(passed(o, mismatches) for o in outcomes), started,
+                  claim="Match2 and Match3 by hard-max transformers on all of Z_5^4 and Z_11^4 (B3a, B3b, B4) and "
+                        "Z_5^7 (B3b)",
                   paper="Sanford-Hsu-Telgarsky 2023, Match2 / Match3 (seeds.md B3, B4)",
-                  instances="3 transformers (B3a, B3b, B4) x 625 inputs of Z_5^4; 1 negative control",
+                  instances=f"7 certificates, {cases} cases in all: B3a, B3b, B4 on Z_5^4 and Z_11^4, B3b on Z_5^7; "
+                            "2 negative controls",
                   cells=sum(o.cells for o in outcomes), report="07-match/build/report.md")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 from itertools import product
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 from polyreg.geometry.domains import DiscreteGroup, MixedDomain
 from polyreg.network.ir import Attention, Block, Dense, FeedForward, Head, Mlp, Relu, Transformer
@@ -101,16 +101,18 @@ def match2_one_hot(N: int, M: int) -> Transformer:
                        (Fraction(0),) * N)
 
 
-def parabola_gap(N: int, M: int) -> Fraction:
-    """The readout scale ``g`` of seeds.md B3b: 2/3 for N in {3, 4}, M in {5, 6}; 2/5 for N = 5, M = 7."""
-    return Fraction(2, 3) if N in (3, 4) and M in (5, 6) else Fraction(2, 5)
+def parabola_gap(N: int) -> Fraction:
+    """The readout scale ``g = 2/N`` of seeds.md B3b, for every M: without a match, ``D >= 2/N`` (README,
+    "The readout gap"), so ``relu(1 - D / g)`` is 0 there and 1 at a match (``D = 0``)."""
+    return Fraction(2, N)
 
 
-def match2_parabola(N: int, M: int) -> Transformer:
+def match2_parabola(N: int, M: int, g: Optional[Fraction] = None) -> Transformer:
     """seeds.md B3b: query ``(2b, -1)``, key = value = ``(x_j, x_j^2)``, score ``b^2 - (x_j - b)^2``; attention output
-    ``mu``; ``y_i = max(0, 1 - (|mu_1 - b| + |mu_2 - b^2|) / g)`` in two feed-forward layers."""
+    ``mu``; ``y_i = max(0, 1 - (|mu_1 - b| + |mu_2 - b^2|) / g)`` in two feed-forward layers, ``g = parabola_gap(N)``
+    unless given."""
     X1, X2, B1, B2, C, U1, U2, D, Y = range(9)   # slots: (x, x^2), (b, b^2), 1, mu, distance, output bit
-    width, g = 9, parabola_gap(N, M)
+    width, g = 9, parabola_gap(N) if g is None else g
     embed = lookup_embedding(N, M, width, lambda a: [(X1, a), (X2, a * a), (B1, (-a) % M), (B2, ((-a) % M) ** 2)])
     pair = matrix(width, 2, [(X1, 0, 1), (X2, 1, 1)])
     head = Head(query=matrix(width, 2, [(B1, 0, 2), (C, 1, -1)]), key=pair, value=pair,
@@ -192,3 +194,20 @@ def with_score_bias(t: Transformer, query: int, key: int, value: Fraction | int)
 def hidden_widths(t: Transformer) -> tuple[int, ...]:
     """The hidden width of each feed-forward layer, in order."""
     return tuple(len(b.feed_forward.b1) for b in t.blocks if b.feed_forward is not None)
+
+
+def least_no_match_distance(N: int, M: int) -> Optional[Fraction]:
+    """The least ``D = |mu_1 - b_i| + |mu_2 - b_i^2|`` of B3b over the inputs of ``Z_M^N`` and tokens without a match,
+    computed from the definition (hard max, ties averaged over tokens); None when every token has a match."""
+    least = None
+    for xs in all_symbols(N, M):
+        for x in xs:
+            b = (-x) % M
+            if b in xs:
+                continue
+            delta = min(abs(y - b) for y in xs)
+            tied = [y for y in xs if abs(y - b) == delta]
+            mu = (Fraction(sum(tied), len(tied)), Fraction(sum(y * y for y in tied), len(tied)))
+            distance = abs(mu[0] - b) + abs(mu[1] - b * b)
+            least = distance if least is None else min(least, distance)
+    return least
