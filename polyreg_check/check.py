@@ -47,7 +47,7 @@ def check(cert, record=None, progress=None, nodes=None, jobs=1):
         return verdict(cert["claim"], Evaluation(cert, frame))
     checker = Checker(cert, frame, record, progress, nodes)
     if jobs > 1 and nodes is not None and record is None:
-        checker.farm = Farm(checker, cert, jobs)
+        checker.farm = Farm(checker, jobs)
     try:
         checker.run()
     finally:

@@ -13,6 +13,7 @@ for every N.
 from collections import deque
 
 from .errors import Reject
+from .records import Lines
 
 READ_AHEAD = 4096          # lines: a subtree that ends within them is checked by a worker
 WORKER: dict = {}          # in a worker process: its ``Checker`` (the pool's initializer sets it once)
@@ -53,11 +54,11 @@ class Farm:
     """The worker processes of one check and the subtrees sent to them, merged in order into the walk's
     ``Findings``."""
 
-    def __init__(self, checker, cert, jobs):
+    def __init__(self, checker, jobs):
         import multiprocessing  # here only: importing it registers an alias of ``__main__``
         from concurrent.futures import ProcessPoolExecutor
         self.checker, self.found = checker, checker.found
-        self.pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("fork"), started, (cert,))
+        self.pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("fork"), started, (checker,))
         self.pending, self.most = deque(), 4 * jobs
         self.bounds = {}                                     # rule 12's bounds by leaf
         for key in self.found.bounds:
@@ -104,16 +105,15 @@ class Farm:
         self.pool.shutdown(cancel_futures=True)
 
 
-def started(cert):
-    """A worker's initializer: its checker, built from the certificate's header."""
-    from .check import Checker
-    from .schema import certificate
-    WORKER["checker"] = Checker(cert, certificate(cert))
+def started(checker):
+    """A worker's initializer: its copy of the checker (forked when the first subtree is sent), walking subtrees
+    only."""
+    checker.farm = checker.progress = checker.record = None
+    WORKER["checker"] = checker
 
 
 def checked_subtree(task):
     """(fault or None, the findings of the subtree's leaves) for a task of ``Farm.offer``."""
-    from .records import Lines
     case, where, first, lines, offset, kept, bounds = task
     checker = WORKER["checker"]
     try:

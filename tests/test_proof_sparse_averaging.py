@@ -105,3 +105,29 @@ def test_split_by_output_tokens_gives_the_verdict_of_the_whole_enumeration(build
         assert split.counterexample.outputs[1] == sa.qsa(sa.pointers_of(x, N), sa.data_of(x, N), q)
     else:
         assert conclusion.startswith("the networks are equal everywhere")
+
+
+def test_the_build_certifies_its_instances_and_controls_at_a_reduced_size(tmp_path):
+    """The build's own steps at N = 3 (every assignment) and N = 4 (by output token), margins claimed."""
+    spec = importlib.util.spec_from_file_location("proof_sparse_averaging_build", FOLDER / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    sys.modules["proof_sparse_averaging_build"] = build         # dataclasses look their module up
+    spec.loader.exec_module(build)
+    chosen = build.instances(whole=3, split=(4,), b2=(5, 3))
+    errors = {i.name: build.oracle_errors(i.transformer, i.n, 3, i.q)[0] for i in chosen}
+    errors |= {build.reference_name(n, k): build.oracle_errors(sa.qsa_reference(n, k), n, 3, k)[0]
+               for n, k in {(i.n, i.q) for i in chosen}}
+    outcomes = []
+    for i in chosen:
+        margin = sa.score_margin(i.transformer, i.n, i.q, sa.data_points(i.n)[-1],
+                                 build.oracle_assignments(i.n, 3, i.q)) if i.expect == "EQUIVALENT" else None
+        assert margin is None or (margin[1] and margin[0] >= 1)
+        outcomes.append(build.certified(i, tmp_path, None if margin is None else margin[0]))
+    assert [(o.instance.n, o.instance.split, o.instance.expect) for o in outcomes] == \
+        [(3, False, "EQUIVALENT")] * 2 + [(3, False, "DIFFERENT")] + [(4, True, "EQUIVALENT")] * 2 + \
+        [(4, True, "DIFFERENT")] + [(5, True, "EQUIVALENT")]
+    assert all(build.passed(o, errors) for o in outcomes), [o.conclusion for o in outcomes]
+    assert [o.cases for o in outcomes] == [comb(3, q) ** 3] * 3 + [4 * comb(4, q)] * 3 + [5 * comb(5, 3)]
+    # q = 3: off S the moment polynomial -prod (t - s)^2 is at most -(1 * 1 * 2^2) = -4 (two members adjacent to t,
+    # the third at distance 2 at least), and 4 is attained at N = 5 (S = {0, 2, 3}, t = 1)
+    assert outcomes[-1].conclusion.endswith("every hard-max score margin is at least 4")

@@ -153,23 +153,32 @@ def cases_here(work: list[CaseJob], jobs: Jobs, progress: Progress | None, start
     return cases
 
 
+BATCHES = 64        # the cases are sent to the processes in about this many batches, each with its setting once
+
+
 def cases_in_parallel(work: list[CaseJob], jobs: Jobs, progress: Progress | None,
                       started: float) -> list[CaseVerdict]:
-    """The verdicts of ``work``'s cases certified on ``jobs``, each in one process, put in order."""
-    done: dict[int, CaseVerdict] = {}
-    with closing(finished_unordered(jobs, certified_case, work)) as results:
-        for result in results:          # None after a second without a case: the limits are checked
+    """The verdicts of ``work``'s cases certified on ``jobs``, a batch of consecutive cases in one process (the
+    setting, networks included, is sent once per batch), put in order."""
+    size = -(-len(work) // BATCHES)
+    batches = [(work[0][0], [(fixed, outputs) for _, fixed, outputs in work[k:k + size]])
+               for k in range(0, len(work), size)]
+    done: dict[int, list[CaseVerdict]] = {}
+    with closing(finished_unordered(jobs, certified_batch, batches)) as results:
+        for result in results:          # None after a second without a batch: the limits are checked
             if result is not None:
                 done[result[0]] = result[1]
             if progress is not None:
-                progress(sum(c.cells for c in done.values()), time.perf_counter() - started, len(work) - len(done))
-    return [done[k] for k in range(len(work))]
+                progress(sum(c.cells for cases in done.values() for c in cases), time.perf_counter() - started,
+                         len(work) - sum(map(len, done.values())))
+    return [case for k in range(len(batches)) for case in done[k]]
 
 
-def certified_case(job: CaseJob) -> CaseVerdict:
-    """``certify_case`` of one job, in a worker process."""
-    setting, fixed, outputs = job
-    return certify_case(setting, fixed, None, outputs)
+def certified_batch(batch: tuple[CaseSetting, list[tuple[Assignment, Optional[tuple[int, ...]]]]]) \
+        -> list[CaseVerdict]:
+    """``certify_case`` of each job of a batch, in a worker process."""
+    setting, jobs = batch
+    return [certify_case(setting, fixed, None, outputs) for fixed, outputs in jobs]
 
 
 def output_parts(a: Network, b: Network, domain: MixedDomain) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:

@@ -192,7 +192,11 @@ def primitive_row(values: Sequence[Fraction | int]) -> Row:
 
 def dot(a: Sequence[Fraction | int], x: Sequence[Fraction | int]) -> Fraction:
     """The exact inner product of two vectors of equal length."""
-    return sum((Fraction(ai) * xi for ai, xi in zip(a, x) if ai), Fraction(0))
+    total = Fraction(0)
+    for ai, xi in zip(a, x):
+        if ai and xi:
+            total += ai * xi
+    return total
 
 
 def row_value(row: Row, x: Sequence[Fraction | int]) -> Fraction:

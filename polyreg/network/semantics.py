@@ -99,8 +99,15 @@ LAYER_ON_PATH: dict[type, Callable] = {Dense: dense_on_path, Relu: relu_on_path,
 
 
 def row_times(v: Sequence[Fraction], M: Sequence[Sequence[Fraction]]) -> list[Fraction]:
-    """The row vector ``v M``."""
-    return [sum((vi * row[j] for vi, row in zip(v, M) if vi), Fraction(0)) for j in range(len(M[0]))]
+    """The row vector ``v M`` (zero entries of ``v`` and ``M`` skipped: one-hot inputs and sparse weights are
+    common)."""
+    out = [Fraction(0)] * len(M[0])
+    for vi, row in zip(v, M):
+        if vi:
+            for j, m in enumerate(row):
+                if m:
+                    out[j] += vi * m
+    return out
 
 
 def forward_transformer(t: Transformer, x: Vec) -> tuple[Vec, Pattern]:

@@ -223,14 +223,18 @@ def report_markdown(instances: Sequence[Instance], reports: dict[str, str], p6: 
              "solid line there.*", "",
              "## Family reports (`polyreg report`)", ""]
     lines += [f"- [{family}](report-{family}/report.md): {line}" for family, line in reports.items()]
-    lines += ["", "## Prop P6 (construction.md §5.3) as stated is false", "",
-              "One block, 2 tokens, one head with a constant query, one feed-forward unit: "
-              f"`S = Q H C(N,2) + r N = 1 + 2 = 3`, so Prop P6 allows `{p6['p6_stated']}` activation regions on "
-              f"`[-1,1]`; the checker verified `{p6.get('activation_regions')}` activation regions and "
+    lines += ["", "## Prop P6 (construction.md §5.3) fails once embeddings are per token", "",
+              "One block, 2 tokens, one head with a constant query, one feed-forward unit, and a per-token "
+              "embedding (token 0 embeds x, token 1 embeds -x): outside the notes' class, whose tokens share one "
+              "embedding (x E + p_t), and inside polyreg's transformer format. "
+              f"`S = Q H C(N,2) + r N = 1 + 2 = 3`, so Prop P6 as stated allows `{p6['p6_stated']}` activation "
+              f"regions on `[-1,1]`; the checker verified `{p6.get('activation_regions')}` activation regions and "
               f"`{p6.get('linear_regions')}` linear regions ({p6['checker']}; `{p6['certificate']}`). "
-              "The feed-forward sign changes of a block depend on the same block's attention outcome, so the "
-              f"bound must multiply over sublayers: `{p6['p6_sublayers']}` here. Values of both for the zigzag "
-              "instances are in `instances.json` (`p6_stated`, `p6_sublayers`); none is violated there.", ""]
+              "The feed-forward sign changes of a block depend on the same block's attention outcome; restated "
+              "as a product over sublayers (P6', an argument in prose, README) the bound is "
+              f"`{p6['p6_sublayers']}` here. Whether P6 as stated holds for the notes' shared-embedding class is "
+              "not decided here. Values of both for the zigzag instances are in `instances.json` (`p6_stated`, "
+              "`p6_sublayers`); neither is violated there.", ""]
     return "\n".join(lines)
 
 

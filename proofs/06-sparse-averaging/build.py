@@ -8,8 +8,8 @@ domain (one discrete group of C(N, q) indicator vectors per token, times [-1, 1]
 is written and re-checked from the file by the standalone checker. The score margin of seeds.md §2.4 is computed
 exactly at the oracle's assignments and claimed in each certificate; the checker verifies it in every case. A
 one-weight change of a B1a key is the negative control: certified DIFFERENT, and its counterexample is a real qSA
-error. N = 4 enumerates every assignment of all tokens; N = 6 (seeds.md B1) splits the certificate by output tokens
-(polyreg certify --split-outputs), each part enumerating only the pointer sets its output can depend on.
+error. N = 4 enumerates every assignment of all tokens; N = 6 (seeds.md B1) and N = 16 split the certificate by
+output tokens (polyreg certify --split-outputs), each part enumerating only the pointer sets its output can depend on.
 Writes build/report.md and build/summary.json.
 """
 from __future__ import annotations
@@ -38,8 +38,9 @@ from polyreg.formats.json_files import save_network  # noqa: E402
 from polyreg.network.ir import Network, Transformer  # noqa: E402
 
 N, q = 4, 2
-N_SPLIT = 6          # the instance of seeds.md B1, certified output token by output token
-SAMPLE = 300         # random assignments at which the oracle compares the N_SPLIT networks with qSA
+SPLIT = (6, 16)      # certified output token by output token: the instance of seeds.md B1, and N = 16
+SAMPLE = 300         # random assignments at which the oracle compares the SPLIT networks with qSA
+B2 = (8, 3)          # seeds.md B2: B1b's moment keys at N = 8, q = 3, by output token, with their margin
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Instance:
     expect: str = "EQUIVALENT"
     n: int = N
     split: bool = False
+    q: int = q
 
 
 @dataclass(frozen=True)
@@ -66,35 +68,44 @@ class Outcome:
     check_s: float
 
 
-def instances() -> list[Instance]:
-    """B1a, B1b and the negative control at N (whole enumeration) and at N_SPLIT (split by output tokens)."""
-    return [Instance(f"{name}-n{n}", construction, build(n, q), expect, n, n == N_SPLIT)
-            for n in (N, N_SPLIT) for name, construction, build, expect in (
+def instances(whole: int = N, split: tuple[int, ...] = SPLIT, b2: tuple[int, int] = B2) -> list[Instance]:
+    """B1a, B1b and the negative control at ``whole`` (every assignment) and at each of ``split`` (by output
+    tokens); B1b at ``b2`` (N, q) by output tokens."""
+    (n, subset) = b2
+    return [Instance(f"{name}-n{n}", construction, build(n, q), expect, n, n != whole)
+            for n in (whole, *split) for name, construction, build, expect in (
                 ("qsa-one-hot", "B1a one-hot keys, m_key = N", sa.qsa_one_hot, "EQUIVALENT"),
                 ("qsa-moment", "B1b moment keys, m_key = 2q, FFN query lookup", sa.qsa_moment, "EQUIVALENT"),
-                ("control-qsa-one-hot", "B1a, key 2 := e_2 + e_0 / 2", sa.one_hot_control, "DIFFERENT"))]
+                ("control-qsa-one-hot", "B1a, key 2 := e_2 + e_0 / 2", sa.one_hot_control, "DIFFERENT"))] + \
+        [Instance(f"qsa-moment-n{n}-q{subset}", f"B2: B1b moment keys, q = {subset}, m_key = {2 * subset}",
+                  sa.qsa_moment(n, subset), "EQUIVALENT", n, True, subset)]
 
 
-def oracle_assignments(n: int) -> list[tuple]:
-    """Every assignment for N; for N_SPLIT the 15 with one pointer set for all tokens and SAMPLE seeded random ones."""
-    if n == N:
-        return sa.all_assignments(n, q)
-    sets, rng = sa.pointer_sets(n, q), random.Random(6)
+def reference_name(n: int, subset: int) -> str:
+    return f"qsa-reference-n{n}" + ("" if subset == q else f"-q{subset}")
+
+
+def oracle_assignments(n: int, whole: int = N, subset: int = q) -> list[tuple]:
+    """Every assignment for ``whole``; for the others the C(n, q) with one pointer set for all tokens and SAMPLE
+    seeded random ones (q = ``subset``)."""
+    if n == whole:
+        return sa.all_assignments(n, subset)
+    sets, rng = sa.pointer_sets(n, subset), random.Random(6)
     return [(S,) * n for S in sets] + [tuple(rng.choice(sets) for _ in range(n)) for _ in range(SAMPLE)]
 
 
-def oracle_errors(net: Network, n: int) -> tuple[int, int]:
-    """Where ``net`` (exact evaluation) differs from the Python qSA at ``oracle_assignments(n)``: the number of
-    (assignment, data point) pairs and the number of assignments with at least one such point."""
-    wrong = [sum(evaluate(net, sa.full_input(p, z)) != sa.qsa(p, z, q) for z in sa.data_points(n))
-             for p in oracle_assignments(n)]
+def oracle_errors(net: Network, n: int, whole: int = N, subset: int = q) -> tuple[int, int]:
+    """Where ``net`` (exact evaluation) differs from the Python qSA at ``oracle_assignments(n, whole, subset)``: the
+    number of (assignment, data point) pairs and the number of assignments with at least one such point."""
+    wrong = [sum(evaluate(net, sa.full_input(p, z)) != sa.qsa(p, z, subset) for z in sa.data_points(n))
+             for p in oracle_assignments(n, whole, subset)]
     return sum(wrong), sum(w > 0 for w in wrong)
 
 
 def certified(instance: Instance, folder: Path, margin: Optional[Fraction]) -> Outcome:
     """Certify the transformer against the reference over the mixed domain, write the certificate (claiming the
     score ``margin`` when given), re-check it."""
-    domain, reference = sa.mixed_domain(instance.n, q), sa.qsa_reference(instance.n, q)
+    domain, reference = sa.mixed_domain(instance.n, instance.q), sa.qsa_reference(instance.n, instance.q)
     started = time.perf_counter()
     verdict = certify_mixed(instance.transformer, reference, domain, split_outputs=instance.split)
     certify_s = time.perf_counter() - started
@@ -117,7 +128,7 @@ def real_mismatch(outcome: Outcome) -> bool:
     if outcome.counterexample is None:
         return False
     pointers, z, transformer_out, reference_out = outcome.counterexample
-    truth = sa.qsa(pointers, z, q)
+    truth = sa.qsa(pointers, z, outcome.instance.q)
     return transformer_out != truth and reference_out == truth
 
 
@@ -132,7 +143,7 @@ def passed(outcome: Outcome, mismatches: dict[str, int]) -> bool:
     i = outcome.instance
     if i.expect == "DIFFERENT":
         return outcome.certified and real_mismatch(outcome) and outcome.differing_cases == control_cases(i.n, i.split)
-    return outcome.certified and mismatches[i.name] == 0 and mismatches[f"qsa-reference-n{i.n}"] == 0
+    return outcome.certified and mismatches[i.name] == 0 and mismatches[reference_name(i.n, i.q)] == 0
 
 
 def short_verdict(outcome: Outcome) -> str:
@@ -158,8 +169,9 @@ def oracle_text(mismatches: dict[str, int], wrong: dict[str, int], outcomes: lis
     points = len(sa.data_points(N))
     lines = [f"Oracle (exact evaluation with `polyreg.network.semantics.evaluate`, compared with the plain Python `qsa` of "
              f"`sparse_averaging.py`, at {points} rational data points of [-1, 1]^N times, for N = {N}, all "
-             f"{comb(N, q) ** N} assignments and, for N = {N_SPLIT}, {len(oracle_assignments(N_SPLIT))} assignments: "
-             f"the {comb(N_SPLIT, q)} with one pointer set for every token and {SAMPLE} seeded random ones); the gate "
+             f"{comb(N, q) ** N} assignments and, for N = "
+             + " and ".join(f"{n}, {len(oracle_assignments(n))}" for n in SPLIT) +
+             f" assignments: the C(N, q) with one pointer set for every token and {SAMPLE} seeded random ones); the gate "
              "identity `relu(z + 2s - 1) - s = s z` on [-1, 1], s in {0, 1}: "
              f"{'holds' if sa.gate_identity_holds() else 'FAILS'}:", ""]
     for name, count in mismatches.items():
@@ -187,13 +199,27 @@ def oracle_text(mismatches: dict[str, int], wrong: dict[str, int], outcomes: lis
     return "\n".join(lines)
 
 
+def b2_text(outcomes: list[Outcome], margins: dict[str, tuple[Fraction, bool]]) -> str:
+    """What the B2 instance certifies: every subset is exactly the argmax set of its query, with the margin."""
+    outcome = next(o for o in outcomes if o.instance.q != q)
+    n, subset = outcome.instance.n, outcome.instance.q
+    margin = margins.get(outcome.instance.name, ("-", False))[0]
+    return (f"B2 (seeds.md, key-set neighborliness, moment keys): at N = {n}, q = {subset} the certificate shows the "
+            f"transformer equal to qSA for every z in [-1, 1]^{n} and each of the {comb(n, subset)} subsets S, so the "
+            f"keys attaining the top score of query w_S are exactly S (an average over another set differs for some "
+            f"z); the checker verifies in every case that every other key scores at least {margin} lower: "
+            f"{short_verdict(outcome)}.")
+
+
 def write_networks(folder: Path, chosen: list[Instance]) -> None:
     """The transformers, the references and the domains as JSON files in ``folder``."""
     for i in chosen:
         save_network(i.transformer, folder / f"{i.name}.json")
-    for n in (N, N_SPLIT):
-        save_network(sa.qsa_reference(n, q), folder / f"qsa-reference-n{n}.json")
-        (folder / f"domain-n{n}.json").write_text(json.dumps(sa.mixed_domain_json(n, q)) + "\n")
+    for n, subset in sorted({(i.n, i.q) for i in chosen}):
+        name = reference_name(n, subset)
+        save_network(sa.qsa_reference(n, subset), folder / f"{name}.json")
+        (folder / f"domain{name.removeprefix('qsa-reference')}.json").write_text(
+            json.dumps(sa.mixed_domain_json(n, subset)) + "\n")
 
 
 def main() -> int:
@@ -202,11 +228,13 @@ def main() -> int:
     folder.mkdir(exist_ok=True)
     chosen = instances()
     write_networks(folder, chosen)
-    errors = {i.name: oracle_errors(i.transformer, i.n) for i in chosen}
-    errors |= {f"qsa-reference-n{n}": oracle_errors(sa.qsa_reference(n, q), n) for n in (N, N_SPLIT)}
+    errors = {i.name: oracle_errors(i.transformer, i.n, subset=i.q) for i in chosen}
+    errors |= {reference_name(n, subset): oracle_errors(sa.qsa_reference(n, subset), n, subset=subset)
+               for n, subset in sorted({(i.n, i.q) for i in chosen})}
     mismatches, wrong = {name: e[0] for name, e in errors.items()}, {name: e[1] for name, e in errors.items()}
     progress("oracle: " + ", ".join(f"{name} {count}" for name, count in mismatches.items()))
-    margins = {i.name: sa.score_margin(i.transformer, i.n, q, sa.data_points(i.n)[-1], oracle_assignments(i.n))
+    margins = {i.name: sa.score_margin(i.transformer, i.n, i.q, sa.data_points(i.n)[-1],
+                                       oracle_assignments(i.n, subset=i.q))
                for i in chosen if i.expect == "EQUIVALENT" and sa.scores_ignore_data(i.transformer, i.n)}
     progress("margins: " + ", ".join(f"{name} {m}" for name, m in margins.items()))
     outcomes = []
@@ -218,26 +246,29 @@ def main() -> int:
               "margin", "certify s", "check s")
     intro = (f"Every assignment of pointer sets y_i (q = {q} of N positions; one discrete group of indicator vectors "
              f"1_(y_i) per token: {comb(N, q)}^{N} = {comb(N, q) ** N} assignments for N = {N}, "
-             f"{comb(N_SPLIT, q)}^{N_SPLIT} = {comb(N_SPLIT, q) ** N_SPLIT:,} for N = {N_SPLIT}) times every data "
+             + ", ".join(f"{comb(n, q)}^{n} = {comb(n, q) ** n:.3g} for N = {n}" for n in SPLIT) + ") times every data "
              "vector z in [-1, 1]^N. Each transformer (one attention head, hard-max, ties averaged) is certified "
              "equal to a reference ReLU network without attention by `polyreg.analysis.cases.certify_mixed`: for N = "
-             f"{N} case by case over all assignments; for N = {N_SPLIT} split by output tokens (`--split-outputs`): "
-             "the checker finds from the weights that output i can depend only on y_i and z, so each part enumerates "
-             f"the {comb(N_SPLIT, q)} values of y_i (the other pointer sets at their first value) and its leaves "
+             f"{N} case by case over all assignments; for N = {' and '.join(map(str, SPLIT))} split by output tokens "
+             "(`--split-outputs`): the checker finds from the weights that output i can depend only on y_i and z, so "
+             "each part enumerates the C(N, q) values of y_i (the other pointer sets at their first value) and its leaves "
              "compare output i. The certificates (`build/*.json.gz`) are re-checked from the files by the standalone "
              "checker (`polyreg_check`). Exact rational arithmetic. The margin column is the score margin of "
-             "seeds.md §2.4, claimed in the certificate and verified by the checker.\n\n"
-             + oracle_text(mismatches, wrong, outcomes, margins))
+             "seeds.md §2.4, claimed in the certificate and verified by the checker.\n\n" + b2_text(outcomes, margins)
+             + "\n\n" + oracle_text(mismatches, wrong, outcomes, margins))
     ok = sa.gate_identity_holds() and all(exact and margin >= 1 for margin, exact in margins.values()) \
-        and len(margins) == 4
-    return finish(HERE, f"Claim 6: q-sparse averaging on all pointer sets x [-1, 1]^N (N = {N} and {N_SPLIT}, "
-                  f"q = {q})", intro, header, [row(o, margins) for o in outcomes],
+        and len(margins) == sum(i.expect == "EQUIVALENT" for i in chosen)
+    sizes = ", ".join(map(str, (N, *SPLIT)))
+    return finish(HERE, f"Claim 6: q-sparse averaging on all pointer sets x [-1, 1]^N (N = {sizes}, q = {q}; B2)",
+                  intro, header, [row(o, margins) for o in outcomes],
                   sum(passed(o, mismatches) for o in outcomes) if ok else 0, started,
                   claim="q-sparse averaging on all pointer sets x a box of data",
                   paper="Sanford-Hsu-Telgarsky 2023, qSA (seeds.md B1)",
                   instances=f"2 transformers (B1a, B1b) x all pointer-set assignments x [-1, 1]^N for N = {N}, "
-                            f"q = {q} ({comb(N, q) ** N} cases) and N = {N_SPLIT} ({comb(N_SPLIT, q) ** N_SPLIT:,} "
-                            "assignments, split by output token); 2 negative controls",
+                            f"q = {q} ({comb(N, q) ** N} cases) and N = "
+                            + " and ".join(f"{n} ({comb(n, q) ** n:.3g} assignments, {n * comb(n, q)} cases)"
+                                           for n in SPLIT) + f" by output token; B2: B1b at N = {B2[0]}, "
+                            f"q = {B2[1]} by output token, margin verified; 3 negative controls",
                   cells=sum(o.cells for o in outcomes), report="06-sparse-averaging/build/report.md")
 
 

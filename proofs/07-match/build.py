@@ -11,6 +11,7 @@ its counterexample is a real error against the Python definition. Writes build/r
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -33,6 +34,9 @@ from polyreg.formats.json_files import save_network  # noqa: E402
 from polyreg.network.ir import Mlp, Network, Transformer  # noqa: E402
 
 Function = Callable[[Sequence[int], int], tuple[int, ...]]
+SIZES = ((4, 5), (4, 11))      # (N, M): B3a, B3b and B4 on Z_M^N
+WIDE = (7, 5)                  # B3b alone, and with the earlier gap (the control)
+EARLIER_GAP = Fraction(2, 5)   # the earlier size table's gap for N = 7 (2/3 for N of 3 or 4 and M of 5 or 6)
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,13 @@ class Outcome:
     check_s: float
 
 
-def instances() -> list[Instance]:
-    """B3a and B3b against the Match2 reference and B4 against the Match3 reference on Z_5^4 and Z_11^4, B3b on Z_5^7
-    (which holds the inputs where the earlier gap fails), and the two negative controls."""
+def instances(sizes: Sequence[tuple[int, int]] = SIZES, wide: tuple[int, int] = WIDE,
+              earlier: Fraction = EARLIER_GAP) -> list[Instance]:
+    """B3a and B3b against the Match2 reference and B4 against the Match3 reference on each of ``sizes``, B3b on
+    ``wide`` (Z_5^7 holds the inputs where the earlier gap fails), and the two negative controls: B3a with one
+    weight changed on the first size, B3b with the ``earlier`` gap on ``wide``."""
     chosen = []
-    for N, M in ((4, 5), (4, 11)):
+    for N, M in sizes:
         ref2, ref3 = match.match2_reference(N, M), match.match3_reference(N, M)
         suffix = f"-n{N}-m{M}"
         chosen += [Instance("match2-one-hot" + suffix, "Match2", "B3a one-hot, m = M", match.match2_one_hot(N, M),
@@ -79,20 +85,30 @@ def instances() -> list[Instance]:
                             match.match2_parabola(N, M), ref2, match.match2, N, M),
                    Instance("match3-uniform" + suffix, "Match3", "B4 uniform attention + FFN", match.match3_uniform(N, M),
                             ref3, match.match3, N, M)]
-    ref2 = match.match2_reference(7, 5)
+    (N, M), (n, m) = wide, sizes[0]
+    ref2 = match.match2_reference(N, M)
     return chosen + [
-        Instance("match2-parabola-n7-m5", "Match2", "B3b parabola, m_key = 2, g = 2/N", match.match2_parabola(7, 5),
-                 ref2, match.match2, 7, 5),
-        Instance("control-match2-one-hot-n4-m5", "Match2 (control)", "B3a, score bias (0, 1) set to -1",
-                 match.with_score_bias(match.match2_one_hot(4, 5), 0, 1, -1), match.match2_reference(4, 5),
-                 match.match2, 4, 5, "DIFFERENT"),
-        Instance("control-match2-parabola-n7-m5", "Match2 (control)", "B3b with the earlier gap g = 2/5",
-                 match.match2_parabola(7, 5, Fraction(2, 5)), ref2, match.match2, 7, 5, "DIFFERENT")]
+        Instance(f"match2-parabola-n{N}-m{M}", "Match2", "B3b parabola, m_key = 2, g = 2/N",
+                 match.match2_parabola(N, M), ref2, match.match2, N, M),
+        Instance(f"control-match2-one-hot-n{n}-m{m}", "Match2 (control)", "B3a, score bias (0, 1) set to -1",
+                 match.with_score_bias(match.match2_one_hot(n, m), 0, 1, -1), match.match2_reference(n, m),
+                 match.match2, n, m, "DIFFERENT"),
+        Instance(f"control-match2-parabola-n{N}-m{M}", "Match2 (control)", f"B3b with the earlier gap g = {earlier}",
+                 match.match2_parabola(N, M, earlier), ref2, match.match2, N, M, "DIFFERENT")]
 
 
 def oracle_mismatches(net: Network, function: Function, N: int, M: int) -> int:
-    """The number of inputs of Z_M^N where ``net`` (exact evaluation) differs from the Python ``function``."""
-    return sum(evaluate(net, match.one_hot(xs, M)) != function(xs, M) for xs in match.all_symbols(N, M))
+    """The number of inputs of Z_M^N where ``net`` (exact evaluation) differs from the Python ``function``, counted
+    on all cores in slices of the inputs."""
+    inputs = match.all_symbols(N, M)
+    slices = [(net, function, M, inputs[k:k + 2000]) for k in range(0, len(inputs), 2000)]
+    with multiprocessing.Pool() as pool:
+        return sum(pool.map(mismatches_in, slices))
+
+
+def mismatches_in(job: tuple[Network, Function, int, list[tuple[int, ...]]]) -> int:
+    net, function, M, inputs = job
+    return sum(evaluate(net, match.one_hot(xs, M)) != function(xs, M) for xs in inputs)
 
 
 def certified(instance: Instance, folder: Path) -> Outcome:

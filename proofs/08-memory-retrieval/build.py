@@ -339,8 +339,8 @@ def main() -> int:
              "attention, ties averaged, exact rational arithmetic.\n\n" + oracle_text(wrong, outcomes))
     return finish(HERE, "Claim 8: fixed and adaptive memory, nearest-position retrieval (rank matters)", intro,
                   header, [row(o) for o in outcomes], sum(passed(o, wrong) for o in outcomes), started,
-                  claim="Fixed and adaptive sparse memory; nearest-position retrieval needs rank 2; nearest point "
-                        "to a set with m_h = d + 1",
+                  claim="Fixed and adaptive sparse memory; nearest-position retrieval by a rank-2 head; nearest "
+                        "point to a set with m_h = d + 1",
                   paper="Wang & E 2024 (seeds.md M1, M3); Jiang & Li 2024 (seeds.md A3, A1)",
                   instances=f"M1 T = {T_FIXED} on [0,1]^{T_FIXED}; M3 T = {T_ADAPTIVE}, {3 ** T_ADAPTIVE} control "
                             f"cases x [0,1]^{T_ADAPTIVE}; A3 tau = {TAU_FULL} and {TAU} on [0,1]^tau; A1 "
