@@ -5,6 +5,7 @@ the entry ``(n_0 + n.x) / den``; entries not listed are 0. A single map is a row
 equal maps have equal rows. A constraint row ``(b, a)`` means ``b + a.x >= 0``."""
 from fractions import Fraction
 from math import gcd, lcm
+from operator import mul
 
 
 def vector(den, rows):
@@ -76,7 +77,7 @@ def homogeneous(x):
 
 def dot(row, point):
     """The dot product of two integer rows."""
-    return sum(a * v for a, v in zip(row, point))
+    return sum(map(mul, row, point))
 
 
 class Layer:

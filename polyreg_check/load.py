@@ -6,6 +6,7 @@ number by its spelling (``MAX_DIGITS`` digits, exponents up to ``MAX_EXPONENT``)
 twice in one object is refused (readers that keep the first and readers that keep the last would see different
 documents). Documents nested deeper than the C parser can take are read by a small parser with an explicit stack.
 """
+import functools
 import gzip
 import json
 import re
@@ -76,7 +77,7 @@ def parse(text, parse_float):
     The C parser reads it unless it nests deeper than the interpreter's recursion limit allows; then ``Parser``."""
     hooks = {"parse_float": lambda s: parse_float(bounded(s)), "parse_int": integer}
     try:
-        return json.loads(text, object_pairs_hook=distinct_keys, parse_constant=no_constant, **hooks)
+        return decoder(parse_float, len(text) > MAX_DIGITS).decode(text)
     except json.JSONDecodeError as err:
         raise Malformed(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
     except RecursionError:
@@ -98,6 +99,14 @@ def bounded(spelling):
                and (m[3] is None or (len(m[3]) <= 6 and abs(int(m[3])) <= MAX_EXPONENT)),
                f"the number {spelling[:40]!r} has more than {MAX_DIGITS} digits or an exponent beyond {MAX_EXPONENT}")
     return spelling
+
+
+@functools.lru_cache(maxsize=8)
+def decoder(parse_float, long):
+    """The C parser with the hooks of ``parse``, made once (a line of a format 2 file is one document). A text of at
+    most ``MAX_DIGITS`` characters holds no longer integer, so its integers need no bound (not ``long``)."""
+    return json.JSONDecoder(object_pairs_hook=distinct_keys, parse_constant=no_constant,
+                            parse_float=lambda s: parse_float(bounded(s)), parse_int=integer if long else int)
 
 
 def distinct_keys(pairs):

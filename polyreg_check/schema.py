@@ -61,11 +61,13 @@ def num(v, where="number"):
         return Fraction(v)
     if not isinstance(v, str) or SPELLING.fullmatch(v) is None:
         raise Malformed(f"{where}: {shown(v)} is not a number")
+    top, _, bottom = v.partition("/")
     try:
-        q = Fraction(v)
-    except (ValueError, ZeroDivisionError):
+        n, d = int(top), int(bottom or 1)
+        q = Fraction(n, d)
+    except (ValueError, ZeroDivisionError):     # more digits than an int takes from text, or a zero denominator
         raise Malformed(f"{where}: {shown(v)} is not a number") from None
-    if v != (str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"):
+    if str(n) != top or bottom and (d == 1 or str(d) != bottom or q.denominator != d):
         raise Malformed(f"{where}: {shown(v)} is not spelled canonically")
     return q
 
