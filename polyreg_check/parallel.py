@@ -5,7 +5,9 @@ The walk in this process reads a subtree's lines ahead, without parsing them, wh
 each child subtree ``"subtree"``, so counting those finds where the subtree ends, and its leaf lines are its leaves.
 A subtree that ends within ``READ_AHEAD`` lines goes to a worker with the path's context (stage, states, rows,
 patterns) and the numbers of its leaves; a longer one, or a line only parsing can judge (an escape, an unexpected
-shape), is given back and walked here, where its subtrees are offered in turn. Every line is checked by exactly one
+shape), is given back and walked here, where its subtrees are offered in turn; lines given back are paid for by the
+lines read (a deep chain of long subtrees would otherwise be read ahead again at each level), so no line is read
+ahead more than about twice. Every line is checked by exactly one
 walker, in the walk's order within it, by the same code as in one process; the workers' findings are merged in the
 walk's order, and the first fault in that order is the one reported, so the verdict and its message are the same
 for every N.
@@ -29,8 +31,8 @@ def shape(line):
 
 
 def subtree_lines(records):
-    """The lines of the subtree whose root is the next line, and its leaves; None (the lines given back) when it is
-    longer than ``READ_AHEAD`` lines or a line needs parsing."""
+    """The lines of the subtree whose root is the next line and its leaves; or the number of lines read and given
+    back when it is longer than ``READ_AHEAD`` lines or a line needs parsing."""
     lines, unread, leaves = [], 1, 0
     try:
         while unread and len(lines) < READ_AHEAD:
@@ -38,15 +40,15 @@ def subtree_lines(records):
             kind = shape(line) if line else None
             if kind is None:
                 records.unread(lines + [line] if line else lines)
-                return None
+                return len(lines) + 1
             lines.append(line)
             unread, leaves = unread - 1 + kind[0], leaves + kind[1]
     except (Reject, OSError) as err:         # met again where the walk reaches it
         records.unread(lines, err)
-        return None
+        return len(lines)
     if unread:
         records.unread(lines)
-        return None
+        return len(lines)
     return lines, leaves
 
 
@@ -59,7 +61,7 @@ class Farm:
         from concurrent.futures import ProcessPoolExecutor
         self.checker, self.found = checker, checker.found
         self.pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("fork"), started, (checker,))
-        self.pending, self.most = deque(), 4 * jobs
+        self.pending, self.most, self.given_back = deque(), 4 * jobs, 0
         self.bounds = {}                                     # rule 12's bounds by leaf
         for key in self.found.bounds:
             self.bounds.setdefault(key[0], []).append(key)
@@ -67,8 +69,11 @@ class Farm:
     def offer(self, where):
         """Send the subtree at the reader's position to a worker, if it is short enough: True when sent. ``where``
         is the path's context for ``Checker.unit_node``."""
+        if self.given_back > self.checker.nodes.line + READ_AHEAD:
+            return False        # reading ahead is paid for by the lines read: at most about twice each
         read = subtree_lines(self.checker.nodes)
-        if read is None:
+        if isinstance(read, int):
+            self.given_back += read
             return False
         lines, leaves = read
         found, first = self.found, self.checker.nodes.line - len(lines)

@@ -225,3 +225,16 @@ def test_a_worker_that_dies_ends_the_check_with_no_verdict_and_no_hang(valid, mo
     assert polyreg_check.main(["--jobs", "2", str(path)]) == 1
     out, err = capsys.readouterr()
     assert out == "" and "internal error: BrokenProcessPool" in err
+
+
+def test_reading_ahead_costs_at_most_about_twice_the_lines(monkeypatch):
+    """A wide one-layer net in one dimension: a chain of long subtrees, each of which a worker would refuse."""
+    cpwl = lower(random_relu(1, [120], seed=5), box(1, -1, 1))
+    cert = certificate(cpwl, Counts.of(cpwl))
+    lines = list(flat_lines(copy.deepcopy(cert)))
+    scanned = []
+    shape = parallel.shape
+    monkeypatch.setattr(parallel, "shape", lambda line: scanned.append(line) or shape(line))
+    monkeypatch.setattr(parallel, "READ_AHEAD", 40)
+    assert checked(Flat("".join(line + "\n" for line in lines).encode()), 2) == check(copy.deepcopy(cert))
+    assert len(lines) > 2000 and len(scanned) <= 2 * len(lines) + 3 * 40
