@@ -4,8 +4,6 @@ import hashlib
 import json
 import sys
 import time
-from itertools import repeat
-from operator import add, mul
 
 from .affine import constant, dot, entry, homogeneous, max_unit, tie_safe
 from .claims import Findings, verdict
@@ -264,7 +262,7 @@ class Checker:
                 require(type(y) is int and y > 0, "multipliers must be positive integers")
                 require(row is not None, f"prune uses row {name}, which is not on the path")
                 raise Reject("a thin prune uses a row with zero normal")
-            total = list(map(add, total, map(mul, row, repeat(y))))
+            total = [t + y * v for t, v in zip(total, row)]
         require(not any(total[1:]), "prune multipliers do not cancel the normals")
         require(total[0] < 0 if empty else total[0] == 0, "prune constant has the wrong sign")
         return empty
@@ -276,8 +274,7 @@ class Checker:
         x = [num(v) for v in node["leaf"]]
         point = homogeneous(x)
         for row in set(rows.values()):
-            if dot(row, point) <= 0 and (row[0] < 0 or any(row[1:])):     # a zero normal needs only b >= 0
-                raise Reject("a leaf point is not strictly inside")
+            require(dot(row, point) > 0 if any(row[1:]) else row[0] >= 0, "a leaf point is not strictly inside")
         maps = [tuple(entry(v, i, self.d) for i in self.outputs or range(net.width))
                 for v, net in ((net.output(st), net) for net, st in zip(self.nets, states))]
         self.found.leaf(rows, maps, patterns)
