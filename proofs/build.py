@@ -44,9 +44,11 @@ LABELS = {
         "all L, h, k, d: PROSE; the restated bound P6': PROSE; optimality: not claimed"),
     "05-softmax-bound": Label(
         f"{GYZ}, Lemma P2 / Thm P2: RECONSTRUCTED from the abstract",
-        "nothing (no certificate: softmax weights are irrational)",
+        "Thm P2's hypothesis for 16 networks EVERYWHERE on [-1, 1]^d: hard-max transformer = f, every gate and "
+        "clearing bound; lambda_0 exact from them (no certificate covers T_lambda: softmax weights are irrational)",
         "Lemma P2: SYMBOLIC (sympy identities, some for k = 2..6 only) + exact rational enclosures + 2 PROSE "
-        "steps; Thm P2: NUMERIC (float64, 200 points per network)"),
+        "steps; from the hypothesis to sup|T_lambda - f| <= K/lambda: PROSE; the error itself: NUMERIC (float64, "
+        "200 points per network)"),
     "06-sparse-averaging": Label(
         "Sanford-Hsu-Telgarsky 2023 (arXiv 2306.02896), qSA, through seeds.md B1 (second-hand)",
         "B1a and B1b equal the reference EVERYWHERE on every pointer set x [-1, 1]^N (N = 4 whole, N = 6 and 16 "

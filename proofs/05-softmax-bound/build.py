@@ -1,12 +1,12 @@
 """Claim 5: softmax attention approximates hard-max attention with error O(1/lambda).
 
-Part (a), proved with sympy: Lemma P2, 0 <= max_t y_t - sum_t alpha_t y_t <= c_k / lambda for
-alpha = softmax(lambda y), c_k = min(ln k, (k-1)/e); every step is a named sympy fact or a plainly
-labelled human argument (``lemma_p2_steps``, importable without running the rest).
-Part (b), NUMERIC, NOT CERTIFIED: Thm P2's network-level bound on compiled transformers evaluated
-with softmax attention in float64; the gate margin that the theorem assumes is decided exactly per
-network (``smallest_lambda``) and the bound is claimed only where it holds.
-Writes build/report.md, build/bound.png and build/summary.json; exit code 0 when everything holds.
+Part (a), SYMBOLIC (sympy) with two PROSE steps: Lemma P2, 0 <= max_t y_t - sum_t alpha_t y_t <= c_k / lambda
+for alpha = softmax(lambda y), c_k = min(ln k, (k-1)/e) (``lemma_p2_steps``, importable without running the rest).
+Part (b), NUMERIC, NOT CERTIFIED: Thm P2's network-level bound on compiled transformers evaluated with softmax
+attention in float64, claimed only where the gate margin holds (``smallest_lambda``, exact).
+Part (c), CERTIFIED: every bound that margin is decided from (gates, clearing units, and hard-max = f) is a
+certificate the standalone checker verifies; lambda_0 follows exactly (``certified_hypothesis``).
+Writes build/report.md, build/bound.png, build/certificates/ and build/summary.json; exit code 0 when all holds.
 """
 from __future__ import annotations
 
@@ -27,9 +27,11 @@ import sympy as sp
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from common import markdown_table, progress, write_summary  # noqa: E402
+from common import certified_emulation, markdown_table, progress, rechecked, write_summary  # noqa: E402
 
-from polyreg import box  # noqa: E402
+from polyreg import box, within  # noqa: E402
+from polyreg.certificates.claims import answer_claim  # noqa: E402
+from polyreg.certificates.write import certificate, write_certificate  # noqa: E402
 from polyreg.compiler.maxout_to_transformer import MaxoutNet, compile_transformer, maxout_form  # noqa: E402
 from polyreg.core.enumerate import refine  # noqa: E402
 from polyreg.geometry.oracle import vertices  # noqa: E402
@@ -359,7 +361,8 @@ def proof_holds(steps: Sequence[Step]) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 NETWORKS = ((1, (2,), 2), (1, (3,), 3), (1, (3, 3), 4), (2, (2,), 4), (2, (3,), 2), (2, (3,), 3),
-            (2, (2, 2), 2), (2, (2, 3), 3), (2, (3, 2), 4), (2, (3, 3), 2), (2, (3, 3), 3), (2, (3, 3), 4))
+            (2, (2, 2), 2), (2, (2, 3), 3), (2, (3, 2), 4), (2, (3, 3), 2), (2, (3, 3), 3), (2, (3, 3), 4),
+            (2, (8, 8, 8), 3), (3, (6, 6, 6), 2), (2, (8, 8, 8, 8), 2), (2, (16, 16), 2))
 LAMBDAS = (10, 100, 1000, 10000)
 POINTS = 200
 DOMAIN_LO, DOMAIN_HI = -1, 1
@@ -408,6 +411,7 @@ class GateSlack:
     gate_sup: Fraction
     clearing_min: Fraction
     pre_activation_sup: Fraction           # U_(l+1) = max over the box of |u_ij(h^(l))|, for the notes' condition
+    clearing_max: Fraction                 # max over the box of H_a + shift_a (to state the clearing bound)
 
 
 def hidden_prefix(net: Mlp, layers: int) -> tuple:
@@ -449,17 +453,21 @@ def gate_constant(ff: FeedForward, p_slots: Sequence[int]) -> Fraction:
 def gate_slack(net: Mlp, mx: MaxoutNet, t: Transformer, block: int) -> GateSlack:
     """The exact gate and clearing quantities of ``block`` (1 <= block < L) over the box, from the cells' vertices."""
     A, B, gates = gate_networks(net, mx, block)
-    ff = t.blocks[block].feed_forward
-    shifts = [ff.b2[a] for a in range(len(mx.layers[block - 1].biases[0]))]       # H slot a is slot a
-    sup, low, top = Fraction(0), None, Fraction(0)
+    shifts = clearing_shifts(mx, t, block)
+    sup, top, clears = Fraction(0), Fraction(0), []
     for cell in refine((A, B), box(net.input_dim, DOMAIN_LO, DOMAIN_HI)).cells:
         for v in vertices(cell.polyhedron.rows):
             a, b = cell.affines[0](v), cell.affines[1](v)
             sup = max([sup] + [abs(x - y) for x, y in zip(a[:gates], b[:gates])])
             top = max([top] + [abs(x) for x in a[:gates]])
-            clear = min(h + s for h, s in zip(a[gates:], shifts))
-            low = clear if low is None else min(low, clear)
-    return GateSlack(block, gate_constant(ff, position_slots(t)), sup, low, top)
+            clears += [h + s for h, s in zip(a[gates:], shifts)]
+    return GateSlack(block, gate_constant(t.blocks[block].feed_forward, position_slots(t)), sup, min(clears), top,
+                     max(clears))
+
+
+def clearing_shifts(mx: MaxoutNet, t: Transformer, block: int) -> list[Fraction]:
+    """shift_a of the units relu(H_a + shift_a) that clear H in ``block``'s feed-forward layer (H slot a is slot a)."""
+    return [t.blocks[block].feed_forward.b2[a] for a in range(len(mx.layers[block - 1].biases[0]))]
 
 
 def position_slots(t: Transformer) -> list[int]:
@@ -488,17 +496,97 @@ def margin_holds(slacks: Sequence[GateSlack], rho: Sequence[Fraction], deltas: S
 
 
 def smallest_lambda(slacks: Sequence[GateSlack], rho: Sequence[Fraction], k: int, requirements=margin_requirements
-                    ) -> float:
-    """The smallest lambda from which every requirement holds (each use is proportional to 1/lambda); inf if never."""
+                    ) -> Optional[Fraction]:
+    """The least lambda from which every requirement holds (each use is proportional to 1/lambda), exactly; None if
+    no lambda does."""
     unit = softmax_errors(rho, softmax_constant_upper(k))          # delta_l * lambda
-    return max([lambda_needed(room, use) for s in slacks for room, use in requirements(s, rho, unit)], default=0.0)
+    needed = [lambda_needed(room, use) for s in slacks for room, use in requirements(s, rho, unit)]
+    return None if None in needed else max(needed, default=Fraction(0))
 
 
-def lambda_needed(room: Fraction, use: Fraction) -> float:
-    """The least lambda with room >= use / lambda (lambda > 0): 0 if use <= 0 <= room, inf if room <= 0 < use."""
+def lambda_needed(room: Fraction, use: Fraction) -> Optional[Fraction]:
+    """The least lambda > 0 with room >= use / lambda: 0 if use <= 0 <= room, None if there is none."""
     if use <= 0:
-        return 0.0 if room >= 0 else math.inf
-    return math.inf if room <= 0 else float(use / room)
+        return Fraction(0) if room >= 0 else None
+    return None if room <= 0 else use / room
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) Thm P2's hypothesis, CERTIFIED: the checker verifies every bound that lambda_0 is computed from
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CertifiedHypothesis:
+    """What the standalone checker verified for one network on the box, everywhere: the hard-max transformer equals
+    f, and at every block the gate bound sup|u - Y_old| <= S and the clearing bound min(H_a + shift_a) >= c; and the
+    exact lambda_0 from those bounds, above which Thm P2 (prose, from Lemma P2) gives sup|T_lambda - f| <= K/lambda."""
+    conclusions: tuple[str, ...]
+    verified: bool
+    threshold: Optional[Fraction]          # lambda_0 (None: the certified bounds give no lambda)
+    constant: Fraction                     # K = ||a||_1 c_k^+ sum_l prod_{m > l} rho_m, exact
+    certificates: int
+    seconds: float
+
+
+def last_rows(net: Mlp, rows: range, shift: Sequence[Fraction] = ()) -> Mlp:
+    """``net`` with its last Dense layer cut to ``rows``, ``shift`` added to their biases."""
+    last = net.layers[-1]
+    bias = [last.bias[r] + (shift[i] if shift else 0) for i, r in enumerate(rows)]
+    return Mlp(net.input_dim, net.layers[:-1] + (Dense(tuple(last.weight[r] for r in rows), tuple(bias)),))
+
+
+def constant_net(d: int, value: Fraction, outputs: int) -> Mlp:
+    """The constant map R^d -> R^outputs with every output ``value``."""
+    return Mlp(d, (Dense(((Fraction(0),) * d,) * outputs, (value,) * outputs),))
+
+
+def bound_claims(net: Mlp, mx: MaxoutNet, t: Transformer, s: GateSlack) -> list[tuple[str, Mlp, Mlp, Fraction]]:
+    """Block ``s.block``'s two bounds as within-epsilon questions (name, A, B, epsilon): |gates - Y_old| <= S, and
+    H_a + shift_a in [c, c + 2E] as |(H_a + shift_a) - (c + E)| <= E with 2E = max - min (so min >= c)."""
+    A, B, gates = gate_networks(net, mx, s.block)
+    hidden = range(gates, len(A.layers[-1].bias))
+    half = (s.clearing_max - s.clearing_min) / 2
+    return [("gates", last_rows(A, range(gates)), last_rows(B, range(gates)), s.gate_sup),
+            ("clearing", last_rows(A, hidden, clearing_shifts(mx, t, s.block)),
+             constant_net(net.input_dim, s.clearing_min + half, len(hidden)), half)]
+
+
+def certified_bound(name: str, a: Mlp, b: Mlp, epsilon: Fraction, path: Path) -> str:
+    """The checker's conclusion on the certificate of |a - b|_inf <= epsilon on the box, written to ``path``."""
+    answer = within(a, b, box(a.input_dim, DOMAIN_LO, DOMAIN_HI), epsilon)
+    if not answer.holds:
+        return f"NOT VERIFIED: {name} exceeds {epsilon} (the producer found x = {list(answer.witness.x)})"
+    write_certificate(certificate(answer.refinement, answer_claim(answer)), path)
+    return rechecked(path)[0]
+
+
+def certified_hypothesis(name: str, net: Mlp, mx: MaxoutNet, t: Transformer, slacks: Sequence[GateSlack],
+                         rho: Sequence[Fraction], folder: Path) -> CertifiedHypothesis:
+    """Certify and re-check T_hardmax = f and every block's bounds; lambda_0 from the bounds, if all verified."""
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    emulation = certified_emulation(name, net, DOMAIN_LO, DOMAIN_HI, folder)
+    conclusions = [emulation.verdict]
+    for s in slacks:
+        for what, a, b, epsilon in bound_claims(net, mx, t, s):
+            conclusions.append(certified_bound(what, a, b, epsilon, folder / f"{name}-block{s.block}-{what}.json.gz"))
+    verified = emulation.verified and all("for every x in the domain" in c and not c.startswith("NOT VERIFIED")
+                                          for c in conclusions[1:])
+    k = len(mx.layers[0].weights)
+    return CertifiedHypothesis(tuple(conclusions), verified, smallest_lambda(slacks, rho, k) if verified else None,
+                               readout_norm(mx) * depth_factor(rho) * softmax_constant_upper(k), len(conclusions),
+                               time.perf_counter() - started)
+
+
+def rounded_up(q: Fraction, digits: int = 3) -> Fraction:
+    """The least rational with ``digits`` significant decimal digits that is >= q > 0."""
+    exponent = 0                                   # 10^exponent <= q < 10^(exponent + 1)
+    while Fraction(10) ** exponent > q:
+        exponent -= 1
+    while Fraction(10) ** (exponent + 1) <= q:
+        exponent += 1
+    scale = Fraction(10) ** (digits - 1 - exponent)
+    return Fraction(math.ceil(q * scale)) / scale
 
 
 @dataclass(frozen=True)
@@ -581,41 +669,45 @@ class NetworkResult:
     rho: list[Fraction]
     a_norm: Fraction
     slacks: list[GateSlack]
-    threshold: float                       # margin holds for lambda >= threshold
-    notes_threshold: float                 # the design notes' condition holds for lambda >= this
+    threshold: Optional[Fraction]          # margin holds for lambda >= threshold (None: for no lambda)
+    notes_threshold: Optional[Fraction]    # the design notes' condition holds for lambda >= this
     bounds: dict[int, float]
     errors: dict[int, list[float]]
     pointwise_ok: dict[int, list[bool]]
     disagreement: float                    # max |soft_run - evaluate_softmax|
+    hypothesis: CertifiedHypothesis
 
     def margin(self, lam: int) -> bool:
         deltas = softmax_errors(self.rho, softmax_constant_upper(self.k) / lam)
         return margin_holds(self.slacks, self.rho, deltas)
 
 
-def check_network(index: int, d: int, widths: tuple[int, ...], rank: int) -> NetworkResult:
-    """Compile one random maxout network, decide its margin, and measure the softmax error on the sample points."""
+def check_network(index: int, d: int, widths: tuple[int, ...], rank: int, folder: Path,
+                  lambdas: Sequence[int] = LAMBDAS, points: int = POINTS) -> NetworkResult:
+    """Compile one random maxout network, decide its margin, certify the bounds it is decided from (certificates in
+    ``folder``), and measure the softmax error on the sample points."""
     net = random_maxout(d, list(widths), rank, seed=index)
     mx, t = maxout_form(net), compile_transformer(net, box(d, DOMAIN_LO, DOMAIN_HI))
     rho, a_norm = layer_norms(mx), readout_norm(mx)
     slacks = [gate_slack(net, mx, t, block) for block in range(1, len(mx.layers))]
-    model, points = float_model(t), sample_points(d, POINTS, seed=1000 + index)
-    exact = [float(evaluate(net, x)[0]) for x in points]
+    hypothesis = certified_hypothesis(f"net{index}", net, mx, t, slacks, rho, folder)
+    model, at = float_model(t), sample_points(d, points, seed=1000 + index)
+    exact = [float(evaluate(net, x)[0]) for x in at]
     errors, pointwise, disagreement = {}, {}, 0.0
-    for lam in LAMBDAS:
+    for lam in lambdas:
         errors[lam], pointwise[lam] = [], []
-        for x, f in zip(points, exact):
+        for x, f in zip(at, exact):
             xf = [float(v) for v in x]
             soft = evaluate_softmax(t, xf, float(lam))[0]
             mine, slack = soft_run(model, xf, float(lam))
             disagreement = max(disagreement, abs(mine - soft))
             errors[lam].append(abs(soft - f))
             pointwise[lam].append(slack >= 0)
-    bounds = {lam: float(a_norm * depth_factor(rho)) * softmax_constant(rank) / lam for lam in LAMBDAS}
+    bounds = {lam: float(a_norm * depth_factor(rho)) * softmax_constant(rank) / lam for lam in lambdas}
     label = f"d={d} widths={list(widths)} k={rank} seed={index}"
     return NetworkResult(label, rank, rho, a_norm, slacks, smallest_lambda(slacks, rho, rank),
                          smallest_lambda(slacks, rho, rank, notes_requirements), bounds, errors, pointwise,
-                         disagreement)
+                         disagreement, hypothesis)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -656,21 +748,22 @@ def plot(results: Sequence[NetworkResult], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    lambdas = list(results[0].errors)
     floor = 1e-17
     for i, r in enumerate(results):
         colour = plt.cm.tab20(i % 20)
-        worst = [max(max(r.errors[lam]), floor) for lam in LAMBDAS]
-        left.loglog(LAMBDAS, worst, "-", color=colour, lw=1)
-        left.loglog(LAMBDAS, [r.bounds[lam] for lam in LAMBDAS], "--", color=colour, lw=1)
-        for lam, v in zip(LAMBDAS, worst):
+        worst = [max(max(r.errors[lam]), floor) for lam in lambdas]
+        left.loglog(lambdas, worst, "-", color=colour, lw=1)
+        left.loglog(lambdas, [r.bounds[lam] for lam in lambdas], "--", color=colour, lw=1)
+        for lam, v in zip(lambdas, worst):
             left.plot(lam, v, "o" if r.margin(lam) else "x", color=colour)
     left.set(xlabel="lambda", ylabel="max error over the sample points",
              title=f"worst error (solid; x: no margin; < {floor:g} drawn at {floor:g})\n"
                    "and bound (dashed), per network")
     for held, style, name in ((True, "o-", "margin holds (bound claimed)"), (False, "x--", "no margin (not claimed)")):
         ratios = [max([e / r.bounds[lam] for r in results if r.margin(lam) == held for e in r.errors[lam]],
-                      default=math.nan) for lam in LAMBDAS]
-        right.loglog(LAMBDAS, [max(v, floor) for v in ratios], style, color="black" if held else "grey", label=name)
+                      default=math.nan) for lam in lambdas]
+        right.loglog(lambdas, [max(v, floor) for v in ratios], style, color="black" if held else "grey", label=name)
     right.axhline(1.0, color="red", lw=1)
     right.legend()
     right.set(xlabel="lambda", ylabel="max error / bound", title="worst ratio over the pairs (red: the bound)")
@@ -700,8 +793,11 @@ def unclaimed_rows(rows: Sequence[LambdaRow]) -> list[tuple]:
             for r in rows if r.unclaimed]
 
 
-def threshold_text(value: float) -> str:
-    return "every lambda > 0" if value == 0 else ("never" if value == math.inf else f"{value:.3g}")
+def threshold_text(value: Optional[Fraction]) -> str:
+    """An exact threshold lambda_0 rounded up to three significant digits (the statements hold from there on)."""
+    if value is None:
+        return "never"
+    return "every lambda > 0" if value == 0 else f"{float(rounded_up(value)):.3g}"
 
 
 def network_rows(results: Sequence[NetworkResult]) -> list[tuple]:
@@ -709,10 +805,11 @@ def network_rows(results: Sequence[NetworkResult]) -> list[tuple]:
         return "; ".join(f"block {s.block}: M = {float(s.gate_constant):.3g}, sup abs(u - Y_old) = "
                          f"{float(s.gate_sup):.3g}, sup abs(u) = {float(s.pre_activation_sup):.3g}, "
                          f"min(H + shift) = {float(s.clearing_min):.3g}" for s in r.slacks) or "- (one layer)"
+    lambdas = list(results[0].errors)
     return [(r.label, ", ".join(f"{float(p):.3g}" for p in r.rho), f"{float(r.a_norm):.3g}",
-             f"{r.bounds[LAMBDAS[0]] * LAMBDAS[0]:.3g}", slack_text(r), threshold_text(r.threshold),
+             f"{r.bounds[lambdas[0]] * lambdas[0]:.3g}", slack_text(r), threshold_text(r.threshold),
              threshold_text(r.notes_threshold), " ".join(fmt(max(e / r.bounds[lam] for e in r.errors[lam]))
-                                                         for lam in LAMBDAS))
+                                                         for lam in lambdas))
             for r in results]
 
 
@@ -733,9 +830,46 @@ def findings(results: Sequence[NetworkResult]) -> str:
     return "\n".join(lines) + "\n" if lines else "none: every network has the margin for large enough lambda.\n"
 
 
+def hypothesis_rows(results: Sequence[NetworkResult]) -> list[tuple]:
+    def bounds_text(r: NetworkResult) -> str:
+        return "; ".join(f"block {s.block}: sup abs(u - Y_old) <= {s.gate_sup}, min(H + shift) >= {s.clearing_min}"
+                         for s in r.slacks) or "- (one layer: no gate after an attention layer)"
+    return [(r.label, f"{r.hypothesis.certificates}, {'all VERIFIED' if r.hypothesis.verified else 'NOT VERIFIED'}",
+             bounds_text(r), threshold_text(r.hypothesis.threshold),
+             f"{float(rounded_up(r.hypothesis.constant)):.3g} / lambda") for r in results]
+
+
+def hypothesis_text(results: Sequence[NetworkResult]) -> str:
+    """Part (c) of the report: what the checker verified, and what follows from it by which kind of argument."""
+    return "".join([
+        "## (c) Thm P2's hypothesis — CERTIFIED; the implication — PROSE and SYMBOLIC\n\n",
+        "For each network the standalone checker verified, from the certificate files in this folder, everywhere on "
+        "the box K = [-1, 1]^d: (1) the hard-max transformer equals f; (2) at every block l after an attention layer "
+        "the two bounds in the table, each a within-epsilon certificate (the gate pre-activations u_ij(h^(l)) against "
+        "Y_old with epsilon S_l; the clearing pre-activations H_a + shift_a against the constant c_l + E with "
+        "epsilon E, which bounds them below by c_l). From these certified numbers, rho_l (exact, from the weights) and "
+        "a rational upper bound c_k^+ of c_k, lambda_0 is the least lambda with M - S_l >= rho_(l+1) delta_l + rho_l "
+        "delta_(l-1) and c_l >= delta_l at every block (M is a weight of the transformer), computed exactly and "
+        "shown rounded up to three digits.\n\n",
+        "**Statement.** For every lambda >= lambda_0: sup over x in K of |T_lambda(x) - f(x)| <= K / lambda, with K "
+        "= ||a||_1 c_k^+ sum_l prod_(m>l) rho_m (shown rounded up). The numbers it uses are certified; the step from "
+        "them to the statement is Lemma P2 (part (a): SYMBOLIC, 2 PROSE steps) and the propagation argument of Thm "
+        "P2 (PROSE, in the claim README). No certificate covers T_lambda itself: its weights are irrational.\n\n",
+        "Why not the minimum score gap of each cell: wherever a maxout unit's maximising piece changes inside K, two "
+        "scores tie on a cell's boundary, so the minimum gap over that closed cell is 0 and a gap-based lambda would "
+        "be infinite. Lemma P2 needs no gap; the room the construction needs is in its gates and clearing units, "
+        "which is what is certified.\n\n",
+        markdown_table(("network", "certificates", "certified bounds (checker, everywhere on K)",
+                        "lambda_0 (rounded up)", "sup abs(T_lambda - f) for lambda >= lambda_0"),
+                       hypothesis_rows(results)),
+    ])
+
+
 def report_text(steps: Sequence[Step], rows: Sequence[LambdaRow], results: Sequence[NetworkResult],
                 verdict: str, seconds: float) -> str:
-    pairs = len(results) * POINTS
+    lambdas = list(results[0].errors)
+    points = len(results[0].errors[lambdas[0]])
+    pairs = len(results) * points
     disagreement = max(r.disagreement for r in results)
     parts = [
         "# Claim 5: softmax attention approximates the hard-max transformer with error O(1/lambda)\n",
@@ -750,8 +884,8 @@ def report_text(steps: Sequence[Step], rows: Sequence[LambdaRow], results: Seque
         f"Human steps (listed, not machine-checked): {sum(s.holds is None for s in steps)}.\n",
         "## (b) Thm P2 on compiled transformers — NUMERIC, NOT CERTIFIED\n",
         f"{len(results)} seeded random maxout networks (`random_maxout(d, widths, rank, seed)`), compiled for "
-        f"[-1, 1]^d; {POINTS} points each (the box corners, then uniform dyadic points), so {pairs} (network, point) "
-        f"pairs per lambda and {pairs * len(LAMBDAS)} in all. The error is |T_lambda(x) - f(x)| with T_lambda from "
+        f"[-1, 1]^d; {points} points each (the box corners, then uniform dyadic points), so {pairs} (network, point) "
+        f"pairs per lambda and {pairs * len(lambdas)} in all. The error is |T_lambda(x) - f(x)| with T_lambda from "
         "`polyreg.network.semantics.evaluate_softmax` (float64) and f(x) from exact evaluation of the network. "
         "The bound is ||a||_1 c_k / lambda * sum_l prod_{m>l} rho_m per network.\n",
         "**Hypothesis (gate margin).** The bound is claimed only for (network, lambda) where the margin holds on "
@@ -772,47 +906,59 @@ def report_text(steps: Sequence[Step], rows: Sequence[LambdaRow], results: Seque
         "\n### Networks\n",
         markdown_table(("network", "rho_l", "norm1(a)", "bound * lambda", "gate and clearing quantities (exact)",
                         "margin holds for lambda >=", "notes' condition holds for lambda >=",
-                        "max error / bound per lambda " + str(list(LAMBDAS))), network_rows(results)),
+                        "max error / bound per lambda " + str(lambdas)), network_rows(results)),
         "\n### Networks without the margin for any lambda\n",
         findings(results),
         "\n'gate sign wrong at a point' counts pairs where, along the softmax forward pass at that x, some "
         "feed-forward unit after an attention layer had the sign opposite to the one the gate lemma needs "
         f"(float64). Cross-check of that instrumented pass against `evaluate_softmax`: max |difference| = "
         f"{disagreement:.2e}.\n",
+        hypothesis_text(results),
     ]
     return "\n".join(parts)
 
 
-def main() -> int:
-    """Prove Lemma P2, check Thm P2 numerically, write the report and summary; 0 when everything holds."""
+def build(networks: Sequence[tuple] = NETWORKS, lambdas: Sequence[int] = LAMBDAS, points: int = POINTS,
+          folder: Path = HERE / "build") -> tuple[str, bool]:
+    """Prove Lemma P2, certify Thm P2's hypothesis and check Thm P2 numerically on ``networks``; write the report,
+    the figure and the certificates to ``folder``. The verdict, and whether everything held."""
     started = time.perf_counter()
-    folder = HERE / "build"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     steps = lemma_p2_steps()
     progress(f"Lemma P2: {sum(s.holds is True for s in steps)} mechanical steps hold, "
              f"{sum(s.holds is False for s in steps)} fail, {sum(s.holds is None for s in steps)} human")
     results = []
-    for index, (d, widths, rank) in enumerate(NETWORKS):
-        results.append(check_network(index, d, widths, rank))
-        progress(f"{results[-1].label}: margin for lambda >= {results[-1].threshold:.3g}")
-    rows = [lambda_row(results, lam) for lam in LAMBDAS]
+    for index, (d, widths, rank) in enumerate(networks):
+        results.append(check_network(index, d, widths, rank, folder / "certificates", lambdas, points))
+        progress(f"{results[-1].label}: margin for lambda >= {threshold_text(results[-1].threshold)}; "
+                 f"{results[-1].hypothesis.certificates} certificates verified: {results[-1].hypothesis.verified}")
+    rows = [lambda_row(results, lam) for lam in lambdas]
     plot(results, folder / "bound.png")
     proved, numeric_ok = proof_holds(steps), all(r.violations == 0 and r.pointwise_failures == 0 for r in rows)
     consistent = max(r.disagreement for r in results) < 1e-9
+    certified = all(r.hypothesis.verified for r in results)
+    certificates = sum(r.hypothesis.certificates for r in results)
     human = sum(s.holds is None for s in steps)
-    verdict = (f"SYMBOLIC STEPS HOLD (sympy; {human} PROSE steps)" if proved else "SYMBOLIC STEP FAILED") + \
-        " + " + ("NUMERIC CHECK PASSED (float64)" if numeric_ok and consistent else "NUMERIC CHECK FAILED")
+    verdict = " + ".join([
+        f"HYPOTHESIS CERTIFIED ({certificates} certificates)" if certified else "HYPOTHESIS NOT CERTIFIED",
+        f"SYMBOLIC STEPS HOLD (sympy; {human} PROSE steps)" if proved else "SYMBOLIC STEP FAILED",
+        "NUMERIC CHECK PASSED (float64)" if numeric_ok and consistent else "NUMERIC CHECK FAILED"])
     seconds = time.perf_counter() - started
     (folder / "report.md").write_text(report_text(steps, rows, results, verdict, seconds))
-    pairs = len(results) * POINTS
-    write_summary(HERE, claim="Softmax attention: error O(1/lambda) (Lemma P2, Thm P2)",
+    pairs = len(results) * points
+    write_summary(folder.parent, claim="Softmax attention: error O(1/lambda) (Lemma P2, Thm P2)",
                   paper="Gu-Yang-Zhou 2026, Lemma P2 / Thm P2 (reconstructed)",
-                  instances=f"k = {TABLE_K.start}..{TABLE_K.stop - 1} symbolic; {len(results)} networks x {POINTS} "
-                            f"points x {len(LAMBDAS)} lambdas numeric ({sum(r.claimed for r in rows)} of "
-                            f"{pairs * len(LAMBDAS)} pairs with margin)",
+                  instances=f"k = {TABLE_K.start}..{TABLE_K.stop - 1} symbolic; {len(results)} networks: hypothesis "
+                            f"certified, x {points} points x {len(lambdas)} lambdas numeric "
+                            f"({sum(r.claimed for r in rows)} of {pairs * len(lambdas)} pairs with margin)",
                   verdict=verdict, cells="-", seconds=round(seconds, 1), report="05-softmax-bound/build/report.md")
     progress(f"{verdict}; {seconds:.1f} s; report: {folder / 'report.md'}")
-    return 0 if proved and numeric_ok and consistent else 1
+    return verdict, proved and certified and numeric_ok and consistent
+
+
+def main() -> int:
+    """The whole build; 0 when everything holds."""
+    return 0 if build()[1] else 1
 
 
 if __name__ == "__main__":
