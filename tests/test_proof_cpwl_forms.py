@@ -85,3 +85,19 @@ def test_the_wang_sun_form_of_a_line_network_equals_it():
     assert all(len(pieces) <= 2 for _, pieces in form.terms)
     for x in rational_points(1, 60, seed=5, half_width=1):
         assert form(x) == evaluate(net, x)[0]
+
+
+def test_the_build_certifies_its_forms_and_the_control_at_a_reduced_size(tmp_path):
+    """The build's own path on one hand-made function and two random networks: every form VERIFIED with the stated
+    sizes, and the control DIFFERENT (the checker evaluates both networks at the differing cells' points)."""
+    spec = importlib.util.spec_from_file_location("proof_cpwl_forms_build", FOLDER / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    sys.modules["proof_cpwl_forms_build"] = build
+    spec.loader.exec_module(build)
+    verdict, outcomes, control = build.build(build.HAND_MADE[:1], ((1, (4,), 0), (2, (4,), 3)), tmp_path / "build")
+    assert verdict == "VERIFIED"
+    assert [(o.instance.form, o.instance.d) for o in outcomes] == \
+        [("Wang-Sun", 1), ("lattice", 1), ("Wang-Sun", 1), ("lattice", 1), ("lattice", 2)]
+    assert all(o.verified and o.conclusion.startswith("the networks are equal everywhere") for o in outcomes)
+    assert control.certified and "differ on" in control.conclusion
+    assert (tmp_path / "build" / "report.md").exists() and (tmp_path / "build" / "summary.json").exists()

@@ -165,3 +165,18 @@ def test_the_a1_controls_are_real_errors():
         z = verdict.counterexample.x
         network_out, reference_out = verdict.counterexample.outputs
         assert reference_out == mr.nearest_truth(z, side) != network_out
+
+
+def test_the_build_passes_every_instance_and_control_at_a_reduced_size(tmp_path):
+    """The build's own path at T = 4 and 3, tau = 3 and 4, A1 on 3x3 and 2x2 grids: every instance agrees with the
+    definitions (oracle) and is verified as expected; every control is a real error on the predicted cases."""
+    spec = importlib.util.spec_from_file_location("proof_memory_retrieval_build", FOLDER / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build
+    spec.loader.exec_module(build)
+    sizes = build.Sizes(fixed=4, adaptive=3, tau=4, tau_full=3, a1=((2, 3), (3, 2)))
+    assert build.build(sizes, tmp_path / "build") == 0
+    report = (tmp_path / "build" / "report.md").read_text()
+    assert report.count("| VERIFIED EQUIVALENT") == 6 and report.count("| VERIFIED DIFFERENT") == 4
+    assert "UNEXPECTED" not in report and "NOT a real error" not in report
+    assert "`control-a1`: VERIFIED DIFFERENT (8 of 81 cases)" in report      # (3^2 - 1)^(2 - 1): v_0 alone at (1, 2)

@@ -106,3 +106,23 @@ def test_prop_p6_as_stated_is_exceeded_and_the_sublayer_product_is_not():
     assert check(certificate(cpwl, Counts.of(cpwl))) == \
         "cells 6, activation_regions 6, affine_maps 6, linear_regions 6"
     assert prop_p6.p6_bounds(t) == (4, 6)
+
+
+def test_the_build_counts_and_certifies_two_families_at_a_reduced_size(tmp_path):
+    """The build's own path (polyreg compile, count --certificate, check, certify, report) on two small families:
+    the checker's linear regions equal the closed form P(h,k)^{dL}, the d = 2 counts equal the polygons' count,
+    and the P6 counterexample exceeds P6 as stated."""
+    import sys
+    spec = importlib.util.spec_from_file_location("region_growth_build", FOLDER / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build
+    spec.loader.exec_module(build)
+    verdict, instances, p6 = build.build([(1, 2, 1, 3), (1, 2, 2, 2)], tmp_path)
+    assert verdict == "VERIFIED"
+    assert [(i.d, i.L, i.linear_regions) for i in instances] == \
+        [(1, L, zigzag.pieces_formula(1, 2) ** L) for L in (1, 2, 3)] + \
+        [(2, L, zigzag.pieces_formula(1, 2) ** (2 * L)) for L in (1, 2)]
+    assert all(i.recomputed == i.linear_regions for i in instances if i.d == 2)
+    assert all(i.certify == "EQUIVALENT" for i in instances)
+    assert p6["linear_regions"] > p6["p6_stated"]
+    assert (tmp_path / "build" / "report.md").exists() and (tmp_path / "build" / "summary.json").exists()

@@ -1,5 +1,6 @@
 """proofs/: the shared certify-and-recheck step and the index table."""
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -20,11 +21,33 @@ def test_an_emulation_is_verified_from_its_written_certificate(tmp_path):
     assert relu.verified and relu.tokens == 2
 
 
+def build_module(folder: str = ""):
+    """proofs/FOLDER/build.py (the index's build.py without a folder) as a module of its own name, registered in
+    sys.modules (dataclasses look their module up)."""
+    spec = importlib.util.spec_from_file_location(f"proofs_build{folder[:2]}", PROOFS / folder / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_claims_01_and_02_build_at_a_reduced_size(tmp_path):
+    """Each build's own path on a few sizes: every instance verified, with the token counts the claims state (the
+    rank k for maxout, 2 for ReLU)."""
+    maxout = build_module("01-maxout-emulation")
+    assert maxout.build([(1, 2, 1, 2), (2, 3, 2, 4)], tmp_path / "01" / "build") == 0
+    relu = build_module("02-relu-two-tokens")
+    assert relu.build([(1, (4,)), (2, (4, 4))], tmp_path / "02" / "build") == 0
+    for claim, tokens in (("01", (2, 3)), ("02", (2, 2))):
+        summary = json.loads((tmp_path / claim / "build" / "summary.json").read_text())
+        report = (tmp_path / claim / "build" / "report.md").read_text()
+        assert summary["verdict"] == "VERIFIED" and report.count("| VERIFIED |") == 2
+        rows = [line.split(" | ") for line in report.splitlines() if line.endswith(" |") and "VERIFIED" in line]
+        assert [int(row[4 if claim == "01" else 2]) for row in rows] == list(tokens)
+
+
 def test_the_index_labels_every_claim_and_accounts_for_every_seed():
-    spec = importlib.util.spec_from_file_location("proofs_build", PROOFS / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    sys.modules["proofs_build"] = build         # dataclasses look their module up
-    spec.loader.exec_module(build)
+    build = build_module()
     folders = build.claims()
     assert [f.name[:2] for f in folders] == sorted(f.name[:2] for f in folders) and len(folders) >= 2
     assert sorted(build.LABELS) == [f.name for f in folders]      # every claim labelled, no stale label
@@ -41,3 +64,13 @@ def test_the_index_labels_every_claim_and_accounts_for_every_seed():
     assert "PROVED" not in text and all(f"| {seed} |" in text for seed, *_ in build.SEEDS)
     reconstructed = [name for name, lab in build.LABELS.items() if "Gu-Yang-Zhou" in lab.source]
     assert reconstructed and all("RECONSTRUCTED" in build.LABELS[n].source for n in reconstructed)
+
+
+def test_the_index_counts_a_claim_as_passed_only_when_every_check_held():
+    build = build_module()
+    ok = "HYPOTHESIS CERTIFIED (46 certificates) + SYMBOLIC STEPS HOLD (sympy; 2 PROSE steps) + NUMERIC CHECK PASSED"
+    assert build.passed("VERIFIED") and build.passed(ok)
+    for bad in ("FAILED on 2", "MISMATCH: h1-k2-d1 L=3", "BUILD FAILED (exit 1)", "NOT BUILT",
+                "HYPOTHESIS NOT CERTIFIED + SYMBOLIC STEPS HOLD (sympy; 2 PROSE steps) + NUMERIC CHECK PASSED",
+                ok.replace("NUMERIC CHECK PASSED", "NUMERIC CHECK FAILED"), ok.replace("STEPS HOLD", "STEP FAILED")):
+        assert not build.passed(bad), bad

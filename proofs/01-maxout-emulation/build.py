@@ -11,6 +11,7 @@ import itertools
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -29,7 +30,7 @@ def grid() -> list[tuple[int, int, int, int]]:
     return [size for axes in (SMALL, TABLE_1) for size in itertools.product(*axes) if size not in LEFT_OUT]
 
 
-def ratio_text(results: list, sizes: list[tuple[int, int, int, int]]) -> str:
+def ratio_text(results: list, sizes: Sequence[tuple[int, int, int, int]]) -> str:
     """The nonzero parameter ratio (transformer / maxout network) against width and depth on Table 1's grid."""
     table = [(w, L, [r.ratio_nonzero for r, (_, _, depth, width) in zip(results, sizes) if (width, depth) == (w, L)])
              for w in TABLE_1[3] for L in TABLE_1[2]]
@@ -41,12 +42,12 @@ def ratio_text(results: list, sizes: list[tuple[int, int, int, int]]) -> str:
             "here, and the dense ratio (matrices stored in full) grows with the embedding width.")
 
 
-def main() -> int:
+def build(sizes: Sequence[tuple[int, int, int, int]], folder: Path = HERE / "build") -> int:
+    """Certify every instance of ``sizes``; certificates, report and summary in ``folder`` (named build); 0 when
+    all are verified."""
     started = time.perf_counter()
-    folder = HERE / "build"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     rows, results = [], []
-    sizes = grid()
     for seed, (d, k, L, w) in enumerate(sizes):
         name = f"maxout-d{d}-k{k}-L{L}-w{w}"
         result = certified_emulation(name, random_maxout(d, [w] * L, k, seed=seed), -1, 1, folder)
@@ -58,7 +59,7 @@ def main() -> int:
     verified = sum(r.verified for r in results)
     header = ("d", "rank k", "depth L", "width", "tokens", "heads", "blocks", "cells", "checker",
               "nonzero ratio", "dense ratio", "certify s", "check s")
-    return finish(HERE, "Claim 1: maxout networks as hard-max transformers, exactly",
+    return finish(folder.parent, "Claim 1: maxout networks as hard-max transformers, exactly",
                   f"{verified} of {len(results)} instances VERIFIED equal everywhere on [-1, 1]^d by the standalone "
                   "checker (`polyreg_check`) from the written certificates (`build/*.json.gz`). Ratios are "
                   "transformer / maxout network parameters (nonzero, and dense matrices stored in full).\n\n"
@@ -69,6 +70,11 @@ def main() -> int:
                   instances=f"{len(results)} nets: d 1-3, rank 2-4, depth 1-3, width 2/4; Table 1: d 1-2, rank 2-4, "
                             "depth 3-4, width 8/16 (not rank 4 with width 16 at d = 2)",
                   cells=sum(r.cells for r in results), report="01-maxout-emulation/build/report.md")
+
+
+def main() -> int:
+    return build(grid())
+
 
 if __name__ == "__main__":
     sys.exit(main())

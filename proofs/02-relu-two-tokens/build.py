@@ -10,6 +10,7 @@ import itertools
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -28,7 +29,7 @@ def sizes() -> list[tuple[int, tuple[int, ...]]]:
     return list(itertools.product(DIMENSIONS, HIDDEN)) + list(itertools.product(*TABLE_1))
 
 
-def ratio_text(results: list, grid: list[tuple[int, tuple[int, ...]]]) -> str:
+def ratio_text(results: list, grid: Sequence[tuple[int, tuple[int, ...]]]) -> str:
     """The nonzero parameter ratio (transformer / ReLU network) against width and depth on Table 1's grid."""
     cells = "; ".join(f"width {h[0]}, depth {len(h)}: " + ", ".join(
         f"{r.ratio_nonzero:.2f}" for r, (_, hidden) in zip(results, grid) if hidden == h) for h in TABLE_1[1])
@@ -36,12 +37,12 @@ def ratio_text(results: list, grid: list[tuple[int, tuple[int, ...]]]) -> str:
             "bounded for every size (\"comparable complexity\") is not certified here.")
 
 
-def main() -> int:
+def build(grid: Sequence[tuple[int, tuple[int, ...]]], folder: Path = HERE / "build") -> int:
+    """Certify every instance of ``grid``; certificates, report and summary in ``folder`` (named build); 0 when
+    all are verified."""
     started = time.perf_counter()
-    folder = HERE / "build"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     rows, results = [], []
-    grid = sizes()
     for seed, (d, hidden) in enumerate(grid):
         name = f"relu-d{d}-" + "x".join(map(str, hidden))
         result = certified_emulation(name, random_relu(d, list(hidden), seed=seed), -1, 1, folder)
@@ -53,7 +54,7 @@ def main() -> int:
                      f"{result.producer_s:.2f}", f"{result.checker_s:.2f}"))
     verified = sum(r.verified and r.tokens == 2 for r in results)
     header = ("d", "network", "tokens", "heads", "blocks", "cells", "checker", "nonzero ratio", "certify s", "check s")
-    return finish(HERE, "Claim 2: ReLU networks as hard-max transformers with 2 tokens",
+    return finish(folder.parent, "Claim 2: ReLU networks as hard-max transformers with 2 tokens",
                   f"{verified} of {len(results)} instances compiled to 2-token transformers and VERIFIED equal "
                   "everywhere on [-1, 1]^d by the standalone checker from the written certificates "
                   "(`build/*.json.gz`).\n\n" + ratio_text(results, grid), header, rows, verified, started,
@@ -62,6 +63,11 @@ def main() -> int:
                   instances=f"{len(results)} nets: d 1-3, widths 4-16, depth 1-3; Table 1: d 1-2, widths 8/16, "
                             "depth 3-4",
                   cells=sum(r.cells for r in results), report="02-relu-two-tokens/build/report.md")
+
+
+def main() -> int:
+    return build(sizes())
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -102,13 +103,13 @@ def random_name(d: int, hidden: tuple[int, ...], seed: int) -> str:
     return "relu " + "->".join(map(str, (d,) + hidden + (1,))) + f" (seed {seed})"
 
 
-def instances() -> list[Instance]:
+def instances(hand_made: Sequence[tuple] = HAND_MADE, random_nets: Sequence[tuple] = RANDOM_NETS) -> list[Instance]:
     """Hand-made functions in both forms, random networks in lattice form (and d = 1 ones in Wang-Sun form)."""
     out: list[Instance] = []
-    for function, wang_sun, direct in HAND_MADE:
+    for function, wang_sun, direct in hand_made:
         out.append(wang_sun_instance(function, wang_sun(), direct(), HAND_MADE_BOX))
         out.append(lattice_instance(function, direct(), HAND_MADE_BOX)[0])
-    for d, hidden, seed in RANDOM_NETS:
+    for d, hidden, seed in random_nets:
         net = random_relu(d, list(hidden), seed=seed)
         if d == 1:
             out.append(wang_sun_instance(random_name(d, hidden, seed), forms.wang_sun_of_line_network(net, -1, 1),
@@ -189,12 +190,14 @@ def report(outcomes: list[Outcome], control: Outcome) -> str:
             + markdown_table(HEADER, [table_row(o) for o in outcomes + [control]]))
 
 
-def main() -> int:
+def build(hand_made: Sequence[tuple] = HAND_MADE, random_nets: Sequence[tuple] = RANDOM_NETS,
+          folder: Path = HERE / "build") -> tuple[str, list[Outcome], Outcome]:
+    """Certify every form of ``hand_made`` and ``random_nets`` and the control, certificates and report in
+    ``folder``: the verdict, the outcomes and the control's."""
     started = time.perf_counter()
-    folder = HERE / "build"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     outcomes = []
-    for n, instance in enumerate(instances()):
+    for n, instance in enumerate(instances(hand_made, random_nets)):
         outcome = certified(instance, folder / f"{slug(instance, n)}.json.gz")
         progress(f"{instance.function}, {instance.form}: {outcome.conclusion} "
                  f"({outcome.certify_s:.2f} s + check {outcome.check_s:.2f} s)")
@@ -203,14 +206,18 @@ def main() -> int:
     progress(f"control: {control.conclusion}")
     (folder / "report.md").write_text(report(outcomes, control))
     failed = sum(not o.verified for o in outcomes) + (not control.certified)
-    write_summary(HERE, claim="CPWL functions in Wang-Sun and lattice (max-min) form are hard-max transformers",
+    verdict = "VERIFIED" if not failed else f"FAILED on {failed}"
+    write_summary(folder.parent, claim="CPWL functions in Wang-Sun and lattice (max-min) form are hard-max transformers",
                   paper="Gu-Yang-Zhou 2026, Thm P4 (reconstructed)",
-                  instances=f"{len(outcomes)} forms of {len(HAND_MADE) + len(RANDOM_NETS)} functions, d 1-2; "
+                  instances=f"{len(outcomes)} forms of {len(hand_made) + len(random_nets)} functions, d 1-2; "
                             "1 negative control",
-                  verdict="VERIFIED" if not failed else f"FAILED on {failed}",
-                  cells=sum(o.cells for o in outcomes + [control]), seconds=round(time.perf_counter() - started, 1),
-                  report="03-cpwl-forms/build/report.md")
-    return 0 if not failed else 1
+                  verdict=verdict, cells=sum(o.cells for o in outcomes + [control]),
+                  seconds=round(time.perf_counter() - started, 1), report="03-cpwl-forms/build/report.md")
+    return verdict, outcomes, control
+
+
+def main() -> int:
+    return 0 if build()[0] == "VERIFIED" else 1
 
 
 if __name__ == "__main__":

@@ -248,36 +248,46 @@ def checked_decompositions() -> None:
         assert not decomposition_mismatches(P, h, k), f"the signed maxes differ from Z_{P} for h={h}, k={k}"
 
 
+def build(families: Sequence[tuple[int, int, int, int]] = FAMILIES, folder: Path = FOLDER
+          ) -> tuple[str, list[Instance], dict]:
+    """Count, check and (when small) certify every instance of ``families`` and the P6 counterexample, writing
+    ``folder``/build: the verdict, the instances and the counterexample's counts."""
+    started, here = time.perf_counter(), os.getcwd()
+    os.chdir(folder)     # relative paths in the certificates' provenance and the reports
+    try:
+        shutil.rmtree(BUILD, ignore_errors=True)
+        checked_decompositions()
+        instances = []
+        for h, k, d, deepest in families:
+            for L in range(1, deepest + 1):
+                instances.append(counted_instance(h, k, d, L))
+                i = instances[-1]
+                progress(f"{i.family} L={L}: {i.linear_regions} linear regions (cells.py: {i.recomputed}), "
+                         f"P^dL = {i.formula}, certify {i.certify}, {i.producer_s:.2f} s + {i.checker_s:.2f} s")
+        p6 = p6_counterexample()
+        reports = family_reports(instances)
+        summary_figure(instances, BUILD / "region-growth.png")
+        seconds = time.perf_counter() - started
+        (BUILD / "instances.json").write_text(json.dumps([{**i.__dict__, "family": i.family} for i in instances],
+                                                         indent=1) + "\n")
+        (BUILD / "report.md").write_text(report_markdown(instances, reports, p6, seconds))
+        bad = [i for i in instances if not i.matches]
+        verdict = "VERIFIED" if not bad else "MISMATCH: " + ", ".join(f"{i.family} L={i.L}" for i in bad)
+        write_summary(Path(folder), claim="Linear regions of zigzag hard-max transformers grow as P(h,k)^{dL}",
+                      paper="Gu-Yang-Zhou 2026, Thm P5 (reconstructed)",
+                      instances=f"{len(instances)} compiled transformers: " + "; ".join(
+                          f"d={d}, (h,k) L: " + ", ".join(f"({h},{k}) <= {deepest}" for h, k, e, deepest in families
+                                                         if e == d) for d in sorted({f[2] for f in families})),
+                      verdict=verdict, cells=sum(i.cells for i in instances), seconds=round(seconds, 1),
+                      report="04-region-growth/build/report.md")
+        progress(f"{verdict} in {seconds:.1f} s")
+        return verdict, instances, p6
+    finally:
+        os.chdir(here)
+
+
 def main() -> int:
-    started = time.perf_counter()
-    os.chdir(FOLDER)     # relative paths in the certificates' provenance and the reports
-    shutil.rmtree(BUILD, ignore_errors=True)
-    checked_decompositions()
-    instances = []
-    for h, k, d, deepest in FAMILIES:
-        for L in range(1, deepest + 1):
-            instances.append(counted_instance(h, k, d, L))
-            i = instances[-1]
-            progress(f"{i.family} L={L}: {i.linear_regions} linear regions (cells.py: {i.recomputed}), "
-                     f"P^dL = {i.formula}, "
-                     f"certify {i.certify}, {i.producer_s:.2f} s + {i.checker_s:.2f} s")
-    p6 = p6_counterexample()
-    reports = family_reports(instances)
-    summary_figure(instances, BUILD / "region-growth.png")
-    seconds = time.perf_counter() - started
-    (BUILD / "instances.json").write_text(json.dumps([{**i.__dict__, "family": i.family} for i in instances],
-                                                     indent=1) + "\n")
-    (BUILD / "report.md").write_text(report_markdown(instances, reports, p6, seconds))
-    bad = [i for i in instances if not i.matches]
-    verdict = "VERIFIED" if not bad else "MISMATCH: " + ", ".join(f"{i.family} L={i.L}" for i in bad)
-    write_summary(FOLDER, claim="Linear regions of zigzag hard-max transformers grow as P(h,k)^{dL}",
-                  paper="Gu-Yang-Zhou 2026, Thm P5 (reconstructed)",
-                  instances=f"{len(instances)} compiled transformers: d=1, (h,k) in {{(1,2),(2,2),(1,3),(2,3),(3,3),"
-                            "(3,2),(2,4),(4,3)}, L up to 10; d=2, (h,k) in {(1,2),(2,2),(2,3)}, L up to 4",
-                  verdict=verdict, cells=sum(i.cells for i in instances), seconds=round(seconds, 1),
-                  report="04-region-growth/build/report.md")
-    progress(f"{verdict} in {seconds:.1f} s")
-    return 0 if not bad else 1
+    return 0 if build()[0] == "VERIFIED" else 1
 
 
 if __name__ == "__main__":

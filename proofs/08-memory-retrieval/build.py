@@ -36,9 +36,20 @@ from polyreg.formats.json_files import save_network  # noqa: E402
 from polyreg.geometry.domains import MixedDomain  # noqa: E402
 from polyreg.network.ir import Network  # noqa: E402
 
-T_FIXED, T_ADAPTIVE, TAU, TAU_FULL = 8, 6, 6, 4
-A1_SIZES = ((2, 5), (4, 2))  # A1's (tau, grid side): side^(2 tau) discrete cases; the first whole, the second by token
-A1_TAU, A1_SIDE = A1_SIZES[0]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """M1's and M3's T; A3's tau (by output tokens) and tau_full (whole); A1's (tau, grid side) pairs, side^(2 tau)
+    discrete cases each, the first whole (and its control), the others by output tokens."""
+    fixed: int = 8
+    adaptive: int = 6
+    tau: int = 6
+    tau_full: int = 4
+    a1: tuple[tuple[int, int], ...] = ((2, 5), (4, 2))
+
+
+SIZES = Sizes()
 EXPECTED = {"EQUIVALENT": "the networks are equal everywhere", "DIFFERENT": "the networks differ on",
             "EQUIVALENT ALMOST EVERYWHERE": "the networks are equal"}
 
@@ -87,50 +98,50 @@ def nearest_truth(side: int) -> Callable:
     return lambda z: mr.nearest_truth(z, side)
 
 
-def instances() -> list[Instance]:
+def instances(s: Sizes = SIZES) -> list[Instance]:
     """M1, M3, A3 (tau = 4 whole; tau = 6 by output tokens), A1 and the negative controls."""
-    m1, m1_ref, cube = mr.fixed_memory_transformer(T_FIXED), mr.fixed_memory_reference(T_FIXED), box(T_FIXED, 0, 1)
-    m3, m3_ref, mixed = (mr.adaptive_memory_transformer(T_ADAPTIVE), mr.adaptive_memory_reference(T_ADAPTIVE),
-                         mr.adaptive_domain(T_ADAPTIVE))
+    m1, m1_ref, cube = mr.fixed_memory_transformer(s.fixed), mr.fixed_memory_reference(s.fixed), box(s.fixed, 0, 1)
+    m3, m3_ref, mixed = (mr.adaptive_memory_transformer(s.adaptive), mr.adaptive_memory_reference(s.adaptive),
+                         mr.adaptive_domain(s.adaptive))
     chosen = [Instance("m1-fixed-memory", "M1", "2 heads, query (2(i - k), -1), key (s, s^2), FFN f", m1, m1_ref,
                        cube, fixed_truth),
               Instance("m3-adaptive-memory", "M3", "1 head, query (2(i - c_i), -1), key (s, s^2)", m3, m3_ref, mixed,
                        adaptive_truth, True),
-              Instance(f"a3-rank-two-tau{TAU_FULL}", "A3", f"m_h = 2 vs m_h = tau one-hot keys, tau = {TAU_FULL}",
-                       mr.rank_two_retrieval(TAU_FULL), mr.one_hot_retrieval(TAU_FULL), box(TAU_FULL, 0, 1),
+              Instance(f"a3-rank-two-tau{s.tau_full}", "A3", f"m_h = 2 vs m_h = tau one-hot keys, tau = {s.tau_full}",
+                       mr.rank_two_retrieval(s.tau_full), mr.one_hot_retrieval(s.tau_full), box(s.tau_full, 0, 1),
                        mr.nearest_retrieval, expect="EQUIVALENT ALMOST EVERYWHERE")]
-    chosen += [Instance(f"a3-rank-two-tau{TAU}", "A3", f"as above, tau = {TAU}, by output tokens",
-                        mr.rank_two_retrieval(TAU), mr.one_hot_retrieval(TAU), box(TAU, 0, 1),
+    chosen += [Instance(f"a3-rank-two-tau{s.tau}", "A3", f"as above, tau = {s.tau}, by output tokens",
+                        mr.rank_two_retrieval(s.tau), mr.one_hot_retrieval(s.tau), box(s.tau, 0, 1),
                         mr.nearest_retrieval, expect="EQUIVALENT ALMOST EVERYWHERE", split=True)]
     chosen += [Instance(f"a1-nearest-point-tau{tau}-grid{side}", "A1", f"m_h = 3 vs m_h = {side ** 2} one-hot keys, "
                         f"tau = {tau}, {side}x{side} grid" + (", by output tokens" if k else ""),
                         mr.nearest_point_transformer(tau, side), mr.nearest_point_reference(tau, side),
                         mr.nearest_domain(tau, side), nearest_truth(side), True, "EQUIVALENT ALMOST EVERYWHERE",
-                        split=k > 0) for k, (tau, side) in enumerate(A1_SIZES)]
+                        split=k > 0) for k, (tau, side) in enumerate(s.a1)]
     chosen += [Instance("control-m1", "M1 (control)", "head k = 3: query constant -6 set to -4 (offset 2)",
                         mr.with_query_shift(m1, 1, -4), m1_ref, cube, fixed_truth, expect="DIFFERENT"),
                Instance("control-m3", "M3 (control)", "query weight of c = 3 set from -6 to -4",
-                        mr.adaptive_memory_transformer(T_ADAPTIVE, (1, 2, 2)), m3_ref, mixed, adaptive_truth, True,
+                        mr.adaptive_memory_transformer(s.adaptive, (1, 2, 2)), m3_ref, mixed, adaptive_truth, True,
                         "DIFFERENT"),
-               Instance(f"control-a3-rank-one-tau{TAU}", "A3 (m_h = 1)", "query g(x_t), key s: one rank-1 "
-                        "network, by output tokens", mr.rank_one_retrieval(TAU), mr.one_hot_retrieval(TAU),
-                        box(TAU, 0, 1), mr.nearest_retrieval, expect="DIFFERENT", split=True),
+               Instance(f"control-a3-rank-one-tau{s.tau}", "A3 (m_h = 1)", "query g(x_t), key s: one rank-1 "
+                        "network, by output tokens", mr.rank_one_retrieval(s.tau), mr.one_hot_retrieval(s.tau),
+                        box(s.tau, 0, 1), mr.nearest_retrieval, expect="DIFFERENT", split=True),
                Instance("control-a1", "A1 (control)", "token 0's lookup of the squared norm of (1, 2) set from 5 to 6",
-                        mr.nearest_point_control(A1_TAU, A1_SIDE), mr.nearest_point_reference(A1_TAU, A1_SIDE),
-                        mr.nearest_domain(A1_TAU, A1_SIDE), nearest_truth(A1_SIDE), True, "DIFFERENT")]
+                        mr.nearest_point_control(*s.a1[0]), mr.nearest_point_reference(*s.a1[0]),
+                        mr.nearest_domain(*s.a1[0]), nearest_truth(s.a1[0][1]), True, "DIFFERENT")]
     return chosen
 
 
-def fixed_points(rng: random.Random) -> list[tuple[Fraction, ...]]:
-    """200 random points of [0, 1]^8 with denominator 100 and the two corners."""
-    return [tuple(Fraction(rng.randint(0, 100), 100) for _ in range(T_FIXED)) for _ in range(200)] + \
-        [(Fraction(0),) * T_FIXED, (Fraction(1),) * T_FIXED]
+def fixed_points(rng: random.Random, t: int) -> list[tuple[Fraction, ...]]:
+    """200 random points of [0, 1]^t with denominator 100 and the two corners."""
+    return [tuple(Fraction(rng.randint(0, 100), 100) for _ in range(t)) for _ in range(200)] + \
+        [(Fraction(0),) * t, (Fraction(1),) * t]
 
 
-def adaptive_points() -> list[tuple[Fraction, ...]]:
+def adaptive_points(T: int) -> list[tuple[Fraction, ...]]:
     """Every control assignment with the distinct payloads ``v_t = (t + 1)/(T + 2)``."""
-    v = [Fraction(t + 1, T_ADAPTIVE + 2) for t in range(T_ADAPTIVE)]
-    return [mr.adaptive_input(c, v) for c in mr.all_controls(T_ADAPTIVE)]
+    v = [Fraction(t + 1, T + 2) for t in range(T)]
+    return [mr.adaptive_input(c, v) for c in mr.all_controls(T)]
 
 
 def retrieval_points(rng: random.Random, tau: int) -> list[tuple[Fraction, ...]]:
@@ -161,25 +172,25 @@ def oracle_wrong(net: Network, truth: Callable, points: list) -> int:
     return sum(evaluate(net, z) != truth(z) for z in points)
 
 
-def oracle(rng: random.Random) -> dict[str, tuple[int, int]]:
+def oracle(rng: random.Random, s: Sizes = SIZES) -> dict[str, tuple[int, int]]:
     """Wrong points / points, per network, against the plain definitions."""
-    fixed, adaptive, ret, ret_full = (fixed_points(rng), adaptive_points(), retrieval_points(rng, TAU),
-                                      retrieval_points(rng, TAU_FULL))
-    near = {size: nearest_points(rng, 150, *size) for size in A1_SIZES}
-    nets = {"m1-fixed-memory": (mr.fixed_memory_transformer(T_FIXED), fixed_truth, fixed),
-            "m1-reference (MLP)": (mr.fixed_memory_reference(T_FIXED), fixed_truth, fixed),
-            "control-m1": (mr.with_query_shift(mr.fixed_memory_transformer(T_FIXED), 1, -4), fixed_truth, fixed),
-            "m3-adaptive-memory": (mr.adaptive_memory_transformer(T_ADAPTIVE), adaptive_truth, adaptive),
-            "m3-reference (MLP)": (mr.adaptive_memory_reference(T_ADAPTIVE), adaptive_truth, adaptive),
-            "control-m3": (mr.adaptive_memory_transformer(T_ADAPTIVE, (1, 2, 2)), adaptive_truth, adaptive),
-            f"a3 rank two, full tau = {TAU}": (mr.rank_two_retrieval(TAU), mr.nearest_retrieval, ret),
-            f"a3 one-hot reference, full tau = {TAU}": (mr.one_hot_retrieval(TAU), mr.nearest_retrieval, ret),
-            f"a3 rank two, full tau = {TAU_FULL}": (mr.rank_two_retrieval(TAU_FULL), mr.nearest_retrieval, ret_full),
-            f"a3 one-hot reference, full tau = {TAU_FULL}": (mr.one_hot_retrieval(TAU_FULL), mr.nearest_retrieval,
+    fixed, adaptive, ret, ret_full = (fixed_points(rng, s.fixed), adaptive_points(s.adaptive), retrieval_points(rng, s.tau),
+                                      retrieval_points(rng, s.tau_full))
+    near = {size: nearest_points(rng, 150, *size) for size in s.a1}
+    nets = {"m1-fixed-memory": (mr.fixed_memory_transformer(s.fixed), fixed_truth, fixed),
+            "m1-reference (MLP)": (mr.fixed_memory_reference(s.fixed), fixed_truth, fixed),
+            "control-m1": (mr.with_query_shift(mr.fixed_memory_transformer(s.fixed), 1, -4), fixed_truth, fixed),
+            "m3-adaptive-memory": (mr.adaptive_memory_transformer(s.adaptive), adaptive_truth, adaptive),
+            "m3-reference (MLP)": (mr.adaptive_memory_reference(s.adaptive), adaptive_truth, adaptive),
+            "control-m3": (mr.adaptive_memory_transformer(s.adaptive, (1, 2, 2)), adaptive_truth, adaptive),
+            f"a3 rank two, full tau = {s.tau}": (mr.rank_two_retrieval(s.tau), mr.nearest_retrieval, ret),
+            f"a3 one-hot reference, full tau = {s.tau}": (mr.one_hot_retrieval(s.tau), mr.nearest_retrieval, ret),
+            f"a3 rank two, full tau = {s.tau_full}": (mr.rank_two_retrieval(s.tau_full), mr.nearest_retrieval, ret_full),
+            f"a3 one-hot reference, full tau = {s.tau_full}": (mr.one_hot_retrieval(s.tau_full), mr.nearest_retrieval,
                                                              ret_full),
-            f"a3 rank one (m_h = 1), full tau = {TAU}": (mr.rank_one_retrieval(TAU), mr.nearest_retrieval, ret),
-            "control-a1": (mr.nearest_point_control(A1_TAU, A1_SIDE), nearest_truth(A1_SIDE), near[A1_SIZES[0]])}
-    for tau, side in A1_SIZES:
+            f"a3 rank one (m_h = 1), full tau = {s.tau}": (mr.rank_one_retrieval(s.tau), mr.nearest_retrieval, ret),
+            "control-a1": (mr.nearest_point_control(*s.a1[0]), nearest_truth(s.a1[0][1]), near[s.a1[0]])}
+    for tau, side in s.a1:
         name = f"a1-nearest-point-tau{tau}-grid{side}"
         nets[name] = (mr.nearest_point_transformer(tau, side), nearest_truth(side), near[tau, side])
         nets[f"{name}-reference (one-hot keys)"] = (mr.nearest_point_reference(tau, side), nearest_truth(side),
@@ -220,14 +231,15 @@ def real_mismatch(outcome: Outcome) -> bool:
     return net_out != truth and ref_out == truth
 
 
-def a1_control_cases() -> int:
+def a1_control_cases(s: Sizes = SIZES) -> int:
     """The cases where A1's control differs from the task: ``v_0 = (1, 2)`` and no other stored point is ``(1, 2)``
     (then the bisector between ``v_0`` and a neighbouring stored point moves; with a second copy of ``(1, 2)`` that
     copy wins where ``v_0`` should, with the same value), ``(side^2 - 1)^(tau - 1)`` of them."""
-    return (A1_SIDE ** 2 - 1) ** (A1_TAU - 1)
+    tau, side = s.a1[0]
+    return (side ** 2 - 1) ** (tau - 1)
 
 
-def passed(outcome: Outcome, wrong: dict[str, tuple[int, int]]) -> bool:
+def passed(outcome: Outcome, wrong: dict[str, tuple[int, int]], s: Sizes = SIZES) -> bool:
     """Certified as expected and oracle agreement; a control: a real error (M3: on as many cases as the oracle; A1:
     on the predicted cases)."""
     i = outcome.instance
@@ -238,9 +250,9 @@ def passed(outcome: Outcome, wrong: dict[str, tuple[int, int]]) -> bool:
         return outcome.certified and real_mismatch(outcome) and wrong["control-m3"][0] == outcome.differing
     if i.name == "control-a1":
         return outcome.certified and real_mismatch(outcome) and wrong[i.name][0] > 0 and \
-            outcome.differing == a1_control_cases()
+            outcome.differing == a1_control_cases(s)
     if i.name.startswith("control-a3"):
-        return outcome.certified and real_mismatch(outcome) and wrong[f"a3 rank one (m_h = 1), full tau = {TAU}"][0] > 0
+        return outcome.certified and real_mismatch(outcome) and wrong[f"a3 rank one (m_h = 1), full tau = {s.tau}"][0] > 0
     return outcome.certified and real_mismatch(outcome) and wrong[i.name][0] > 0
 
 
@@ -268,16 +280,16 @@ def text_of(z) -> str:
     return "(" + ", ".join(str(v) for v in z) + ")"
 
 
-def nearest_text(z) -> str:
+def nearest_text(z, side: int) -> str:
     """An A1 input as points: the query points ``u_t``, the stored points ``v_s`` and every squared distance."""
-    u, v = mr.nearest_parts(z, A1_SIDE)
+    u, v = mr.nearest_parts(z, side)
     distances = "; ".join(f"u_{t} to " + ", ".join(f"{text_of(vs)}: {sum((a - b) ** 2 for a, b in zip(ut, vs))}"
                                                    for vs in v) for t, ut in enumerate(u))
     return (f"As points: u = {text_of(map(text_of, u))}, stored v = {text_of(map(text_of, v))}; squared distances "
             f"{distances}.")
 
 
-def oracle_text(wrong: dict[str, tuple[int, int]], outcomes: list[Outcome]) -> str:
+def oracle_text(wrong: dict[str, tuple[int, int]], outcomes: list[Outcome], side: int) -> str:
     """The oracle and negative-control paragraphs of the report."""
     lines = ["Oracle (exact evaluation with `polyreg.network.semantics.evaluate`, compared with the plain Python definitions "
              "`fixed_memory`, `adaptive_memory`, `nearest_retrieval`, `nearest_point` of `memory_retrieval.py`; A3 "
@@ -295,28 +307,29 @@ def oracle_text(wrong: dict[str, tuple[int, int]], outcomes: list[Outcome]) -> s
                      f"{text_of(net_out)}, reference {text_of(ref_out)}, definition {text_of(o.instance.truth(z))}"
                      + f"; {'a real error' if real_mismatch(o) else 'NOT a real error'}.")
         if o.instance.name == "control-a1":
-            lines.append("  " + nearest_text(z))
+            lines.append("  " + nearest_text(z, side))
     return "\n".join(lines)
 
 
-def write_networks(folder: Path, chosen: list[Instance]) -> None:
+def write_networks(folder: Path, chosen: list[Instance], s: Sizes) -> None:
     """Every network, its reference and the M3 and A1 domains as JSON files in ``folder``."""
     for i in chosen:
         save_network(i.network, folder / f"{i.name}.json")
         save_network(i.reference, folder / f"{i.name}-reference.json")
-    (folder / "m3-domain.json").write_text(json.dumps(mr.adaptive_domain_json(T_ADAPTIVE)) + "\n")
-    for tau, side in A1_SIZES:
+    (folder / "m3-domain.json").write_text(json.dumps(mr.adaptive_domain_json(s.adaptive)) + "\n")
+    for tau, side in s.a1:
         (folder / f"a1-domain-tau{tau}-grid{side}.json").write_text(json.dumps(mr.nearest_domain_json(tau, side))
                                                                      + "\n")
 
 
-def main() -> int:
+def build(s: Sizes = SIZES, folder: Path = HERE / "build") -> int:
+    """Every instance and control of ``s``: networks, oracle, certificates re-checked, report and summary in
+    ``folder``; 0 when all passed."""
     started = time.perf_counter()
-    folder = HERE / "build"
-    folder.mkdir(exist_ok=True)
-    chosen = instances()
-    write_networks(folder, chosen)
-    wrong = oracle(random.Random(8))
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen = instances(s)
+    write_networks(folder, chosen, s)
+    wrong = oracle(random.Random(8), s)
     progress("oracle: " + ", ".join(f"{name} {count}/{total}" for name, (count, total) in wrong.items()))
     outcomes = []
     for i in chosen:
@@ -325,28 +338,32 @@ def main() -> int:
                  f"{outcomes[-1].check_s:.2f} s)")
     header = ("seed", "construction", "tokens", "heads", "width", "FFN width", "cases", "cells", "verdict (checker)",
               "certify s", "check s")
-    intro = (f"M1: all x in [0, 1]^{T_FIXED} (box). M3: 3^{T_ADAPTIVE} = {3 ** T_ADAPTIVE} control assignments times "
-             f"payloads in [0, 1]^{T_ADAPTIVE} (mixed domain). A3: all x in [0, 1]^{TAU_FULL} and all x in "
-             f"[0, 1]^{TAU}, the latter by output tokens (`--split-outputs`: each part decides only the units its "
+    intro = (f"M1: all x in [0, 1]^{s.fixed} (box). M3: 3^{s.adaptive} = {3 ** s.adaptive} control assignments times "
+             f"payloads in [0, 1]^{s.adaptive} (mixed domain). A3: all x in [0, 1]^{s.tau_full} and all x in "
+             f"[0, 1]^{s.tau}, the latter by output tokens (`--split-outputs`: each part decides only the units its "
              "output can reach, found by the checker from the weights). A1: "
              + "; ".join(f"tau = {tau} tokens, each stored point v_t one of the {side ** 2} points of the grid "
                          f"{{0 .. {side - 1}}}^2 (one-hot symbol; {side ** (2 * tau)} cases), each query point u_t "
-                         f"in [0, {side - 1}]^2" for tau, side in A1_SIZES) +
+                         f"in [0, {side - 1}]^2" for tau, side in s.a1) +
              " (mixed domains; the second by output tokens). Each transformer is certified against a reference "
              "built another way (M1, M3: ReLU networks without attention; A3, A1: transformers with one-hot keys, "
              "since the targets jump at ties and no ReLU network can equal them); the certificates "
              "(`build/*.json.gz`) are re-checked from the files by the standalone checker. Hard-max "
-             "attention, ties averaged, exact rational arithmetic.\n\n" + oracle_text(wrong, outcomes))
-    return finish(HERE, "Claim 8: fixed and adaptive memory, nearest-position retrieval (rank matters)", intro,
-                  header, [row(o) for o in outcomes], sum(passed(o, wrong) for o in outcomes), started,
+             "attention, ties averaged, exact rational arithmetic.\n\n" + oracle_text(wrong, outcomes, s.a1[0][1]))
+    return finish(folder.parent, "Claim 8: fixed and adaptive memory, nearest-position retrieval (rank matters)", intro,
+                  header, [row(o) for o in outcomes], sum(passed(o, wrong, s) for o in outcomes), started,
                   claim="Fixed and adaptive sparse memory; nearest-position retrieval by a rank-2 head; nearest "
                         "point to a set with m_h = d + 1",
                   paper="Wang & E 2024 (seeds.md M1, M3); Jiang & Li 2024 (seeds.md A3, A1)",
-                  instances=f"M1 T = {T_FIXED} on [0,1]^{T_FIXED}; M3 T = {T_ADAPTIVE}, {3 ** T_ADAPTIVE} control "
-                            f"cases x [0,1]^{T_ADAPTIVE}; A3 tau = {TAU_FULL} and {TAU} on [0,1]^tau; A1 "
+                  instances=f"M1 T = {s.fixed} on [0,1]^{s.fixed}; M3 T = {s.adaptive}, {3 ** s.adaptive} control "
+                            f"cases x [0,1]^{s.adaptive}; A3 tau = {s.tau_full} and {s.tau} on [0,1]^tau; A1 "
                             + ", ".join(f"tau = {tau} on a {side}x{side} grid ({side ** (2 * tau)} cases)"
-                                        for tau, side in A1_SIZES) + "; 4 negative controls",
+                                        for tau, side in s.a1) + "; 4 negative controls",
                   cells=sum(o.cells for o in outcomes), report="08-memory-retrieval/build/report.md")
+
+
+def main() -> int:
+    return build()
 
 
 if __name__ == "__main__":
