@@ -25,8 +25,9 @@ from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.network.families import random_maxout, random_relu, sawtooth, zigzag
 from polyreg_check import Reject, check
 
-STDLIB = {"collections", "concurrent", "contextlib", "copy", "fractions", "functools", "gzip", "hashlib", "importlib",
-          "itertools", "json", "math", "multiprocessing", "operator", "os", "re", "reprlib", "sys", "time", "zlib"}
+STDLIB = {"collections", "concurrent", "contextlib", "copy", "fractions", "functools", "gc", "gzip", "hashlib",
+          "importlib", "itertools", "json", "math", "multiprocessing", "operator", "os", "re", "reprlib", "sys", "time",
+          "zlib"}
 
 
 def test_the_checker_imports_only_the_standard_library():

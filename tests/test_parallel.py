@@ -1,16 +1,19 @@
 """``--jobs``: once the first cells are found, the work left is finished item by item, in this process or in
 others; cells, trees and certificates are the same for every number of jobs, their counts those of one
 uninterrupted enumeration, and the checker verifies them."""
+import gzip
 import json
 import multiprocessing
 import time
+import zlib
 from contextlib import closing
 
 import pytest
 
 from polyreg import box, certify, lower, region_counts
 from polyreg.certificates.claims import Counts, Equivalent
-from polyreg.certificates.write import certificate
+from polyreg.certificates.trees import rendered
+from polyreg.certificates.write import certificate, write_certificate
 from polyreg.cli.main import main
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.core.enumerate import refine
@@ -18,7 +21,7 @@ from polyreg.core.workers import finished_unordered
 from polyreg.errors import Stopped
 from polyreg.formats.json_files import save_network
 from polyreg.network.families import random_maxout, random_relu
-from polyreg_check import check
+from polyreg_check import check, open_certificate
 
 
 def test_cells_and_certificates_are_the_same_for_1_2_and_4_jobs():
@@ -85,3 +88,44 @@ def test_limits_are_checked_every_second_while_items_are_out():
     with closing(finished_unordered(2, time.sleep, [30])) as results:
         assert next(results) is None            # a second later
     assert multiprocessing.active_children() == [] and time.monotonic() - started < 10
+
+
+def gzip_members(data):
+    """The number of gzip members in ``data`` (RFC 1952: members follow one another)."""
+    count = 0
+    while data:
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        member.decompress(data)
+        data, count = member.unused_data, count + 1
+    return count
+
+
+def test_parts_rendered_where_they_were_refined_give_the_same_format_2_text(tmp_path):
+    """With ``render``, each part finished in another process comes back with its certificate lines, compressed
+    there, and the writer copies them in as gzip members of their own: the text is the one written from the whole tree
+    in one process, plain or compressed, and the checker verifies it."""
+    net, domain = random_relu(3, [10, 10], seed=4), box(3, -1, 1)
+    one = refine((net,), domain, jobs=1, split_after=40)
+    two = refine((net,), domain, jobs=2, split_after=40, render=rendered)
+    assert not one.rendered and len(two.rendered) >= 32
+    for suffix in (".jsonl.gz", ".jsonl"):
+        paths = [tmp_path / f"{jobs}{suffix}" for jobs in (1, 2)]
+        for path, cpwl in zip(paths, (one, two)):
+            write_certificate(certificate(cpwl, Counts.of(cpwl), lazy=True), path)
+        texts = [gzip.decompress(p.read_bytes()) if suffix.endswith(".gz") else p.read_bytes() for p in paths]
+        assert texts[0] == texts[1] and texts[0].count(b"\n") > 1000
+    assert gzip_members((tmp_path / "1.jsonl.gz").read_bytes()) == 1
+    assert gzip_members((tmp_path / "2.jsonl.gz").read_bytes()) > 32
+    cert, nodes = open_certificate(str(tmp_path / "2.jsonl.gz"), 1 << 30)
+    assert check(cert, nodes=nodes, jobs=2).startswith(f"cells {len(one.cells)}")
+
+
+def test_count_with_two_jobs_writes_a_format_2_certificate_from_rendered_parts(tmp_path):
+    path = str(tmp_path / "net.json")
+    save_network(random_relu(3, [16, 16], seed=0), path)          # 1,549 cells: more than SPLIT_AFTER
+    for jobs in ("1", "2"):
+        assert main(["count", path, "--box", "-1", "1", "--jobs", jobs, "--certificate",
+                     str(tmp_path / f"{jobs}.jsonl.gz")]) == 0
+    one, two = ((tmp_path / f"{jobs}.jsonl.gz").read_bytes() for jobs in ("1", "2"))
+    without_producer = [[line for line in gzip.decompress(data).splitlines()[1:]] for data in (one, two)]
+    assert without_producer[0] == without_producer[1] and gzip_members(two) > 1

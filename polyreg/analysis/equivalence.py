@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..core.cpwl import Cell, Cpwl
 from ..core.enumerate import Progress, refine
@@ -97,14 +97,14 @@ def check_compatible(a: Network, b: Network, domain: Polyhedron | Slice) -> None
 
 def certify(a: Network, b: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
             only_relevant: bool = False, conversions: Optional[Conversions] = None, jobs: Jobs = 1,
-            checkpoint: Optional[str] = None) -> Verdict:
+            checkpoint: Optional[str] = None, render: Optional[Callable[[Cpwl], Any]] = None) -> Verdict:
     """``EQUIVALENT`` (on every point of ``domain``, or almost everywhere) or ``DIFFERENT`` with a
-    counterexample and the exact distance (``only_relevant``, ``jobs``, ``checkpoint``: see
+    counterexample and the exact distance (``only_relevant``, ``jobs``, ``checkpoint``, ``render``: see
     ``core.enumerate.refine``)."""
     check_compatible(a, b, domain)
     started = time.perf_counter()
     cpwl = refine((a, b), domain, progress, only_relevant=only_relevant, conversions=conversions, jobs=jobs,
-                  checkpoint=checkpoint)
+                  checkpoint=checkpoint, render=render)
     differing = [cell for cell in cpwl.cells if cell.affines[0] != cell.affines[1]]
     if not differing:
         return Verdict(True, not cpwl.not_tie_safe, cpwl, 0, time.perf_counter() - started)

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, BinaryIO, Iterator, Optional, Sequence
 
 from ..analysis.cases import CaseVerdict, MixedVerdict
 from ..core.cpwl import Cpwl
@@ -30,7 +30,7 @@ from ..geometry.polyhedron import Polyhedron
 from ..network.ir import Network
 from .claims import Claim, verdict_claim
 from .flat import compact, flat_lines
-from .trees import TreeOf, nested_text, tree_json
+from .trees import GZIP_LEVEL, Rendered, TreeOf, nested_text, tree_json
 
 FORMAT = "polyreg.certificate/1"
 
@@ -158,19 +158,59 @@ class Encoded:
 
 def write_certificate(cert: dict[str, Any], path: str | Path) -> int:
     """Write ``cert`` (gzip-compressed when ``path`` ends in ``.gz``; in format 2 when it ends in ``.jsonl`` or
-    ``.jsonl.gz``); return the file's size in bytes."""
+    ``.jsonl.gz``, subtrees rendered elsewhere copied in as they are); return the file's size in bytes."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    compressed = str(path).endswith(".gz")
     flat = str(path).removesuffix(".gz").endswith(".jsonl")
     partial = Path(str(path) + ".partial")      # renamed into place once whole: an interrupted write leaves no file
-    with open(partial, "wb") as raw, (gzip.GzipFile("", "wb", fileobj=raw, mtime=0) if compressed else raw) as file:
-        pieces, size = [], 0
-        for piece in (line + "\n" for line in flat_lines(cert)) if flat else json_chunks(cert):
+    with open(partial, "wb") as raw:
+        sink = Sink(raw, str(path).endswith(".gz"))
+        pieces: list[str] = []
+        size = 0
+        for piece in (line + "\n" if isinstance(line, str) else line for line in flat_lines(cert)) if flat \
+                else json_chunks(cert):
+            if isinstance(piece, Rendered):
+                sink.text("".join(pieces).encode())
+                sink.rendered(piece)
+                pieces, size = [], 0
+                continue
             pieces.append(piece)
             size += len(piece)
             if size >= 1 << 20:         # written a megabyte at a time
-                file.write("".join(pieces).encode())
+                sink.text("".join(pieces).encode())
                 pieces, size = [], 0
-        file.write("".join(pieces).encode())
+        sink.text("".join(pieces).encode())
+        sink.close()
     os.replace(partial, path)
     return Path(path).stat().st_size
+
+
+class Sink:
+    """A certificate file being written: plain, or gzip-compressed as a sequence of members (RFC 1952; readers
+    concatenate them), each ``Rendered`` subtree a member of its own, copied in without compressing again."""
+
+    def __init__(self, raw: BinaryIO, compressed: bool) -> None:
+        self.raw, self.compressed = raw, compressed
+        self.member: Optional[gzip.GzipFile] = None
+
+    def text(self, data: bytes) -> None:
+        if not data:
+            return
+        if not self.compressed:
+            self.raw.write(data)
+            return
+        if self.member is None:
+            self.member = gzip.GzipFile("", "wb", compresslevel=GZIP_LEVEL, fileobj=self.raw, mtime=0)
+        self.member.write(data)
+
+    def rendered(self, subtree: Rendered) -> None:
+        if not self.compressed:
+            self.raw.write(subtree.text())
+            return
+        self.close()
+        self.raw.write(subtree.gzip_member())
+
+    def close(self) -> None:
+        """End the gzip member being written (the file itself stays open)."""
+        if self.member is not None:
+            self.member.close()
+            self.member = None

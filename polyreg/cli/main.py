@@ -29,7 +29,7 @@ from ..compiler.maxout_to_transformer import (
     parameter_counts,
     size_of,
 )
-from ..core.enumerate import lower
+from ..core.enumerate import collector_paused, lower
 from ..errors import InputError, PolyregError, Stopped, located
 from ..exact.rationals import DECIMAL, RATIONAL, Vec, q_to_str, to_q
 from ..formats.json_files import (
@@ -52,7 +52,7 @@ from .inputs import (
     run_options,
     with_progress,
 )
-from .output import check_evidence_paths, save_evidence, writable_dir, writable_file
+from .output import check_evidence_paths, save_evidence, subtree_rendering, writable_dir, writable_file
 from .plot import add_graph_option, add_plot, check_graph_path, save_graph
 from .questions import run_question
 
@@ -82,7 +82,7 @@ def run_count(args: argparse.Namespace) -> int:
     net = network_at(args.network, args)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
-    cpwl = with_progress(partial(lower, **run_options(args)), net, domain, limits=args)
+    cpwl = with_progress(partial(lower, **run_options(args), **subtree_rendering(args)), net, domain, limits=args)
     counts = region_counts(cpwl)
     seconds = time.perf_counter() - started
     result = {
@@ -201,7 +201,8 @@ def run_certify(args: argparse.Namespace) -> int:
             verdict = with_progress(partial(certify_mixed, split_outputs=args.split_outputs,
                                             jobs=run_options(args)["jobs"]), a, b, domain, limits=args)
         else:
-            verdict = with_progress(partial(certify, **run_options(args)), a, b, domain, limits=args)
+            verdict = with_progress(partial(certify, **run_options(args), **subtree_rendering(args)), a, b, domain,
+                                    limits=args)
     except PolyregError as err:
         print(json.dumps({"verdict": "ERROR", "error": str(err)}) if args.json else "ERROR")
         raise
@@ -500,7 +501,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.command_line = ["polyreg"] + [a.strip() for a in argv]
     try:
-        return int(args.run(args))
+        with collector_paused():        # see there: a command's objects last until it ends
+            return int(args.run(args))
     except InputError as err:
         print(f"polyreg: error: {err}", file=sys.stderr)
         return 2

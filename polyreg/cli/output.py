@@ -10,8 +10,9 @@ import argparse
 import sys
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
+from ..certificates.trees import rendered
 from ..certificates.write import write_certificate
 from ..errors import InputError, PolyregError
 
@@ -89,6 +90,13 @@ def check_evidence_paths(args: argparse.Namespace) -> None:
 def save_certificate(cert: dict, path: str) -> None:
     size = write_certificate(cert, path)
     print(f"certificate: {path} ({size} bytes; check it with: polyreg check {path})", file=sys.stderr)
+
+
+def subtree_rendering(args: argparse.Namespace) -> dict[str, Any]:
+    """``render=trees.rendered`` when --certificate names a format 2 file: processes that refine a part of the
+    domain write its lines too (``core.enumerate.refine``); else nothing."""
+    flat = args.certificate is not None and args.certificate.removesuffix(".gz").endswith(".jsonl")
+    return {"render": rendered} if flat else {}
 
 
 def save_evidence(cert: dict, args: argparse.Namespace) -> None:

@@ -10,8 +10,8 @@ dominated by a constant over, another piece (the choice then needs no geometry).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional, Union
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional, Union
 
 from ..exact.affine import Affine
 from ..exact.rationals import Vec, short_vec, to_q_vector
@@ -96,6 +96,9 @@ class Cpwl:
     order: tuple[tuple[int, int], ...] = ()   # stage s is stage order[s][1] of network order[s][0]
     slice: Optional[Slice] = None             # the networks are ``originals`` on this slice, in its parameters
     originals: tuple[Network, ...] = ()
+    # subtrees already written out where they were refined: id of the subtree's root -> what ``refine``'s
+    # ``render`` made of it (the certificate writer uses it instead of walking the subtree)
+    rendered: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def network(self) -> Network:
