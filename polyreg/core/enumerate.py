@@ -131,6 +131,7 @@ class Part:
     tree: Node
     not_tie_safe: tuple[str, ...]
     rendered: Any = None
+    first_leaf: int = 0         # its leaves number its cells from this
 
 
 def finished_part(job: tuple[Setting, WorkItem]) -> Part:
@@ -221,6 +222,7 @@ class Enumerator:
         self.roots: list[Node | SplitBuilder] = []
         self.splits: list[SplitBuilder] = []
         self.rendered: dict[int, Any] = {}      # see ``Cpwl.rendered``
+        self.first_leaf = 0                      # the number of this enumerator's first cell in its leaves
         self.not_tie_safe: set[str] = set()
         self.own_boxes = self.box_proofs = 0
         self.rows = RowMemo()
@@ -299,13 +301,15 @@ class Enumerator:
         enumerator = Enumerator(setting.networks, setting.domain, None if progress is None else (
             lambda cells, _, open_items: progress(offset + cells, time.perf_counter() - started, open_items + waiting)),
             setting.float_guesses, setting.only_relevant, None, setting.classes, self.watch)
+        enumerator.first_leaf = len(self.cells)      # its place: every part before it is adopted already
         enumerator.run([replace(item, parent=None, slot=0)])
         part = enumerator.result()
-        return Part(part.cells, part.tree, part.not_tie_safe)
+        return Part(part.cells, part.tree, part.not_tie_safe, first_leaf=enumerator.first_leaf)
 
     def adopt(self, item: WorkItem, part: Part) -> None:
         """Put a finished item's subtree in its place: its cells after the ones found so far."""
-        node = shifted(part.tree, len(self.cells))
+        offset = len(self.cells) - part.first_leaf
+        node = shifted(part.tree, offset) if offset else part.tree
         if part.rendered is not None:
             self.rendered[id(node)] = part.rendered      # the node stays in the tree, so its id stays its own
         self.cells.extend(part.cells)
@@ -478,7 +482,7 @@ class Enumerator:
         cell = item.cell
         self.cells.append(Cell(Polyhedron(self.dim, tuple(cell.rows)), tuple(cell.row_ids),
                                vec_from_hom(cell.point), item.pattern, affines))
-        self.place(item, Leaf(len(self.cells) - 1))
+        self.place(item, Leaf(self.first_leaf + len(self.cells) - 1))
         if self.watch is not None:
             self.watch(self.cells[-1])
         if self.progress is not None:
