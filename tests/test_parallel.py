@@ -129,3 +129,16 @@ def test_count_with_two_jobs_writes_a_format_2_certificate_from_rendered_parts(t
     one, two = ((tmp_path / f"{jobs}.jsonl.gz").read_bytes() for jobs in ("1", "2"))
     without_producer = [[line for line in gzip.decompress(data).splitlines()[1:]] for data in (one, two)]
     assert without_producer[0] == without_producer[1] and gzip_members(two) > 1
+
+
+def test_a_copy_of_a_refinement_writes_its_certificate_without_the_rendered_parts(tmp_path):
+    """Rendered parts are found by their subtree's node; an unpickled copy has new nodes and walks its tree instead."""
+    import pickle
+    net, domain = random_relu(3, [10, 10], seed=4), box(3, -1, 1)
+    two = refine((net,), domain, jobs=2, split_after=40, render=rendered)
+    copy = pickle.loads(pickle.dumps(two))
+    assert len(copy.rendered) == len(two.rendered) and not any(copy.rendered_at(n) for n, _ in copy.rendered.values())
+    for name, cpwl in (("a", two), ("b", copy)):
+        write_certificate(certificate(cpwl, Counts.of(cpwl), lazy=True), tmp_path / f"{name}.jsonl.gz")
+    texts = [gzip.decompress((tmp_path / f"{name}.jsonl.gz").read_bytes()) for name in "ab"]
+    assert texts[0] == texts[1] and gzip_members((tmp_path / "b.jsonl.gz").read_bytes()) == 1

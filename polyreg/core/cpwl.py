@@ -96,9 +96,15 @@ class Cpwl:
     order: tuple[tuple[int, int], ...] = ()   # stage s is stage order[s][1] of network order[s][0]
     slice: Optional[Slice] = None             # the networks are ``originals`` on this slice, in its parameters
     originals: tuple[Network, ...] = ()
-    # subtrees already written out where they were refined: id of the subtree's root -> what ``refine``'s
-    # ``render`` made of it (the certificate writer uses it instead of walking the subtree)
-    rendered: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    # subtrees already written out where they were refined: id of the subtree's root -> (the root, what ``refine``'s
+    # ``render`` made of it); the certificate writer uses it instead of walking the subtree (``rendered_at``)
+    rendered: Mapping[int, tuple[Node, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def rendered_at(self, node: Optional[Node]) -> Any:
+        """What ``render`` made of the subtree at ``node``, or None (ids are checked against the node itself: a
+        copy of this object, e.g. unpickled, has new ids)."""
+        entry = self.rendered.get(id(node))
+        return entry[1] if entry is not None and entry[0] is node else None
 
     @property
     def network(self) -> Network:

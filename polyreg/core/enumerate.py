@@ -221,7 +221,7 @@ class Enumerator:
         self.cells: list[Cell] = []
         self.roots: list[Node | SplitBuilder] = []
         self.splits: list[SplitBuilder] = []
-        self.rendered: dict[int, Any] = {}      # see ``Cpwl.rendered``
+        self.rendered: dict[int, tuple[Node, Any]] = {}      # see ``Cpwl.rendered``
         self.first_leaf = 0                      # the number of this enumerator's first cell in its leaves
         self.not_tie_safe: set[str] = set()
         self.own_boxes = self.box_proofs = 0
@@ -311,7 +311,7 @@ class Enumerator:
         offset = len(self.cells) - part.first_leaf
         node = shifted(part.tree, offset) if offset else part.tree
         if part.rendered is not None:
-            self.rendered[id(node)] = part.rendered      # the node stays in the tree, so its id stays its own
+            self.rendered[id(node)] = node, part.rendered
         self.cells.extend(part.cells)
         self.not_tie_safe |= set(part.not_tie_safe)
         self.place(item, node)
