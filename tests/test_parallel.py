@@ -16,6 +16,7 @@ from polyreg.certificates.trees import rendered
 from polyreg.certificates.write import certificate, write_certificate
 from polyreg.cli.main import main
 from polyreg.compiler.maxout_to_transformer import compile_transformer
+from polyreg.core.cpwl import flat_tree
 from polyreg.core.enumerate import refine
 from polyreg.core.workers import finished_unordered
 from polyreg.errors import Stopped
@@ -132,13 +133,29 @@ def test_count_with_two_jobs_writes_a_format_2_certificate_from_rendered_parts(t
 
 
 def test_a_copy_of_a_refinement_writes_its_certificate_without_the_rendered_parts(tmp_path):
-    """Rendered parts are found by their subtree's node; an unpickled copy has new nodes and walks its tree instead."""
+    """Rendered parts are found by their subtree's node; an unpickled copy has new nodes, keeps none and walks its
+    tree instead, to the same text."""
     import pickle
     net, domain = random_relu(3, [10, 10], seed=4), box(3, -1, 1)
     two = refine((net,), domain, jobs=2, split_after=40, render=rendered)
     copy = pickle.loads(pickle.dumps(two))
-    assert len(copy.rendered) == len(two.rendered) and not any(copy.rendered_at(n) for n, _ in copy.rendered.values())
+    assert two.rendered and not copy.rendered and copy.cells == two.cells
     for name, cpwl in (("a", two), ("b", copy)):
         write_certificate(certificate(cpwl, Counts.of(cpwl), lazy=True), tmp_path / f"{name}.jsonl.gz")
     texts = [gzip.decompress((tmp_path / f"{name}.jsonl.gz").read_bytes()) for name in "ab"]
     assert texts[0] == texts[1] and gzip_members((tmp_path / "b.jsonl.gz").read_bytes()) == 1
+
+
+def test_a_wide_one_input_layer_is_refined_in_two_processes(tmp_path):
+    """A 1-input layer of 600 units nests about 600 splits on one path; pickling such a tree node by node exceeds
+    Python's recursion limit (three calls a level), so parts and refinements are pickled with their trees flat, and
+    two processes give the cells and tree of one."""
+    import pickle
+    net, domain = random_relu(1, [600], seed=0), box(1, -1, 1)
+    one, two = (refine((net,), domain, jobs=jobs, split_after=40) for jobs in (1, 2))
+    assert max(len(cell.pattern[0]) for cell in one.cells) == 600 and len(one.cells) > 200
+    assert [c.point for c in one.cells] == [c.point for c in two.cells]
+    assert flat_tree(one.tree) == flat_tree(two.tree) == flat_tree(pickle.loads(pickle.dumps(one)).tree)
+    write_certificate(certificate(two, Counts.of(two), lazy=True), tmp_path / "wide.jsonl.gz")
+    cert, nodes = open_certificate(str(tmp_path / "wide.jsonl.gz"), 1 << 30)
+    assert check(cert, nodes=nodes).startswith(f"cells {len(one.cells)}")

@@ -109,7 +109,7 @@ def node_lines(cpwl: Cpwl) -> Iterator[str | Rendered]:
     stack: list[Optional[Node]] = [cpwl.tree]
     while stack:
         node = stack.pop()
-        done = cpwl.rendered_at(node) if cpwl.rendered else None
+        done = cpwl.rendered.get(id(node))
         if done is not None:
             yield done
             continue

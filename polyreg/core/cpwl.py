@@ -64,6 +64,51 @@ def leaves_below(node: Optional["Node"]) -> int:
 
 
 Node = Union[Split, Leaf, Prune]
+FlatNode = Union[tuple[int, int, int], int, Prune, None]   # a split's (stage, unit, children), a leaf's cell, ...
+
+
+def cpwl_of(networks: tuple[Network, ...], domain: Polyhedron, cells: tuple[Cell, ...], tree: list[FlatNode],
+            *rest: Any) -> Cpwl:
+    """A pickled ``Cpwl`` again."""
+    node = tree_of(tree)
+    assert node is not None
+    return Cpwl(networks, domain, cells, node, *rest)
+
+
+def flat_tree(tree: Optional[Node]) -> list[FlatNode]:
+    """``tree`` in preorder, one item a node: a split as ``(stage, unit, number of children)`` followed by its
+    children, a leaf as its cell number, a prune or an absent child as itself. Pickling a tree as nodes recurses once
+    per level, and a tree nests one level per split (a wide layer nests thousands)."""
+    items: list[FlatNode] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Split):
+            items.append((node.stage, node.unit, len(node.children)))
+            stack.extend(reversed(node.children))
+        else:
+            items.append(node.cell if isinstance(node, Leaf) else node)
+    return items
+
+
+def tree_of(items: list[FlatNode]) -> Optional[Node]:
+    """The tree ``flat_tree`` made ``items`` of (without recursion)."""
+    open_splits: list[tuple[int, int, list[Optional[Node]], int]] = []
+    for item in items:
+        if isinstance(item, tuple):
+            open_splits.append((item[0], item[1], [], item[2]))
+            continue
+        node: Optional[Node] = Leaf(item) if isinstance(item, int) else item
+        while open_splits:
+            stage, unit, children, count = open_splits[-1]
+            children.append(node)
+            if len(children) < count:
+                break
+            open_splits.pop()
+            node = Split(stage, unit, tuple(children))
+        if not open_splits:
+            return node
+    raise ValueError("a flat tree ends inside a split")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +141,15 @@ class Cpwl:
     order: tuple[tuple[int, int], ...] = ()   # stage s is stage order[s][1] of network order[s][0]
     slice: Optional[Slice] = None             # the networks are ``originals`` on this slice, in its parameters
     originals: tuple[Network, ...] = ()
-    # subtrees already written out where they were refined: id of the subtree's root -> (the root, what ``refine``'s
-    # ``render`` made of it); the certificate writer uses it instead of walking the subtree (``rendered_at``)
-    rendered: Mapping[int, tuple[Node, Any]] = field(default_factory=dict, compare=False, repr=False)
+    # subtrees already written out where they were refined: id of the subtree's root -> what ``refine``'s ``render``
+    # made of it; the certificate writer uses it instead of walking the subtree (a copy has new nodes: it has none)
+    rendered: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def rendered_at(self, node: Optional[Node]) -> Any:
-        """What ``render`` made of the subtree at ``node``, or None (ids are checked against the node itself: a
-        copy of this object, e.g. unpickled, has new ids)."""
-        entry = self.rendered.get(id(node))
-        return entry[1] if entry is not None and entry[0] is node else None
+    def __reduce__(self) -> tuple:
+        """Pickled with its tree flat (``flat_tree``: a deep tree would exceed the recursion limit), without
+        ``rendered``."""
+        return cpwl_of, (self.networks, self.domain, self.cells, flat_tree(self.tree), self.stage_names,
+                         self.not_tie_safe, self.order, self.slice, self.originals)
 
     @property
     def network(self) -> Network:

@@ -30,7 +30,7 @@ from ..geometry.polyhedron import Polyhedron, RowId
 from ..network.ir import Network
 from ..network.rewrite import on_slice
 from .checkpoint import Checkpoint
-from .cpwl import Cell, Cpwl, Leaf, Node, Prune, Split
+from .cpwl import Cell, Cpwl, FlatNode, Leaf, Node, Prune, Split, flat_tree, tree_of
 from .stages import Program, ScoreNotAffine, Step, Unit, program_of, with_class_stage
 from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
 from .workers import Jobs, finished_unordered, parallel
@@ -133,6 +133,18 @@ class Part:
     rendered: Any = None
     first_leaf: int = 0         # its leaves number its cells from this
 
+    def __reduce__(self) -> tuple:
+        """Pickled with its tree flat (``cpwl.flat_tree``): a deep tree would exceed the recursion limit."""
+        return part_of, (self.cells, flat_tree(self.tree), self.not_tie_safe, self.rendered, self.first_leaf)
+
+
+def part_of(cells: tuple[Cell, ...], tree: list[FlatNode], not_tie_safe: tuple[str, ...], rendered: Any,
+            first_leaf: int) -> Part:
+    """A pickled ``Part`` again."""
+    node = tree_of(tree)
+    assert node is not None
+    return Part(cells, node, not_tie_safe, rendered, first_leaf)
+
 
 def finished_part(job: tuple[Setting, WorkItem]) -> Part:
     """The ``Part`` of an item (in a worker process: the item came pickled, without its place in the tree)."""
@@ -221,7 +233,7 @@ class Enumerator:
         self.cells: list[Cell] = []
         self.roots: list[Node | SplitBuilder] = []
         self.splits: list[SplitBuilder] = []
-        self.rendered: dict[int, tuple[Node, Any]] = {}      # see ``Cpwl.rendered``
+        self.rendered: dict[int, Any] = {}      # see ``Cpwl.rendered``
         self.first_leaf = 0                      # the number of this enumerator's first cell in its leaves
         self.not_tie_safe: set[str] = set()
         self.own_boxes = self.box_proofs = 0
@@ -311,7 +323,7 @@ class Enumerator:
         offset = len(self.cells) - part.first_leaf
         node = shifted(part.tree, offset) if offset else part.tree
         if part.rendered is not None:
-            self.rendered[id(node)] = node, part.rendered
+            self.rendered[id(node)] = part.rendered
         self.cells.extend(part.cells)
         self.not_tie_safe |= set(part.not_tie_safe)
         self.place(item, node)
