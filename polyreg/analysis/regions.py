@@ -28,6 +28,7 @@ class LinearRegions:
     joining two cells with one affine map that share a facet; the linear regions are its components."""
     graph: nx.Graph
     component: dict[int, int]     # cell -> its component's number
+    by_map: dict[object, list[int]] = field(compare=False, repr=False)   # the cells of each affine map
 
     @property
     def count(self) -> int:
@@ -61,7 +62,7 @@ def count_linear_regions(cpwl: Cpwl) -> int:
 
 def region_counts(cpwl: Cpwl) -> RegionCounts:
     structure = linear_regions(cpwl)
-    return RegionCounts(count_activation_regions(cpwl), structure.count, count_affine_maps(cpwl), len(cpwl.cells),
+    return RegionCounts(count_activation_regions(cpwl), structure.count, len(structure.by_map), len(cpwl.cells),
                         structure)
 
 
@@ -69,13 +70,14 @@ def linear_regions(cpwl: Cpwl) -> LinearRegions:
     """The linear-region graph of ``cpwl`` and its components."""
     graph = nx.Graph()
     graph.add_nodes_from(range(len(cpwl.cells)))
-    for members in cells_by_map(cpwl).values():
+    by_map = cells_by_map(cpwl)
+    for members in by_map.values():
         for i, j in combinations(members, 2):
             point = facet_between(cpwl.cells[i], cpwl.cells[j])
             if point is not None:
                 graph.add_edge(i, j, point=point)
     component = {n: k for k, nodes in enumerate(nx.connected_components(graph)) for n in nodes}
-    return LinearRegions(graph, component)
+    return LinearRegions(graph, component, by_map)
 
 
 def cells_by_map(cpwl: Cpwl) -> dict[object, list[int]]:
@@ -110,11 +112,11 @@ class Separation:
     combinations: tuple[tuple[tuple[int, RowId, int], ...], ...]
 
 
-def separated_pairs(cpwl: Cpwl, regions: LinearRegions) -> list[tuple[int, int]]:
+def separated_pairs(regions: LinearRegions) -> list[tuple[int, int]]:
     """The pairs of cells with one affine map in different linear regions: each needs a ``separation`` for the
     linear regions to be exactly the components of the linear-region graph."""
     component = regions.component
-    return [(i, j) for members in cells_by_map(cpwl).values() for i, j in combinations(members, 2)
+    return [(i, j) for members in regions.by_map.values() for i, j in combinations(members, 2)
             if component[i] != component[j]]
 
 

@@ -95,7 +95,7 @@ class Counts:
     @classmethod
     def of(cls, cpwl: Cpwl, counts: Optional[RegionCounts] = None) -> "Counts":
         counts = counts if counts is not None else region_counts(cpwl)
-        return cls(cpwl, counts, separated_pairs(cpwl, counts.structure))
+        return cls(cpwl, counts, separated_pairs(counts.structure))
 
     @property
     def claims_linear_regions(self) -> bool:

@@ -91,14 +91,14 @@ def flat_tree(tree: Optional[Node]) -> list[FlatNode]:
     return items
 
 
-def tree_of(items: list[FlatNode]) -> Optional[Node]:
-    """The tree ``flat_tree`` made ``items`` of (without recursion)."""
+def tree_of(items: list[FlatNode], offset: int = 0) -> Optional[Node]:
+    """The tree ``flat_tree`` made ``items`` of (without recursion), its leaves' cell numbers raised by ``offset``."""
     open_splits: list[tuple[int, int, list[Optional[Node]], int]] = []
     for item in items:
         if isinstance(item, tuple):
             open_splits.append((item[0], item[1], [], item[2]))
             continue
-        node: Optional[Node] = Leaf(item) if isinstance(item, int) else item
+        node: Optional[Node] = Leaf(item + offset) if isinstance(item, int) else item
         while open_splits:
             stage, unit, children, count = open_splits[-1]
             children.append(node)

@@ -125,25 +125,27 @@ class Setting:
 
 @dataclass(frozen=True)
 class Part:
-    """A work item's subtree, finished by an enumerator of its own: its cells (numbered from 0), its tree, the
-    heads it found not tie-safe, and what ``Setting.render`` made of it (where it was finished elsewhere)."""
+    """A work item's subtree, finished by an enumerator of its own: its cells, its tree (leaves numbering the cells
+    from ``first_leaf``), the heads it found not tie-safe, and what ``Setting.render`` made of it (where it was
+    finished elsewhere). A part that came pickled keeps its tree flat (``flat``) until it is numbered in place."""
     cells: tuple[Cell, ...]
-    tree: Node
+    tree: Optional[Node]
     not_tie_safe: tuple[str, ...]
     rendered: Any = None
-    first_leaf: int = 0         # its leaves number its cells from this
+    first_leaf: int = 0
+    flat: Optional[list[FlatNode]] = None
 
     def __reduce__(self) -> tuple:
         """Pickled with its tree flat (``cpwl.flat_tree``): a deep tree would exceed the recursion limit."""
-        return part_of, (self.cells, flat_tree(self.tree), self.not_tie_safe, self.rendered, self.first_leaf)
+        return Part, (self.cells, None, self.not_tie_safe, self.rendered, self.first_leaf,
+                      self.flat if self.flat is not None else flat_tree(self.tree))
 
-
-def part_of(cells: tuple[Cell, ...], tree: list[FlatNode], not_tie_safe: tuple[str, ...], rendered: Any,
-            first_leaf: int) -> Part:
-    """A pickled ``Part`` again."""
-    node = tree_of(tree)
-    assert node is not None
-    return Part(cells, node, not_tie_safe, rendered, first_leaf)
+    def numbered_from(self, first: int) -> Node:
+        """Its tree with the leaves numbering its cells from ``first``."""
+        offset = first - self.first_leaf
+        node = tree_of(self.flat, offset) if self.flat is not None else self.tree
+        assert node is not None
+        return shifted(node, offset) if offset and self.flat is None else node
 
 
 def finished_part(job: tuple[Setting, WorkItem]) -> Part:
@@ -151,10 +153,11 @@ def finished_part(job: tuple[Setting, WorkItem]) -> Part:
     setting, item = job
     enumerator = Enumerator(setting.networks, setting.domain, None, setting.float_guesses, setting.only_relevant,
                             None, setting.classes)
-    with collector_paused():
+    with collector_paused():        # and while it is rendered and flattened to be sent
         enumerator.run([item])
         part = enumerator.result()
-    return Part(part.cells, part.tree, part.not_tie_safe, None if setting.render is None else setting.render(part))
+        rendered = None if setting.render is None else setting.render(part)
+        return Part(part.cells, None, part.not_tie_safe, rendered, flat=flat_tree(part.tree))
 
 
 def finished_parts(setting: Setting, items: dict[int, WorkItem], jobs: Jobs,
@@ -320,8 +323,7 @@ class Enumerator:
 
     def adopt(self, item: WorkItem, part: Part) -> None:
         """Put a finished item's subtree in its place: its cells after the ones found so far."""
-        offset = len(self.cells) - part.first_leaf
-        node = shifted(part.tree, offset) if offset else part.tree
+        node = part.numbered_from(len(self.cells))
         if part.rendered is not None:
             self.rendered[id(node)] = part.rendered
         self.cells.extend(part.cells)
