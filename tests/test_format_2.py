@@ -238,3 +238,22 @@ def test_reading_ahead_costs_at_most_about_twice_the_lines(monkeypatch):
     monkeypatch.setattr(parallel, "READ_AHEAD", 40)
     assert checked(Flat("".join(line + "\n" for line in lines).encode()), 2) == check(copy.deepcopy(cert))
     assert len(lines) > 2000 and len(scanned) <= 2 * len(lines) + 3 * 40
+
+
+def test_the_hint_after_writing_names_the_bound_a_large_certificate_needs(tmp_path, monkeypatch, capsys):
+    """When a certificate's text is larger than the checker reads by default, the line that says how to check it
+    gives ``--max-bytes`` its decompressed size (read back with gzip): the checker verifies it with that bound and
+    refuses it with one byte less. Below the default, the hint has no bound."""
+    from polyreg.cli import output
+    cpwl = lower(random_relu(2, [6], seed=1), box(2, -1, 1))
+    path = tmp_path / "c.jsonl.gz"
+    output.save_certificate(certificate(cpwl, Counts.of(cpwl)), str(path))
+    assert f"check it with: polyreg check {path})" in capsys.readouterr().err
+    size = len(gzip.decompress(path.read_bytes()))
+    monkeypatch.setattr(output, "MAX_BYTES", size - 1)
+    output.save_certificate(certificate(cpwl, Counts.of(cpwl)), str(path))
+    assert f"{size} bytes of JSON text; check it with: polyreg check --max-bytes {size} {path})" \
+        in capsys.readouterr().err
+    assert polyreg_check.main(["--max-bytes", str(size), str(path)]) == 0
+    assert polyreg_check.main(["--max-bytes", str(size - 1), str(path)]) == 2
+    assert "raise it with --max-bytes" in capsys.readouterr().out

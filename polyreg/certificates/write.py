@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from fractions import Fraction
 from importlib.metadata import version
@@ -156,9 +157,17 @@ class Encoded:
         self.text = text
 
 
-def write_certificate(cert: dict[str, Any], path: str | Path) -> int:
+@dataclass(frozen=True)
+class Written:
+    """A certificate file as written: its size in bytes, and the size of its JSON text (decompressed), which is what
+    a checker's ``--max-bytes`` bounds."""
+    size: int
+    text_size: int
+
+
+def write_certificate(cert: dict[str, Any], path: str | Path) -> Written:
     """Write ``cert`` (gzip-compressed when ``path`` ends in ``.gz``; in format 2 when it ends in ``.jsonl`` or
-    ``.jsonl.gz``, subtrees rendered elsewhere copied in as they are); return the file's size in bytes."""
+    ``.jsonl.gz``, subtrees rendered elsewhere copied in as they are)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     flat = str(path).removesuffix(".gz").endswith(".jsonl")
     partial = Path(str(path) + ".partial")      # renamed into place once whole: an interrupted write leaves no file
@@ -181,7 +190,7 @@ def write_certificate(cert: dict[str, Any], path: str | Path) -> int:
         sink.text("".join(pieces).encode())
         sink.close()
     os.replace(partial, path)
-    return Path(path).stat().st_size
+    return Written(Path(path).stat().st_size, sink.text_size)
 
 
 class Sink:
@@ -191,8 +200,10 @@ class Sink:
     def __init__(self, raw: BinaryIO, compressed: bool) -> None:
         self.raw, self.compressed = raw, compressed
         self.member: Optional[gzip.GzipFile] = None
+        self.text_size = 0          # bytes of text written, before compression
 
     def text(self, data: bytes) -> None:
+        self.text_size += len(data)
         if not data:
             return
         if not self.compressed:
@@ -203,6 +214,7 @@ class Sink:
         self.member.write(data)
 
     def rendered(self, subtree: Rendered) -> None:
+        self.text_size += subtree.size
         if not self.compressed:
             self.raw.write(subtree.text())
             return

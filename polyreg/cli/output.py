@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from polyreg_check.load import MAX_BYTES
+
 from ..certificates.trees import rendered
 from ..certificates.write import write_certificate
 from ..errors import InputError, PolyregError
@@ -88,8 +90,14 @@ def check_evidence_paths(args: argparse.Namespace) -> None:
 
 
 def save_certificate(cert: dict, path: str) -> None:
-    size = write_certificate(cert, path)
-    print(f"certificate: {path} ({size} bytes; check it with: polyreg check {path})", file=sys.stderr)
+    """Write ``cert`` and say how to check it: with ``--max-bytes`` when its text is larger than the checker reads
+    by default."""
+    written = write_certificate(cert, path)
+    size, bound = f"{written.size} bytes", ""
+    if written.text_size > MAX_BYTES:
+        size += f", {written.text_size} bytes of JSON text"
+        bound = f"--max-bytes {written.text_size} "
+    print(f"certificate: {path} ({size}; check it with: polyreg check {bound}{path})", file=sys.stderr)
 
 
 def subtree_rendering(args: argparse.Namespace) -> dict[str, Any]:
