@@ -111,7 +111,7 @@ def run_case(name: str) -> dict:
         cells, linear = counts.cells, counts.linear_regions
         seconds = time.perf_counter() - started
         cert = certificate(cpwl, Counts.of(cpwl, counts))
-    per_cell = round(write_certificate(cert, "/tmp/polyreg-bench-cert.json.gz").size / cells)
+    per_cell = round(write_certificate(cert, "/tmp/polyreg-bench-cert.json.gz").file_size / cells)
     started = time.perf_counter()
     check(cert)
     check_s = round(time.perf_counter() - started, 2)

@@ -67,5 +67,5 @@ ball = polyreg.around(a, Fraction(1, 64), clip=(0, 1))        # every pixel of t
 in_ball = top_1(net, quantized, ball)
 print(f"int8 copy within 1/64 of the 0 (64 inputs): {in_ball.word}, {in_ball.cells} cells, {in_ball.seconds:.1f} s")
 if in_ball.refinement is not None:
-    size = write_certificate(certificate(in_ball.refinement, answer_claim(in_ball)), cert_path).size
+    size = write_certificate(certificate(in_ball.refinement, answer_claim(in_ball)), cert_path).file_size
     print(f"certificate: {cert_path} ({size} bytes; check it with: polyreg check {cert_path})")

@@ -257,3 +257,17 @@ def test_the_hint_after_writing_names_the_bound_a_large_certificate_needs(tmp_pa
     assert polyreg_check.main(["--max-bytes", str(size), str(path)]) == 0
     assert polyreg_check.main(["--max-bytes", str(size - 1), str(path)]) == 2
     assert "raise it with --max-bytes" in capsys.readouterr().out
+
+
+def test_a_report_checks_its_own_certificate_past_the_input_bound(tmp_path, capsys):
+    """``--max-bytes`` bounds the files read in; the certificate a run writes is checked for its report whatever its
+    size: with a bound between the network file's size and the certificate text's, the report says VERIFIED."""
+    net = tmp_path / "net.json"
+    save_network(random_relu(2, [6], seed=1), net)
+    cert, report = tmp_path / "c.jsonl.gz", tmp_path / "report"
+    bound = net.stat().st_size + 1
+    assert main(["count", str(net), "--box", "-1", "1", "--max-bytes", str(bound), "--certificate", str(cert),
+                 "--report", str(report)]) == 0
+    assert len(gzip.decompress(cert.read_bytes())) > bound
+    assert "report: " in capsys.readouterr().err
+    assert json.loads((report / "report.json").read_text())["verified"] is True

@@ -28,7 +28,7 @@ class LinearRegions:
     joining two cells with one affine map that share a facet; the linear regions are its components."""
     graph: nx.Graph
     component: dict[int, int]     # cell -> its component's number
-    by_map: dict[object, list[int]] = field(compare=False, repr=False)   # the cells of each affine map
+    by_map: dict[object, list[int]] = field(compare=False)   # the cells of each affine map
 
     @property
     def count(self) -> int:
@@ -85,7 +85,7 @@ def cells_by_map(cpwl: Cpwl) -> dict[object, list[int]]:
     groups: dict[object, list[int]] = defaultdict(list)
     for i, cell in enumerate(cpwl.cells):
         groups[cell.affine].append(i)
-    return groups
+    return dict(groups)
 
 
 def facet_between(first: Cell, second: Cell) -> Vec | None:

@@ -161,13 +161,13 @@ class Encoded:
 class Written:
     """A certificate file as written: its size in bytes, and the size of its JSON text (decompressed), which is what
     a checker's ``--max-bytes`` bounds."""
-    size: int
+    file_size: int
     text_size: int
 
 
 def write_certificate(cert: dict[str, Any], path: str | Path) -> Written:
     """Write ``cert`` (gzip-compressed when ``path`` ends in ``.gz``; in format 2 when it ends in ``.jsonl`` or
-    ``.jsonl.gz``, subtrees rendered elsewhere copied in as they are)."""
+    ``.jsonl.gz``, subtrees rendered elsewhere copied in as they are); its sizes."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     flat = str(path).removesuffix(".gz").endswith(".jsonl")
     partial = Path(str(path) + ".partial")      # renamed into place once whole: an interrupted write leaves no file

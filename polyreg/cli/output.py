@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from polyreg_check.load import MAX_BYTES
 
 from ..certificates.trees import rendered
-from ..certificates.write import write_certificate
+from ..certificates.write import Written, write_certificate
 from ..errors import InputError, PolyregError
 
 
@@ -89,15 +89,16 @@ def check_evidence_paths(args: argparse.Namespace) -> None:
         writable_dir(args.report, "--report", REPORT_FILES + (() if args.certificate else ("certificate.json.gz",)))
 
 
-def save_certificate(cert: dict, path: str) -> None:
+def save_certificate(cert: dict, path: str) -> Written:
     """Write ``cert`` and say how to check it: with ``--max-bytes`` when its text is larger than the checker reads
     by default."""
     written = write_certificate(cert, path)
-    size, bound = f"{written.size} bytes", ""
+    size, bound = f"{written.file_size} bytes", ""
     if written.text_size > MAX_BYTES:
         size += f", {written.text_size} bytes of JSON text"
         bound = f"--max-bytes {written.text_size} "
     print(f"certificate: {path} ({size}; check it with: polyreg check {bound}{path})", file=sys.stderr)
+    return written
 
 
 def subtree_rendering(args: argparse.Namespace) -> dict[str, Any]:
@@ -110,11 +111,11 @@ def subtree_rendering(args: argparse.Namespace) -> dict[str, Any]:
 def save_evidence(cert: dict, args: argparse.Namespace) -> None:
     """Write the certificate (to --certificate, else DIR/certificate.json.gz) and, with --report DIR, its report."""
     path = args.certificate or str(Path(args.report) / "certificate.json.gz")
-    save_certificate(cert, path)
+    text_size = save_certificate(cert, path).text_size
     if args.report:
         from ..report.render import report_of_files, write_report
-        report = report_of_files([path], args.max_bytes)
-        written = write_report(report, args.report)
-        print(f"report: {written[0]} ({report.first_line})", file=sys.stderr)
+        report = report_of_files([path], max(args.max_bytes, text_size))
+        files = write_report(report, args.report)
+        print(f"report: {files[0]} ({report.first_line})", file=sys.stderr)
         if not report.verified:
             raise PolyregError(f"the checker rejected the certificate just written, {path}: {report.first_line}")

@@ -123,11 +123,12 @@ class Setting:
     render: Optional[Callable[[Cpwl], Any]] = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Part:
     """A work item's subtree, finished by an enumerator of its own: its cells, its tree (leaves numbering the cells
     from ``first_leaf``), the heads it found not tie-safe, and what ``Setting.render`` made of it (where it was
-    finished elsewhere). A part that came pickled keeps its tree flat (``flat``) until it is numbered in place."""
+    finished elsewhere). The tree is given either built (``tree``) or as ``cpwl.flat_tree`` made it (``flat``: a part
+    finished in a worker or loaded from a checkpoint), to be built once in its place (``numbered_from``)."""
     cells: tuple[Cell, ...]
     tree: Optional[Node]
     not_tie_safe: tuple[str, ...]
@@ -140,12 +141,18 @@ class Part:
         return Part, (self.cells, None, self.not_tie_safe, self.rendered, self.first_leaf,
                       self.flat if self.flat is not None else flat_tree(self.tree))
 
+    def __post_init__(self) -> None:
+        assert (self.tree is None) != (self.flat is None), "a part's tree is given built or flat, not both"
+
     def numbered_from(self, first: int) -> Node:
         """Its tree with the leaves numbering its cells from ``first``."""
         offset = first - self.first_leaf
-        node = tree_of(self.flat, offset) if self.flat is not None else self.tree
-        assert node is not None
-        return shifted(node, offset) if offset and self.flat is None else node
+        if self.flat is not None:
+            built = tree_of(self.flat, offset)
+            assert built is not None
+            return built
+        assert self.tree is not None
+        return shifted(self.tree, offset) if offset else self.tree
 
 
 def finished_part(job: tuple[Setting, WorkItem]) -> Part:
@@ -153,7 +160,7 @@ def finished_part(job: tuple[Setting, WorkItem]) -> Part:
     setting, item = job
     enumerator = Enumerator(setting.networks, setting.domain, None, setting.float_guesses, setting.only_relevant,
                             None, setting.classes)
-    with collector_paused():        # and while it is rendered and flattened to be sent
+    with collector_paused():        # paused also while the part is rendered and flattened
         enumerator.run([item])
         part = enumerator.result()
         rendered = None if setting.render is None else setting.render(part)
