@@ -1,55 +1,103 @@
 """``check --jobs N``: the subtrees of a format 2 certificate checked in N worker processes (standard library
 ``concurrent.futures``, forked).
 
-The walk in this process reads a subtree's lines ahead, without parsing them, when it enters one: a split line names
-each child subtree ``"subtree"``, so counting those finds where the subtree ends, and its leaf lines are its leaves.
-A subtree that ends within ``READ_AHEAD`` lines goes to a worker with the path's context (stage, states, rows,
-patterns) and the numbers of its leaves; a longer one, or a line only parsing can judge (an escape, an unexpected
-shape), is given back and walked here, where its subtrees are offered in turn; lines given back are paid for by the
-lines read (a deep chain of long subtrees would otherwise be read ahead again at each level), so no line is read
-ahead more than about twice. Every line is checked by exactly one
+This process reads the trees' lines ahead of its walk (``Ahead``), each line once, and finds from their bytes where
+every node's subtree ends: a split line names each child subtree ``"subtree"``, a leaf line has none. When the walk
+enters a subtree that ends within ``READ_AHEAD`` lines, its lines go to a worker with the path's context (stage,
+states, rows, patterns) and the numbers of its leaves; a longer one is walked here, so this process walks only the
+nodes above the subtrees it sends. A line whose bytes do not tell (an escape, an unexpected beginning) is parsed; one
+that is not a node ends the finding, and the walk goes on here from there. Every line is checked by exactly one
 walker, in the walk's order within it, by the same code as in one process; the workers' findings are merged in the
-walk's order, and the first fault in that order is the one reported, so the verdict and its message are the same
-for every N.
+walk's order, and the first fault in that order is the one reported (a fault met while reading ahead where the walk
+reaches its line), so the verdict and its message are the same for every N.
 """
 from collections import deque
 
-from .errors import Reject
-from .records import Lines
+from .errors import Malformed, Reject
+from .load import parse, text_of
+from .records import Lines, Nodes
+from .schema import SUBTREE
 
 READ_AHEAD = 4096          # lines: a subtree that ends within them is checked by a worker
 WORKER: dict = {}          # in a worker process: its ``Checker`` (the pool's initializer sets it once)
 
 
 def shape(line):
-    """(child subtrees, leaves) of a well-formed node line, read from its bytes; None when only parsing can tell."""
-    if b"\\" in line:
-        return None
-    if line.startswith(b'{"split":'):
-        return line.count(b'"subtree"'), 0
-    return (0, 1) if line.startswith(b'{"leaf":') else None
-
-
-def subtree_lines(records):
-    """The lines of the subtree whose root is the next line and its leaves; or the number of lines read and given
-    back when it is longer than ``READ_AHEAD`` lines or a line needs parsing."""
-    lines, unread, leaves = [], 1, 0
+    """(child subtrees, leaves) of a node line: read from the bytes the producer writes, else parsed; None when it is
+    not a node."""
+    if b"\\" not in line:
+        if line.startswith(b'{"split":'):
+            return line.count(b'"subtree"'), 0
+        if line.startswith(b'{"leaf":'):
+            return 0, 1
     try:
-        while unread and len(lines) < READ_AHEAD:
-            line = records.raw()
-            kind = shape(line) if line else None
+        value = parse(text_of(line), str)
+    except Malformed:
+        return None
+    if isinstance(value, dict) and list(value) == ["split"] and isinstance(value["split"], list):
+        return sum(child == SUBTREE for child in value["split"]), 0
+    return (0, 1) if isinstance(value, dict) and list(value) == ["leaf"] else None
+
+
+class Ahead(Nodes):
+    """The trees' lines of ``records``, read ahead of the walk, each once, with where each node's subtree ends and
+    how many leaves it holds: ``subtree`` takes a short one whole."""
+
+    def __init__(self, records):
+        self.records, self.line, self.parse_float = records, records.line, records.parse_float
+        self.ahead = deque()    # per line read, not taken: [bytes, leaves before it, its subtree's end, leaves to then]
+        self.open = []          # [entry, children not yet ended] of nodes whose subtrees go on; None: structure lost
+        self.leaves, self.fault, self.ended = 0, None, False
+
+    def read(self):
+        """Read one more line ahead: False at the end of the file, or at a fault (raised where the walk meets it)."""
+        if self.ended or self.fault is not None:
+            return False
+        try:
+            line = self.records.raw()
+        except (Reject, OSError) as err:
+            self.fault = err
+            return False
+        self.ended = not line
+        if line:
+            entry = [line, self.leaves, None, None]
+            self.ahead.append(entry)
+            kind = shape(line) if self.open is not None else None
             if kind is None:
-                records.unread(lines + [line] if line else lines)
-                return len(lines) + 1
-            lines.append(line)
-            unread, leaves = unread - 1 + kind[0], leaves + kind[1]
-    except (Reject, OSError) as err:         # met again where the walk reaches it
-        records.unread(lines, err)
-        return len(lines)
-    if unread:
-        records.unread(lines)
-        return len(lines)
-    return lines, leaves
+                self.open = None        # the walk finds what it is; nothing after it is sent
+            else:
+                self.leaves += kind[1]
+                self.open.append([entry, kind[0]])
+                while self.open and self.open[-1][1] == 0:
+                    done = self.open.pop()[0]
+                    done[2], done[3] = self.records.line, self.leaves
+                    if self.open:
+                        self.open[-1][1] -= 1
+        return bool(line)
+
+    def raw(self):
+        if not self.ahead and not self.read():
+            if self.fault is not None:
+                raise self.fault
+            return b""
+        self.line += 1
+        return self.ahead.popleft()[0]
+
+    def subtree(self):
+        """The lines of the subtree whose root is the next line and its number of leaves, taken, when it ends within
+        ``READ_AHEAD`` lines; else None (the walk reads it here)."""
+        while (not self.ahead or self.ahead[0][2] is None) and self.open is not None and \
+                len(self.ahead) < READ_AHEAD and self.read():
+            pass
+        if not self.ahead or self.ahead[0][2] is None:
+            return None
+        _, before, end, through = self.ahead[0]
+        lines = [self.ahead.popleft()[0] for _ in range(end - self.line)]
+        self.line = end
+        return lines, through - before
+
+    def close(self):
+        self.records.close()
 
 
 class Farm:
@@ -61,7 +109,8 @@ class Farm:
         from concurrent.futures import ProcessPoolExecutor
         self.checker, self.found = checker, checker.found
         self.pool = ProcessPoolExecutor(jobs, multiprocessing.get_context("fork"), started, (checker,))
-        self.pending, self.most, self.given_back = deque(), 4 * jobs, 0
+        self.pending, self.most = deque(), 4 * jobs
+        checker.nodes = Ahead(checker.nodes)
         self.bounds = {}                                     # rule 12's bounds by leaf
         for key in self.found.bounds:
             self.bounds.setdefault(key[0], []).append(key)
@@ -69,11 +118,8 @@ class Farm:
     def offer(self, where):
         """Send the subtree at the reader's position to a worker, if it is short enough: True when sent. ``where``
         is the path's context for ``Checker.unit_node``."""
-        if self.given_back > self.checker.nodes.line + READ_AHEAD:
-            return False        # reading ahead is paid for by the lines read: at most about twice each
-        read = subtree_lines(self.checker.nodes)
-        if isinstance(read, int):
-            self.given_back += read
+        read = self.checker.nodes.subtree()
+        if read is None:
             return False
         lines, leaves = read
         found, first = self.found, self.checker.nodes.line - len(lines)

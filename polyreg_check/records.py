@@ -47,41 +47,9 @@ def unzipped(read, *args):
         raise Malformed(f"not a readable gzip file ({err})") from None
 
 
-class Records:
-    """The lines of a format 2 file after its header, read on demand (``next_node``), then ``finished``. Lines read
-    ahead (``raw``) can be given back (``unread``); a fault met while reading ahead is raised where the walk meets
-    it."""
-
-    def __init__(self, file, stream, head, max_bytes, parse_float=str):
-        self.file, self.stream, self.head = file, stream, head
-        self.max_bytes, self.parse_float, self.read, self.line = max_bytes, parse_float, 0, 0
-        self.back, self.fault = [], None
-        try:
-            self.header = self.value()        # a line: the file begins with ``SIGNATURE``
-        except Malformed:
-            self.close()
-            raise
-
-    def raw(self):
-        """The next line's bytes, or ``b""`` at the end of the file."""
-        if self.back:
-            self.line += 1
-            return self.back.pop()
-        if self.fault is not None:
-            raise self.fault
-        line = self.head + unzipped(self.stream.readline, self.max_bytes + 1 - self.read - len(self.head))
-        self.head = b""
-        if line:
-            self.read, self.line = self.read + len(line), self.line + 1
-            wellformed(self.read <= self.max_bytes, f"the file holds more than {self.max_bytes} bytes of JSON (the "
-                                                    "limit; raise it with --max-bytes)")
-        return line
-
-    def unread(self, lines, fault=None):
-        """Give back ``lines``, the last ones read, and the ``fault`` that stopped reading after them."""
-        self.back.extend(reversed(lines))
-        self.line -= len(lines)
-        self.fault = fault
+class Nodes:
+    """The nodes of a format 2 file's trees, one per line, from ``raw()`` (the next line's bytes, ``b""`` at the end;
+    ``line``: the number of the last line returned)."""
 
     def value(self):
         """The next line's JSON value, or ``END`` at the end of the file."""
@@ -98,6 +66,28 @@ class Records:
         """Nothing may follow the last tree."""
         wellformed(self.value() is END, f"more lines follow the last tree (line {self.line})")
         self.close()
+
+
+class Records(Nodes):
+    """The lines of a format 2 file after its header, read forward on demand, then ``finished``."""
+
+    def __init__(self, file, stream, head, max_bytes, parse_float=str):
+        self.file, self.stream, self.head = file, stream, head
+        self.max_bytes, self.parse_float, self.read, self.line = max_bytes, parse_float, 0, 0
+        try:
+            self.header = self.value()        # a line: the file begins with ``SIGNATURE``
+        except Malformed:
+            self.close()
+            raise
+
+    def raw(self):
+        line = self.head + unzipped(self.stream.readline, self.max_bytes + 1 - self.read - len(self.head))
+        self.head = b""
+        if line:
+            self.read, self.line = self.read + len(line), self.line + 1
+            wellformed(self.read <= self.max_bytes, f"the file holds more than {self.max_bytes} bytes of JSON (the "
+                                                    "limit; raise it with --max-bytes)")
+        return line
 
     def close(self):
         self.file.close()

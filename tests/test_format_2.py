@@ -181,13 +181,20 @@ def test_check_jobs_refuses_every_tampered_certificate_with_the_same_message(val
     assert compared > 100 and sum(sent) > 100
 
 
-def test_a_line_only_parsing_can_judge_is_walked_in_this_process(valid, monkeypatch):
+def test_lines_with_escapes_are_parsed_to_find_their_subtrees_and_a_line_that_is_no_node_stops_the_finding(
+        valid, monkeypatch):
     lines = list(flat_lines(copy.deepcopy(valid["relu"])))
     escaped = [line.replace('"subtree"', '"subtr\\u0065e"').replace('"leaf"', '"le\\u0061f"')
                for line in lines]       # the same JSON values
     assert escaped != lines
+    monkeypatch.setattr(parallel, "READ_AHEAD", 5)
     sent = sent_counted(monkeypatch)
     assert checked(Flat("".join(line + "\n" for line in escaped).encode()), 2) == check(copy.deepcopy(valid["relu"]))
+    assert any(sent)
+    sent.clear()
+    odd = lines[:3] + ["[0]"] + lines[3:]        # not a node: refused where the walk reaches it
+    assert outcome(Flat("".join(line + "\n" for line in odd).encode()), 2) == \
+        outcome(Flat("".join(line + "\n" for line in odd).encode()), 1)
     assert not any(sent)
 
 
@@ -227,17 +234,44 @@ def test_a_worker_that_dies_ends_the_check_with_no_verdict_and_no_hang(valid, mo
     assert out == "" and "internal error: BrokenProcessPool" in err
 
 
-def test_reading_ahead_costs_at_most_about_twice_the_lines(monkeypatch):
-    """A wide one-layer net in one dimension: a chain of long subtrees, each of which a worker would refuse."""
-    cpwl = lower(random_relu(1, [120], seed=5), box(1, -1, 1))
-    cert = certificate(cpwl, Counts.of(cpwl))
-    lines = list(flat_lines(copy.deepcopy(cert)))
-    scanned = []
-    shape = parallel.shape
+def subtree_sizes(values):
+    """The number of lines of each node's subtree, in the order of the lines, from the parsed nodes."""
+    sizes, k = [], 0
+
+    def size():
+        nonlocal k
+        here, k = len(sizes), k + 1
+        sizes.append(1)
+        for child in values[here].get("split", ()):
+            if child == "subtree":
+                sizes[here] += size()
+        return sizes[here]
+    while k < len(values):
+        size()
+    return sizes
+
+
+def test_each_line_is_read_ahead_once_and_this_process_walks_only_the_nodes_above_the_subtrees_it_sends(
+        monkeypatch):
+    """A wide one-layer net in one dimension (a chain of long subtrees) and a deeper one in two: the assembling
+    process walks the trees' roots and the nodes whose subtrees are longer than ``READ_AHEAD``, and nothing else."""
+    scanned, walked = [], []
+    shape, raw = parallel.shape, parallel.Ahead.raw
     monkeypatch.setattr(parallel, "shape", lambda line: scanned.append(line) or shape(line))
+    monkeypatch.setattr(parallel.Ahead, "raw", lambda self: walked.append(1) or raw(self))
     monkeypatch.setattr(parallel, "READ_AHEAD", 40)
-    assert checked(Flat("".join(line + "\n" for line in lines).encode()), 2) == check(copy.deepcopy(cert))
-    assert len(lines) > 2000 and len(scanned) <= 2 * len(lines) + 3 * 40
+    for d, net in ((1, random_relu(1, [120], seed=5)), (2, random_relu(2, [12, 12], seed=3))):
+        cpwl = lower(net, box(d, -1, 1))
+        cert = certificate(cpwl, Counts.of(cpwl))
+        header, *lines = flat_lines(copy.deepcopy(cert))
+        sizes = subtree_sizes([json.loads(line) for line in lines])
+        roots = len(cert.get("cases", [cert]))
+        scanned.clear()
+        walked.clear()
+        text = "".join(line + "\n" for line in [header, *lines])
+        assert checked(Flat(text.encode()), 2) == check(copy.deepcopy(cert))
+        assert len(lines) > 500 and scanned == [line.encode() + b"\n" for line in lines]
+        assert len(walked) - 1 == roots + sum(size > 40 for size in sizes[roots:])
 
 
 def test_the_hint_after_writing_names_the_bound_a_large_certificate_needs(tmp_path, monkeypatch, capsys):
