@@ -80,6 +80,16 @@ def dot(row, point):
     return sum(map(mul, row, point))
 
 
+def inside(rows, point):
+    """Whether the homogeneous ``point`` is strictly inside every row of nonzero normal and satisfies the others
+    (rules 2 and 5)."""
+    for row in rows:
+        slack = sum(map(mul, row, point))
+        if slack < 0 or slack == 0 and any(row[1:]):
+            return False
+    return True
+
+
 class Layer:
     """``v -> v W + bias`` (``W`` inputs x outputs, rational) in integers: ``W = D^-1 (nonzero entries (output, D w)
     of each input's row)``, ``bias = D^-1 self.bias``."""

@@ -5,8 +5,9 @@ import hashlib
 import json
 import sys
 import time
+from operator import mul
 
-from .affine import constant, dot, entry, homogeneous, max_unit, tie_safe
+from .affine import constant, dot, entry, homogeneous, inside, max_unit, tie_safe
 from .claims import Findings, verdict
 from .errors import Reject, require, wellformed
 from .mlp import Mlp
@@ -188,7 +189,7 @@ class Checker:
     def next_node(self):
         """Format 2: the next line's node, checked to be well formed."""
         node = self.nodes.next_node()
-        flat_node(node, self.d, f"line {self.nodes.line}")
+        flat_node(node, self.d, self.nodes.line)
         return node
 
     @staticmethod
@@ -197,8 +198,7 @@ class Checker:
         a zero normal hold): the domain is full-dimensional."""
         rows = [tuple(r) for r in dom["rows"]]
         point = homogeneous([num(v) for v in dom["point"]])
-        require(all(dot(r, point) > 0 if any(r[1:]) else r[0] >= 0 for r in rows),
-                "the domain's point is not strictly inside")
+        require(inside(rows, point), "the domain's point is not strictly inside")
         return rows
 
     def stage_node(self, node, s, states, rows, patterns):
@@ -237,8 +237,8 @@ class Checker:
             yield self.stage_node(node, s + 1, states, rows, patterns)
             return
         unit = units[u]
-        require(isinstance(node, dict) and list(node) == ["split"] and len(node["split"]) == unit.n,
-                f"stage {s}, unit {u}: expected a split with {unit.n} children")
+        if not (type(node) is dict and len(node) == 1 and len(node.get("split", ())) == unit.n):
+            raise Reject(f"stage {s}, unit {u}: expected a split with {unit.n} children")
         touching = []
         for o, child in enumerate(node["split"]):
             if o not in unit.options:
@@ -266,15 +266,17 @@ class Checker:
         """Rule 4: positive integer multipliers over rows of the path sum to a zero normal and a constant < 0 (Farkas:
         the option is empty), or = 0 using only rows of nonzero normal (Motzkin: it lies in a hyperplane). Returns
         whether it is empty."""
-        empty, total = child["empty"], [0] * (self.d + 1)
-        require(child["prune"], "a prune names no rows")
-        for name, y in child["prune"]:
-            row = rows.get(tuple(name))
-            if type(y) is not int or y <= 0 or row is None or not (empty or any(row[1:])):
+        empty, terms = child["empty"], child["prune"]
+        require(terms, "a prune names no rows")
+        used = [rows.get(tuple(name)) for name, _ in terms]
+        ys = [y for _, y in terms]
+        if None in used or not all(type(y) is int and y > 0 for y in ys) or \
+                not empty and not all(any(row[1:]) for row in used):
+            for (name, y), row in zip(terms, used):       # the first fault in their order
                 require(type(y) is int and y > 0, "multipliers must be positive integers")
                 require(row is not None, f"prune uses row {name}, which is not on the path")
-                raise Reject("a thin prune uses a row with zero normal")
-            total = [t + y * v for t, v in zip(total, row)]
+                require(empty or any(row[1:]), "a thin prune uses a row with zero normal")
+        total = [sum(map(mul, column, ys)) for column in zip(*used)]
         require(not any(total[1:]), "prune multipliers do not cancel the normals")
         require(total[0] < 0 if empty else total[0] == 0, "prune constant has the wrong sign")
         return empty
@@ -282,11 +284,10 @@ class Checker:
     def leaf(self, node, states, rows, patterns):
         """Rule 5: the leaf's point is strictly inside every row of its path (the cell is full-dimensional); there
         each network's affine map is computed."""
-        require(isinstance(node, dict) and list(node) == ["leaf"], "expected a leaf")
+        require(type(node) is dict and len(node) == 1 and "leaf" in node, "expected a leaf")
         x = [num(v) for v in node["leaf"]]
         point = homogeneous(x)
-        for row in set(rows.values()):
-            require(dot(row, point) > 0 if any(row[1:]) else row[0] >= 0, "a leaf point is not strictly inside")
+        require(inside(rows.values(), point), "a leaf point is not strictly inside")
         maps = [tuple(entry(v, i, self.d) for i in self.outputs or range(net.width))
                 for v, net in ((net.output(st), net) for net, st in zip(self.nets, states))]
         self.found.leaf(rows, maps, patterns)

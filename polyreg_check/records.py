@@ -59,7 +59,8 @@ class Nodes:
     def next_node(self):
         """The next node of the trees: the file must not end before the trees do."""
         node = self.value()
-        wellformed(node is not END, f"the file ends at line {self.line}, before its trees do")
+        if node is END:
+            raise Malformed(f"the file ends at line {self.line}, before its trees do")
         return node
 
     def finished(self):
@@ -85,8 +86,9 @@ class Records(Nodes):
         self.head = b""
         if line:
             self.read, self.line = self.read + len(line), self.line + 1
-            wellformed(self.read <= self.max_bytes, f"the file holds more than {self.max_bytes} bytes of JSON (the "
-                                                    "limit; raise it with --max-bytes)")
+            if self.read > self.max_bytes:
+                raise Malformed(f"the file holds more than {self.max_bytes} bytes of JSON (the limit; raise it with "
+                                "--max-bytes)")
         return line
 
     def close(self):

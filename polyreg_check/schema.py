@@ -34,7 +34,8 @@ Frame = namedtuple("Frame", "free groups parts mixed plane")
 
 def typed(value, kind, path):
     """``value``, once it is ``kind`` (a key of ``KINDS``)."""
-    wellformed(KINDS[kind](value), f"{path}: expected {kind}")
+    if not KINDS[kind](value):
+        raise Malformed(f"{path}: expected {kind}")
     return value
 
 
@@ -78,7 +79,8 @@ SPELLING = re.compile(r"-?[0-9]+(/[0-9]+)?")     # checked before any arithmetic
 def numbers(value, path, length=None):
     """A list of canonical numbers (``length`` of them if given)."""
     values = [num(v, path) for v in typed(value, "a list", path)]
-    wellformed(length is None or len(values) == length, f"{path}: expected {length} numbers, got {len(values)}")
+    if length is not None and len(values) != length:
+        raise Malformed(f"{path}: expected {length} numbers, got {len(values)}")
     return values
 
 
@@ -291,24 +293,27 @@ def node(value, d):
     wellformed(set(value) == {"prune", "empty"} and isinstance(value["empty"], bool)
                and isinstance(value["prune"], list), "malformed prune")
     for term in value["prune"]:
-        wellformed(type(term) is list and len(term) == 2 and type(term[1]) is int,
-                   "prune: a term is [row, multiplier] with an integer multiplier")
-        row_name(term[0], "prune")
+        if not (type(term) is list and len(term) == 2 and type(term[1]) is int and type(term[0]) is list
+                and len(term[0]) == 3 and type(term[0][0]) is type(term[0][1]) is type(term[0][2]) is int):
+            wellformed(type(term) is list and len(term) == 2 and type(term[1]) is int,
+                       "prune: a term is [row, multiplier] with an integer multiplier")
+            row_name(term[0], "prune")
     return []
 
 
-def flat_node(value, d, where):
-    """A node on a line (``where``) of a format 2 certificate: a leaf, or a split whose children are null, a prune,
+def flat_node(value, d, line):
+    """A node on line ``line`` of a format 2 certificate: a leaf, or a split whose children are null, a prune,
     or ``"subtree"`` (the subtree is on the next lines)."""
     try:
-        wellformed(isinstance(value, dict) and list(value) in (["split"], ["leaf"]), "expected a split or a leaf")
+        wellformed(type(value) is dict and len(value) == 1 and ("split" in value or "leaf" in value),
+                   "expected a split or a leaf")
         for child in node(value, d):
-            wellformed(child is None or child == SUBTREE or isinstance(child, dict) and "prune" in child,
-                       f'a split\'s child is null, a prune or "{SUBTREE}"')
             if child != SUBTREE:
+                wellformed(child is None or type(child) is dict and "prune" in child,
+                           'a split\'s child is null, a prune or "subtree"')
                 node(child, d)
     except Malformed as err:
-        err.args = (f"{where}: {err}",)
+        err.args = (f"line {line}: {err}",)
         raise
 
 
