@@ -109,10 +109,11 @@ def walk(steps):
     (a tree nests one level per split)."""
     stack = [steps]
     while stack:
-        try:
-            stack.append(next(stack[-1]))
-        except StopIteration:
+        step = next(stack[-1], None)        # the steps yield generators, never None
+        if step is None:
             stack.pop()
+        else:
+            stack.append(step)
 
 
 def class_stage(net, state, d):

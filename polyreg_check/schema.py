@@ -308,9 +308,8 @@ def flat_node(value, d, line):
         wellformed(type(value) is dict and len(value) == 1 and ("split" in value or "leaf" in value),
                    "expected a split or a leaf")
         for child in node(value, d):
-            if child != SUBTREE:
-                wellformed(child is None or type(child) is dict and "prune" in child,
-                           'a split\'s child is null, a prune or "subtree"')
+            if child is not None and child != SUBTREE:
+                wellformed(type(child) is dict and "prune" in child, 'a split\'s child is null, a prune or "subtree"')
                 node(child, d)
     except Malformed as err:
         err.args = (f"line {line}: {err}",)
