@@ -189,9 +189,7 @@ class Checker:
 
     def next_node(self):
         """Format 2: the next line's node, checked to be well formed."""
-        node = self.nodes.next_node()
-        flat_node(node, self.d, self.nodes.line)
-        return node
+        return flat_node(self.nodes.next_node(), self.d, self.nodes.line)
 
     @staticmethod
     def domain_rows(dom):
@@ -235,7 +233,10 @@ class Checker:
         if u == len(units):
             states = states[:p] + [apply(choices)] + states[p + 1:]
             patterns = patterns[:p] + (patterns[p] + (choices,),) + patterns[p + 1:]
-            yield self.stage_node(node, s + 1, states, rows, patterns)
+            if s + 1 == len(self.order):
+                self.leaf(node, states, rows, patterns)
+            else:
+                yield self.stage_node(node, s + 1, states, rows, patterns)
             return
         unit = units[u]
         if not (type(node) is dict and len(node) == 1 and len(node.get("split", ())) == unit.n):
@@ -286,7 +287,7 @@ class Checker:
         """Rule 5: the leaf's point is strictly inside every row of its path (the cell is full-dimensional); there
         each network's affine map is computed."""
         require(type(node) is dict and len(node) == 1 and "leaf" in node, "expected a leaf")
-        x = [num(v) for v in node["leaf"]]
+        x = node["leaf"] if self.nodes is not None else [num(v) for v in node["leaf"]]   # format 2: read as numbers
         point = homogeneous(x)
         require(inside(rows.values(), point), "a leaf point is not strictly inside")
         maps = [tuple(entry(v, i, self.d) for i in self.outputs or range(net.width))

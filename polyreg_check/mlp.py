@@ -41,7 +41,7 @@ class Mlp:
         off = [0] * (self.d + 1)
         if kind == "relu":
             units = [relu_unit(z.get(u, off)) if live is None or u in live else OFF for u in range(width)]
-            return units, lambda ch: vector(den, {u: z[u] for u, c in enumerate(ch) if c and u in z})
+            return units, lambda ch: (den, {u: z[u] for u, c in enumerate(ch) if c and u in z})   # reduced later
         groups = [[reduced(den, z.get(u + c, off)) for c in range(k)] for u in range(0, width, k)]
         return [max_unit(g) if live is None or u in live else Unit(k, {}, 0) for u, g in enumerate(groups)], \
             lambda ch: vector(den, {u: z.get(u * k + c, off) for u, c in enumerate(ch)})

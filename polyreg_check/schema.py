@@ -303,14 +303,17 @@ def node(value, d):
 
 def flat_node(value, d, line):
     """A node on line ``line`` of a format 2 certificate: a leaf, or a split whose children are null, a prune,
-    or ``"subtree"`` (the subtree is on the next lines)."""
+    or ``"subtree"`` (the subtree is on the next lines). Returns it, a leaf with its point's numbers."""
     try:
         wellformed(type(value) is dict and len(value) == 1 and ("split" in value or "leaf" in value),
                    "expected a split or a leaf")
+        if "leaf" in value:
+            return {"leaf": numbers(value["leaf"], "leaf", d)}
         for child in node(value, d):
             if child is not None and child != SUBTREE:
                 wellformed(type(child) is dict and "prune" in child, 'a split\'s child is null, a prune or "subtree"')
                 node(child, d)
+        return value
     except Malformed as err:
         err.args = (f"line {line}: {err}",)
         raise
