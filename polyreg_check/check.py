@@ -239,7 +239,7 @@ class Checker:
                 yield self.stage_node(node, s + 1, states, rows, patterns)
             return
         unit = units[u]
-        if not (type(node) is dict and len(node) == 1 and len(node.get("split", ())) == unit.n):
+        if not (isinstance(node, dict) and len(node) == 1 and len(node.get("split", ())) == unit.n):
             raise Reject(f"stage {s}, unit {u}: expected a split with {unit.n} children")
         touching = []
         for o, child in enumerate(node["split"]):
@@ -286,8 +286,9 @@ class Checker:
     def leaf(self, node, states, rows, patterns):
         """Rule 5: the leaf's point is strictly inside every row of its path (the cell is full-dimensional); there
         each network's affine map is computed."""
-        require(type(node) is dict and len(node) == 1 and "leaf" in node, "expected a leaf")
-        x = node["leaf"] if self.nodes is not None else [num(v) for v in node["leaf"]]   # format 2: read as numbers
+        require(isinstance(node, dict) and len(node) == 1 and "leaf" in node, "expected a leaf")
+        # format 2: every node comes from ``next_node``, which reads a leaf's point as numbers (``flat_node``)
+        x = node["leaf"] if self.nodes is not None else [num(v) for v in node["leaf"]]
         point = homogeneous(x)
         require(inside(rows.values(), point), "a leaf point is not strictly inside")
         maps = [tuple(entry(v, i, self.d) for i in self.outputs or range(net.width))

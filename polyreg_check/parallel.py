@@ -39,14 +39,23 @@ def shape(line):
     return (0, 1) if isinstance(value, dict) and list(value) == ["leaf"] else None
 
 
+class Read:
+    """A line read ahead: its bytes (None once taken), the leaves read before it, and once its subtree has ended,
+    the subtree's last line and the leaves read up to it."""
+    __slots__ = ("bytes", "before", "end", "through")
+
+    def __init__(self, line, before):
+        self.bytes, self.before, self.end, self.through = line, before, None, None
+
+
 class Ahead(Nodes):
     """The trees' lines of ``records``, read ahead of the walk, each once, with where each node's subtree ends and
     how many leaves it holds: ``subtree`` takes a short one whole."""
 
     def __init__(self, records):
         self.records, self.line, self.parse_float = records, records.line, records.parse_float
-        self.ahead = deque()    # per line read, not taken: [bytes, leaves before it, its subtree's end, leaves to then]
-        self.open = []          # [entry, children not yet ended] of nodes whose subtrees go on; None: structure lost
+        self.ahead = deque()    # the ``Read`` lines not yet taken, at most ``READ_AHEAD``
+        self.open = []          # [Read, children not yet ended] of the nodes whose subtrees go on; None: not known
         self.leaves, self.fault, self.ended = 0, None, False
 
     def read(self):
@@ -60,17 +69,17 @@ class Ahead(Nodes):
             return False
         self.ended = not line
         if line:
-            entry = [line, self.leaves, None, None]
-            self.ahead.append(entry)
+            read = Read(line, self.leaves)
+            self.ahead.append(read)
             kind = shape(line) if self.open is not None else None
             if kind is None:
-                self.open = None        # the walk finds what it is; nothing after it is sent
+                self.open = None        # the walk finds what it is; no subtree that is open now or later is sent
             else:
                 self.leaves += kind[1]
-                self.open.append([entry, kind[0]])
+                self.open.append([read, kind[0]])
                 while self.open and self.open[-1][1] == 0:
                     done = self.open.pop()[0]
-                    done[2], done[3] = self.records.line, self.leaves
+                    done.end, done.through = self.line + len(self.ahead), self.leaves
                     if self.open:
                         self.open[-1][1] -= 1
         return bool(line)
@@ -81,20 +90,26 @@ class Ahead(Nodes):
                 raise self.fault
             return b""
         self.line += 1
-        return self.ahead.popleft()[0]
+        return self.taken()
+
+    def taken(self):
+        """The next line's bytes, taken from the lines read ahead (an open node keeps only its numbers)."""
+        read = self.ahead.popleft()
+        line, read.bytes = read.bytes, None
+        return line
 
     def subtree(self):
         """The lines of the subtree whose root is the next line and its number of leaves, taken, when it ends within
         ``READ_AHEAD`` lines; else None (the walk reads it here)."""
-        while (not self.ahead or self.ahead[0][2] is None) and self.open is not None and \
+        while (not self.ahead or self.ahead[0].end is None) and self.open is not None and \
                 len(self.ahead) < READ_AHEAD and self.read():
             pass
-        if not self.ahead or self.ahead[0][2] is None:
+        if not self.ahead or self.ahead[0].end is None:
             return None
-        _, before, end, through = self.ahead[0]
-        lines = [self.ahead.popleft()[0] for _ in range(end - self.line)]
-        self.line = end
-        return lines, through - before
+        root = self.ahead[0]
+        lines = [self.taken() for _ in range(root.end - self.line)]
+        self.line = root.end
+        return lines, root.through - root.before
 
     def close(self):
         self.records.close()

@@ -181,7 +181,7 @@ def test_check_jobs_refuses_every_tampered_certificate_with_the_same_message(val
     assert compared > 100 and sum(sent) > 100
 
 
-def test_lines_with_escapes_are_parsed_to_find_their_subtrees_and_a_line_that_is_no_node_stops_the_finding(
+def test_lines_with_escapes_are_parsed_to_find_their_subtrees_and_a_line_that_is_no_node_is_refused_in_order(
         valid, monkeypatch):
     lines = list(flat_lines(copy.deepcopy(valid["relu"])))
     escaped = [line.replace('"subtree"', '"subtr\\u0065e"').replace('"leaf"', '"le\\u0061f"')
@@ -192,10 +192,10 @@ def test_lines_with_escapes_are_parsed_to_find_their_subtrees_and_a_line_that_is
     assert checked(Flat("".join(line + "\n" for line in escaped).encode()), 2) == check(copy.deepcopy(valid["relu"]))
     assert any(sent)
     sent.clear()
-    odd = lines[:3] + ["[0]"] + lines[3:]        # not a node: refused where the walk reaches it
-    assert outcome(Flat("".join(line + "\n" for line in odd).encode()), 2) == \
-        outcome(Flat("".join(line + "\n" for line in odd).encode()), 1)
-    assert not any(sent)
+    odd = lines[:-3] + ["[0]"] + lines[-3:]       # not a node: subtrees before it are sent, then it is refused
+    one = outcome(Flat("".join(line + "\n" for line in odd).encode()), 1)
+    assert one.startswith(f"Malformed: line {len(lines) - 2}: ") and not sent
+    assert outcome(Flat("".join(line + "\n" for line in odd).encode()), 2) == one and any(sent)
 
 
 def test_check_jobs_on_the_command_lines(tmp_path, capsys):
@@ -235,8 +235,9 @@ def test_a_worker_that_dies_ends_the_check_with_no_verdict_and_no_hang(valid, mo
 
 
 def subtree_sizes(values):
-    """The number of lines of each node's subtree, in the order of the lines, from the parsed nodes."""
-    sizes, k = [], 0
+    """The number of lines of each node's subtree, in the order of the lines, and the lines that are roots, from the
+    parsed nodes."""
+    sizes, roots, k = [], set(), 0
 
     def size():
         nonlocal k
@@ -247,31 +248,34 @@ def subtree_sizes(values):
                 sizes[here] += size()
         return sizes[here]
     while k < len(values):
+        roots.add(k)
         size()
-    return sizes
+    return sizes, roots
 
 
 def test_each_line_is_read_ahead_once_and_this_process_walks_only_the_nodes_above_the_subtrees_it_sends(
         monkeypatch):
-    """A wide one-layer net in one dimension (a chain of long subtrees) and a deeper one in two: the assembling
-    process walks the trees' roots and the nodes whose subtrees are longer than ``READ_AHEAD``, and nothing else."""
-    scanned, walked = [], []
-    shape, raw = parallel.shape, parallel.Ahead.raw
+    """A wide one-layer net in one dimension (a chain of long subtrees) and a deeper one in two: the reading process
+    walks the trees' roots and the nodes whose subtrees are longer than ``READ_AHEAD``, and nothing else, and never
+    holds more than ``READ_AHEAD`` lines ahead."""
+    scanned, walked, held = [], [], []
+    shape, raw, read = parallel.shape, parallel.Ahead.raw, parallel.Ahead.read
     monkeypatch.setattr(parallel, "shape", lambda line: scanned.append(line) or shape(line))
     monkeypatch.setattr(parallel.Ahead, "raw", lambda self: walked.append(1) or raw(self))
+    monkeypatch.setattr(parallel.Ahead, "read", lambda self: held.append(len(self.ahead)) or read(self))
     monkeypatch.setattr(parallel, "READ_AHEAD", 40)
     for d, net in ((1, random_relu(1, [120], seed=5)), (2, random_relu(2, [12, 12], seed=3))):
         cpwl = lower(net, box(d, -1, 1))
         cert = certificate(cpwl, Counts.of(cpwl))
         header, *lines = flat_lines(copy.deepcopy(cert))
-        sizes = subtree_sizes([json.loads(line) for line in lines])
-        roots = len(cert.get("cases", [cert]))
-        scanned.clear()
-        walked.clear()
+        sizes, roots = subtree_sizes([json.loads(line) for line in lines])
+        for seen in (scanned, walked, held):
+            seen.clear()
         text = "".join(line + "\n" for line in [header, *lines])
         assert checked(Flat(text.encode()), 2) == check(copy.deepcopy(cert))
         assert len(lines) > 500 and scanned == [line.encode() + b"\n" for line in lines]
-        assert len(walked) - 1 == roots + sum(size > 40 for size in sizes[roots:])
+        assert len(walked) - 1 == len(roots) + sum(size > 40 for k, size in enumerate(sizes) if k not in roots)
+        assert max(held) == 40 - 1       # lines held before reading one more
 
 
 def test_the_hint_after_writing_names_the_bound_a_large_certificate_needs(tmp_path, monkeypatch, capsys):
