@@ -11,14 +11,14 @@ from .schema import num
 
 
 class Findings:
-    """What the walk established about the leaves (full-dimensional cells): their number, activation patterns and
-    distinct maps, the leaves where the networks' maps differ, the heads not tie-safe, and the rows and map of each
+    """What the walk established about the leaves (full-dimensional cells): their number and distinct maps, the
+    leaves where the networks' maps differ, the heads not tie-safe, and the rows and map of each
     leaf a witness names."""
 
     def __init__(self, nets, d, cert, where, mixed):
         self.nets, self.d, self.where, self.mixed = nets, d, where, mixed
         self.adjacency, self.separations = cert.get("adjacency", []), cert.get("separations", [])
-        self.leaves, self.patterns, self.maps, self.different, self.unsafe = 0, set(), {}, 0, set()
+        self.leaves, self.maps, self.different, self.unsafe = 0, {}, 0, set()
         self.classes, self.disjoint = cert["claim"]["kind"] == "same_class", 0    # rule 12
         self.epsilon = num(cert["claim"]["epsilon"]) if cert["claim"]["kind"] == "within" else None
         self.bounds = {}
@@ -29,11 +29,11 @@ class Findings:
         self.leaf_maps = [] if "linear_regions" in cert["claim"] else None      # each leaf's map, numbered
 
     def leaf(self, rows, maps, pattern):
-        """Count a verified leaf: its cell's ``rows``, each network's map there, its activation ``pattern``."""
+        """Count a verified leaf: its cell's ``rows``, each network's map there, its activation ``pattern`` (each
+        network's choices by stage; its last stage is the class of rule 12)."""
         if self.leaves in self.kept:
             self.kept[self.leaves] = dict(rows), maps[0]
         self.leaves += 1
-        self.patterns.add(pattern)
         number = self.maps.setdefault(maps[0], len(self.maps))
         if self.leaf_maps is not None:
             self.leaf_maps.append(number)
@@ -56,25 +56,24 @@ class Findings:
         """Empty findings for a subtree whose leaves are numbered from ``offset``; ``kept``: the leaves among them a
         witness names, ``bounds``: theirs."""
         new = copy.copy(self)
-        new.leaves, new.patterns, new.maps, new.different, new.unsafe, new.disjoint = offset, set(), {}, 0, set(), 0
+        new.leaves, new.maps, new.different, new.unsafe, new.disjoint = offset, {}, 0, set(), 0
         new.kept, new.bounds = dict.fromkeys(kept), bounds
         new.leaf_maps = None if self.leaf_maps is None else []
         return new
 
     def summary(self, offset):
         """What ``merge`` takes from findings made by ``fresh(offset, ...)``."""
-        return (self.leaves - offset, self.patterns, list(self.maps), self.leaf_maps, self.different, self.disjoint,
+        return (self.leaves - offset, list(self.maps), self.leaf_maps, self.different, self.disjoint,
                 self.unsafe, self.kept, self.bounds)
 
     def merge(self, offset, leaves, summary):
         """Add a subtree's findings (``summary``) for the ``leaves`` leaves reserved from ``offset``."""
-        walked, patterns, maps, leaf_maps, different, disjoint, unsafe, kept, bounds = summary
+        walked, maps, leaf_maps, different, disjoint, unsafe, kept, bounds = summary
         if walked != leaves:
             raise RuntimeError(f"a subtree has {walked} leaves where its lines have {leaves}")
         numbers = [self.maps.setdefault(m, len(self.maps)) for m in maps]
         if self.leaf_maps is not None:
             self.leaf_maps[offset:offset + leaves] = [numbers[n] for n in leaf_maps]
-        self.patterns |= patterns
         self.different, self.disjoint, self.unsafe = self.different + different, self.disjoint + disjoint, \
             self.unsafe | unsafe
         self.kept.update(kept)
@@ -137,9 +136,11 @@ def equivalent(claim, found):
 
 def counts(claim, found):
     """One network's cells, activation regions (distinct patterns) and affine maps, and with ``linear_regions`` the
-    groups of cells rule 8 merges."""
+    groups of cells rule 8 merges. Counts have one tree (rule 1 refuses them over cases): two of its leaves part at a
+    split, where they take different options of one unit, so their patterns differ and the activation regions are
+    the leaves."""
     require(len(found.nets) == 1, "counts are certified for one network")
-    counted = {"cells": found.leaves, "activation_regions": len(found.patterns), "affine_maps": len(found.maps)}
+    counted = {"cells": found.leaves, "activation_regions": found.leaves, "affine_maps": len(found.maps)}
     if "linear_regions" in claim:
         counted["linear_regions"] = linear_regions(found)
     require(all(claim[k] == v for k, v in counted.items()), f"the claimed counts are wrong: {counted}")

@@ -431,3 +431,20 @@ def test_a_mixed_certificate_may_leave_out_its_empty_discrete_groups(tmp_path, c
     write_certificate(mixed, tmp_path / "m.json")
     assert polyreg_check.main([str(tmp_path / "m.json")]) == 0
     assert "discrete: none" in capsys.readouterr().out
+
+
+def test_the_activation_regions_of_a_counts_certificate_are_the_patterns_found_by_trying_every_one():
+    """The checker counts a counts certificate's leaves as its activation regions (two leaves of one tree part where
+    they take different options of one unit); trying every pattern (each an exact LP) finds as many, and a claim of
+    one fewer is refused."""
+    from oracles import brute_force_activation_regions
+    nets = (random_relu(2, [4, 4], seed=0), random_maxout(2, [2, 2], rank=3, seed=1), random_relu(3, [4, 2], seed=2))
+    for net in nets:
+        domain = box(net.input_dim, -1, 1)
+        cpwl = lower(net, domain)
+        cert = certificate(cpwl, Counts.of(cpwl))
+        found = brute_force_activation_regions(net, [tuple(r) for r in cert["domain"]["rows"]])
+        assert found > 5 and f"activation_regions {found}," in check(copy.deepcopy(cert))
+        cert["claim"]["activation_regions"] = found - 1
+        with pytest.raises(Reject, match="the claimed counts are wrong"):
+            check(cert)
