@@ -221,7 +221,8 @@ class Checker:
                 units, apply = class_stage(self.nets[p], state, self.d)
             else:
                 units, apply = self.nets[p].stage(i, state, self.live[p][i] if self.live else None)
-            self.stages[key] = units, memoized(apply)
+            # one network: a stage ends once on each path, so its states would never be asked for again
+            self.stages[key] = units, memoized(apply) if len(self.nets) > 1 else apply
         return self.stages[key]
 
     def unit_node(self, node, s, p, states, units, apply, u, choices, rows, patterns):
