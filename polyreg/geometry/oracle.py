@@ -158,6 +158,9 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
     support = [i for i, v in positive_duals(lp) if i < len(live)]
     if not support:
         return None
+    solved = simplex_dual(rows, [live[i] for i in support], memo)
+    if solved is not None:
+        return solved
     if isinstance(lp, FloatSolution):     # HiGHS, in high dimension: first try linear algebra instead of an LP
         y = {live[i]: Fraction(v).limit_denominator(1 << 40) for i, v in positive_duals(lp) if i < len(live)}
         solved = dual_on_support(rows, [live[i] for i in support], memo) or boxed_dual(rows, y, memo)
@@ -189,6 +192,34 @@ def positive_duals(lp: Any) -> list[tuple[int, float | Fraction]]:
     if isinstance(lp, FloatSolution):
         return [(i, v) for i, v in lp.dual_solution if v > 0]
     return [(i, v) for i, v in lp.dual_solution if v > 1e-12]
+
+
+def simplex_dual(rows: Sequence[Row], support: Sequence[int], memo: RowMemo) -> NoInterior | None:
+    """A proof of "no interior" on ``d + 1`` rows ``support`` whose normals have one positive dependency, or None.
+
+    The normals' null space (FLINT, exact) is then one ray; when its entries have one sign they are the multipliers,
+    and the constant they give must be ``<= 0``. This is the float LP's usual support in low dimension, and solving
+    it so costs about a fifth of the exact LP on the same rows."""
+    d = len(rows[0]) - 1
+    if len(support) != d + 1:
+        return None
+    basis, nullity = flint.fmpz_mat(d, d + 1, [rows[j][i + 1] for i in range(d) for j in support]).nullspace()
+    if nullity != 1:
+        return None
+    ray = [int(basis[k, 0]) for k in range(d + 1)]
+    if ray[0] < 0:
+        ray = [-v for v in ray]
+    if not all(v > 0 for v in ray):
+        return None
+    g = gcd(*ray)
+    weights = {j: v // g for j, v in zip(support, ray)}
+    combined = [0] * (d + 1)
+    for j, w in weights.items():
+        for i, v in memo.nonzero(rows[j]):
+            combined[i] += w * v
+    if any(combined[1:]) or combined[0] > 0:
+        return None
+    return NoInterior(tuple(sorted(weights.items())), empty=combined[0] < 0)
 
 
 def dual_on_support(rows: Sequence[Row], support: Sequence[int], memo: RowMemo) -> NoInterior | None:
