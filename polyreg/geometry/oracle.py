@@ -161,7 +161,7 @@ def confirmed_guess(rows: Sequence[Row], live: list[int], array: list[list[int]]
     solved = simplex_dual(rows, [live[i] for i in support], memo)
     if solved is not None:
         return solved
-    if isinstance(lp, FloatSolution):     # HiGHS, in high dimension: first try linear algebra instead of an LP
+    if isinstance(lp, FloatSolution):     # HiGHS, in high dimension: more linear algebra before an exact LP
         y = {live[i]: Fraction(v).limit_denominator(1 << 40) for i, v in positive_duals(lp) if i < len(live)}
         solved = dual_on_support(rows, [live[i] for i in support], memo) or boxed_dual(rows, y, memo)
         if solved is not None:
@@ -212,14 +212,7 @@ def simplex_dual(rows: Sequence[Row], support: Sequence[int], memo: RowMemo) -> 
     if not all(v > 0 for v in ray):
         return None
     g = gcd(*ray)
-    weights = {j: v // g for j, v in zip(support, ray)}
-    combined = [0] * (d + 1)
-    for j, w in weights.items():
-        for i, v in memo.nonzero(rows[j]):
-            combined[i] += w * v
-    if any(combined[1:]) or combined[0] > 0:
-        return None
-    return NoInterior(tuple(sorted(weights.items())), empty=combined[0] < 0)
+    return integer_proof(rows, {j: v // g for j, v in zip(support, ray)}, memo)
 
 
 def dual_on_support(rows: Sequence[Row], support: Sequence[int], memo: RowMemo) -> NoInterior | None:
@@ -373,14 +366,23 @@ def checked_proof(rows: Sequence[Row], y: dict[int, Fraction], memo: RowMemo | N
     scale = 1
     for value in y.values():
         scale = scale * value.denominator // gcd(scale, value.denominator)
-    weights = {j: int(value * scale) for j, value in y.items() if value}
+    proof = integer_proof(rows, {j: int(value * scale) for j, value in y.items() if value}, memo or RowMemo())
+    if proof is None:
+        raise OracleError(f"cddlib's dual solution is not a valid certificate (y={y})")
+    return proof
+
+
+def integer_proof(rows: Sequence[Row], weights: dict[int, int], memo: RowMemo) -> NoInterior | None:
+    """The proof the positive integer ``weights`` give, once their rows have nonzero normals and their combination
+    has a zero normal and a constant ``<= 0``; else None."""
+    if not weights or any(w <= 0 or not any(rows[j][1:]) for j, w in weights.items()):
+        return None
     combined = [0] * len(rows[0])
     for j, w in weights.items():
-        for i, v in (memo or RowMemo()).nonzero(rows[j]):
+        for i, v in memo.nonzero(rows[j]):
             combined[i] += w * v
-    if not y or any(combined[1:]) or combined[0] > 0 or any(w < 0 for w in weights.values()) \
-            or any(not any(rows[j][1:]) for j in y):
-        raise OracleError(f"cddlib's dual solution is not a valid certificate (y={y})")
+    if any(combined[1:]) or combined[0] > 0:
+        return None
     return NoInterior(tuple(sorted(weights.items())), empty=combined[0] < 0)
 
 
