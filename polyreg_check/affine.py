@@ -117,6 +117,50 @@ class Layer:
         return vector(den * self.D, out)
 
 
+class Step:
+    """A stage's map from its units' choices to the next state, built one choice at a time (rule 3): ``start`` holds
+    the fixed units' choices, ``add(acc, u, o)`` adds unit ``u``'s option ``o`` (units in any order, ``acc`` left
+    unchanged), and ``end(acc, choices)`` is the next state, ``choices`` being every unit's in order."""
+    __slots__ = ("start", "add", "end")
+
+    def __init__(self, start, add, end):
+        self.start, self.add, self.end = start, add, end
+
+
+def whole(apply):
+    """The ``Step`` of ``apply``, a map from all of a stage's choices at once."""
+    return Step(None, lambda acc, u, o: acc, lambda acc, choices: apply(choices))
+
+
+def summed(den, pick, units, layer):
+    """The ``Step`` of a ReLU or maxout stage: unit ``u`` with option ``o`` outputs the row ``pick(u, o)`` over
+    ``den`` (None: 0), and the linear ``layer`` after the stage (None: none) maps the outputs; each choice adds its
+    output's share, so a path through a wide layer never sums all its units again."""
+    if layer is None:
+        def put(acc, u, r):
+            acc[u] = r
+        start, D = {}, 1
+    else:
+        def put(acc, u, r):
+            for c, w in layer.rows[u]:
+                o = acc.get(c)
+                acc[c] = [s + w * n for s, n in zip(o, r)] if o else [w * n for n in r]
+        start, D = {c: [n * den for n in r] for c, r in layer.bias.items()}, layer.D
+    for u, unit in enumerate(units):
+        r = pick(u, unit.fixed) if unit.fixed is not None else None
+        if r:
+            put(start, u, r)
+
+    def add(acc, u, o):
+        r = pick(u, o)
+        if not r:
+            return acc
+        acc = dict(acc)     # ``put`` replaces rows, never changes one, so the copy may share them
+        put(acc, u, r)
+        return acc
+    return Step(start, add, lambda acc, choices: vector(den * D, acc))
+
+
 class Unit:
     """A unit to decide: ``n`` candidates; ``options`` maps each surviving candidate to its rows ``(competitor,
     row)``; ``fixed`` is the choice when only one survives. Hard-max units keep their score ``pieces`` and

@@ -7,7 +7,7 @@ import sys
 import time
 from operator import mul
 
-from .affine import constant, dot, entry, homogeneous, inside, max_unit, tie_safe
+from .affine import Step, constant, dot, entry, homogeneous, inside, max_unit, tie_safe, whole
 from .claims import Findings, verdict
 from .errors import Reject, require, wellformed
 from .mlp import Mlp
@@ -23,15 +23,15 @@ def network_hash(obj):
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def memoized(f):
-    """``f`` of one hashable argument, each value computed once."""
+def memoized(step):
+    """``step`` with each next state computed once per choices (they determine it)."""
     memo = {}
 
-    def cached(arg):
-        if arg not in memo:
-            memo[arg] = f(arg)
-        return memo[arg]
-    return cached
+    def end(acc, choices):
+        if choices not in memo:
+            memo[choices] = step.end(acc, choices)
+        return memo[choices]
+    return Step(step.start, step.add, end)
 
 
 def check(cert, record=None, progress=None, nodes=None, jobs=1):
@@ -98,8 +98,8 @@ def value_at(net):
     """The outputs of a replay over no free coordinates (every unit is decided by rule 3: its pieces are constants)."""
     v = net.start({})
     for i in range(len(net.stages)):
-        units, apply = net.stage(i, v)
-        v = apply(tuple(unit.fixed for unit in units))
+        units, step = net.stage(i, v)
+        v = step.end(step.start, tuple(unit.fixed for unit in units))
     out = net.output(v)
     return [constant(entry(out, k, 0)) for k in range(net.width)]
 
@@ -119,7 +119,7 @@ def walk(steps):
 def class_stage(net, state, d):
     """Rule 12: after a network's last stage, its class: one max unit over its outputs; the state is unchanged."""
     out = net.output(state)
-    return [max_unit([entry(out, k, d) for k in range(net.width)], name="class")], lambda choices: state
+    return [max_unit([entry(out, k, d) for k in range(net.width)], name="class")], whole(lambda choices: state)
 
 
 class Checker:
@@ -160,7 +160,7 @@ class Checker:
                     require(first is None or domain == first, "every case must have the domain rows of the first")
                     first, rows = domain, {(-1, j, -1): r for j, r in enumerate(domain)}
                     walk(self.stage_node(case["tree"] if self.nodes is None else self.next_node(), 0,
-                                         [n.start(fixed) for n in self.nets], rows, ((),) * len(self.nets)))
+                                         [n.start(fixed) for n in self.nets], rows, dict(rows), ((),) * len(self.nets)))
         except Reject as fault:
             if self.farm is not None:
                 self.farm.drain(fault)       # a fault in a subtree sent earlier comes first
@@ -181,10 +181,10 @@ class Checker:
         """In a worker (``parallel``): check the subtree on ``self.nodes``, entered at ``where``, the context of a
         ``unit_node``; the findings of its leaves, numbered from ``offset`` (``kept``, ``bounds``: theirs)."""
         self.enter(*case)
-        s, p, states, u, choices, rows, patterns = where
-        units, apply = self.stage(p, self.order[s][1], patterns[p], states[p])
+        s, p, states, at, rows, strict, patterns = where
+        units, step, _, _ = self.stage(p, self.order[s][1], patterns[p], states[p])
         self.found = self.found.fresh(offset, kept, bounds)
-        walk(self.unit_node(self.next_node(), s, p, states, units, apply, u, choices, rows, patterns))
+        walk(self.unit_node(self.next_node(), s, p, states, units, step, at, rows, strict, patterns))
         return self.found.summary(offset)
 
     def next_node(self):
@@ -200,67 +200,95 @@ class Checker:
         require(inside(rows, point), "the domain's point is not strictly inside")
         return rows
 
-    def stage_node(self, node, s, states, rows, patterns):
+    def stage_node(self, node, s, states, rows, strict, patterns):
         """Check ``node``, the root of stage ``s``'s splits; ``patterns[p]``: network p's choices so far. A generator
         of the checks below it (``walk``)."""
         if s == len(self.order):
-            self.leaf(node, states, rows, patterns)
+            self.leaf(node, states, rows, strict, patterns)
             return
         p, i = self.order[s]
-        units, apply = self.stage(p, i, patterns[p], states[p])
-        yield self.unit_node(node, s, p, states, units, apply, 0, (), rows, patterns)
+        units, step, fixed, left = self.stage(p, i, patterns[p], states[p])
+        yield self.unit_node(node, s, p, states, units, step, (0, list(fixed), left, step.start), rows, strict,
+                             patterns)
 
     def stage(self, p, i, pattern, state):
-        """Network p's units at stage i and its map from choices to the next state. Both depend on the network's own
-        earlier choices only, so paths that differ in the other network's share them."""
+        """Network p's units at stage i, its ``Step`` from choices to the next state, the fixed units' choices (None
+        where undecided) and the number undecided. They depend on the network's own earlier choices only, so paths
+        that differ in the other network's share them."""
         key = (p, i, pattern)
         if key not in self.stages:
             if len(self.stages) >= 4096:
                 del self.stages[next(iter(self.stages))]
             if i == len(self.nets[p].stages):
-                units, apply = class_stage(self.nets[p], state, self.d)
+                units, step = class_stage(self.nets[p], state, self.d)
             else:
-                units, apply = self.nets[p].stage(i, state, self.live[p][i] if self.live else None)
+                units, step = self.nets[p].stage(i, state, self.live[p][i] if self.live else None)
+            fixed = [unit.fixed for unit in units]
             # one network: a stage ends once on each path, so its states would never be asked for again
-            self.stages[key] = units, memoized(apply) if len(self.nets) > 1 else apply
+            self.stages[key] = units, memoized(step) if len(self.nets) > 1 else step, fixed, fixed.count(None)
         return self.stages[key]
 
-    def unit_node(self, node, s, p, states, units, apply, u, choices, rows, patterns):
-        """Rule 3, cover by construction: the next undecided unit's split has one child per candidate (null for a
-        dropped one), and its options cover the node's cell. Rule 6: options that can tie must be tie-safe. A
-        generator of the checks below it (``walk``)."""
-        while u < len(units) and units[u].fixed is not None:
-            choices, u = choices + (units[u].fixed,), u + 1
-        if u == len(units):
-            states = states[:p] + [apply(choices)] + states[p + 1:]
-            patterns = patterns[:p] + (patterns[p] + (choices,),) + patterns[p + 1:]
+    def unit_node(self, node, s, p, states, units, step, at, rows, strict, patterns):
+        """Rule 3, cover by construction: each split decides an undecided unit of the stage, the one it names or else
+        the one of smallest index, with one child per candidate (null for a dropped one); its options cover the
+        node's cell. Rule 6: options that can tie must be tie-safe. ``at``: the smallest index that may be undecided,
+        every unit's choice so far (None: undecided; set and restored here), how many are undecided, and ``step``'s
+        sum. ``strict``: the rows a leaf's point is tested on (rule 5). A generator of the checks below it
+        (``walk``)."""
+        u, choices, left, acc = at
+        if not left:
+            chosen = tuple(choices)
+            states = states[:p] + [step.end(acc, chosen)] + states[p + 1:]
+            patterns = patterns[:p] + (patterns[p] + (chosen,),) + patterns[p + 1:]
             if s + 1 == len(self.order):
-                self.leaf(node, states, rows, patterns)
+                self.leaf(node, states, rows, strict, patterns)
             else:
-                yield self.stage_node(node, s + 1, states, rows, patterns)
+                yield self.stage_node(node, s + 1, states, rows, strict, patterns)
             return
-        unit = units[u]
-        if not (isinstance(node, dict) and len(node) == 1 and len(node.get("split", ())) == unit.n):
-            raise Reject(f"stage {s}, unit {u}: expected a split with {unit.n} children")
-        touching = []
-        for o, child in enumerate(node["split"]):
+        named = node.get("unit") if type(node) is dict else None
+        if named is None:
+            while choices[u] is not None:
+                u += 1
+            w = u
+        elif named >= len(units) or choices[named] is not None:
+            raise Reject(f"stage {s}: a split names unit {named}, which is decided already or does not exist")
+        else:
+            w = named
+        unit = units[w]
+        if not (type(node) is dict and len(node.get("split", ())) == unit.n):
+            raise Reject(f"stage {s}, unit {w}: expected a split with {unit.n} children")
+        children, touching = node["split"], []
+        for o, child in enumerate(children):
             if o not in unit.options:
-                require(child is None, f"stage {s}, unit {u}: option {o} is not a candidate")
+                require(child is None, f"stage {s}, unit {w}: option {o} is not a candidate")
                 continue
-            added = {(s, u, c): r for c, r in unit.options[o]}
+            added = {(s, w, c): r for c, r in unit.options[o]}
             rows.update(added)      # the path's rows, with this option's; removed again below
             if isinstance(child, dict) and "prune" in child:
                 if not self.prune(child, rows):
                     touching.append(o)      # thin: it can still tie with the options that touch
-            else:
-                touching.append(o)
-                sent = child == SUBTREE and self.farm is not None and \
-                    self.farm.offer((s, p, states, u + 1, choices + (o,), dict(rows), patterns))   # to a worker
-                if not sent:
-                    yield self.unit_node(self.next_node() if child == SUBTREE else child, s, p, states, units, apply,
-                                         u + 1, choices + (o,), rows, patterns)
+                for key in added:
+                    del rows[key]
+                continue
+            touching.append(o)
+            # rule 5: beside a pruned option of a two-option unit, this option's row is strictly positive wherever
+            # the rows its prune used are, so a leaf's point is not tested on it
+            implied = len(unit.options) == 2 and all(isinstance(children[c], dict) and "prune" in children[c]
+                                                     for c in unit.options if c != o)
+            if not implied:
+                strict.update(added)
+            choices[w] = o
+            below = (u, choices, left - 1, step.add(acc, w, o))
+            sent = child == SUBTREE and self.farm is not None and self.farm.offer(
+                lambda: (s, p, states, (u, list(choices), left - 1, below[3]), dict(rows), dict(strict), patterns))
+            if not sent:
+                yield self.unit_node(self.next_node() if child == SUBTREE else child, s, p, states, units, step,
+                                     below, rows, strict, patterns)
+            choices[w] = None
             for key in added:
                 del rows[key]
+                if not implied:
+                    del strict[key]
         if unit.value is not None:
             self.found.unsafe |= {unit.name for a, r in enumerate(touching) for t in touching[a + 1:]
                                   if not tie_safe(unit, r, t)}
@@ -284,14 +312,14 @@ class Checker:
         require(total[0] < 0 if empty else total[0] == 0, "prune constant has the wrong sign")
         return empty
 
-    def leaf(self, node, states, rows, patterns):
-        """Rule 5: the leaf's point is strictly inside every row of its path (the cell is full-dimensional); there
-        each network's affine map is computed."""
+    def leaf(self, node, states, rows, strict, patterns):
+        """Rule 5: the leaf's point is strictly inside every row of its path (the cell is full-dimensional), tested on
+        the rows in ``strict`` (the others follow); there each network's affine map is computed."""
         require(isinstance(node, dict) and len(node) == 1 and "leaf" in node, "expected a leaf")
         # format 2: every node comes from ``next_node``, which reads a leaf's point as numbers (``flat_node``)
         x = node["leaf"] if self.nodes is not None else [num(v) for v in node["leaf"]]
         point = homogeneous(x)
-        require(inside(rows.values(), point), "a leaf point is not strictly inside")
+        require(inside(strict.values(), point), "a leaf point is not strictly inside")
         maps = [tuple(entry(v, i, self.d) for i in self.outputs or range(net.width))
                 for v, net in ((net.output(st), net) for net, st in zip(self.nets, states))]
         self.found.leaf(rows, maps, patterns)

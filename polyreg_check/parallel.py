@@ -34,7 +34,7 @@ def shape(line):
         value = parse(text_of(line), str)
     except Malformed:
         return None
-    if isinstance(value, dict) and list(value) == ["split"] and isinstance(value["split"], list):
+    if isinstance(value, dict) and set(value) in ({"split"}, {"split", "unit"}) and isinstance(value["split"], list):
         return sum(child == SUBTREE for child in value["split"]), 0
     return (0, 1) if isinstance(value, dict) and list(value) == ["leaf"] else None
 
@@ -131,8 +131,8 @@ class Farm:
             self.bounds.setdefault(key[0], []).append(key)
 
     def offer(self, where):
-        """Send the subtree at the reader's position to a worker, if it is short enough: True when sent. ``where``
-        is the path's context for ``Checker.unit_node``."""
+        """Send the subtree at the reader's position to a worker, if it is short enough: True when sent. ``where()``
+        is the path's context for ``Checker.unit_node``, copied only for a subtree sent."""
         read = self.checker.nodes.subtree()
         if read is None:
             return False
@@ -141,7 +141,7 @@ class Farm:
         offset = found.reserve(leaves)
         kept = [k for k in range(offset, offset + leaves) if k in found.kept]
         bounds = {key: found.bounds.pop(key) for k in range(offset, offset + leaves) for key in self.bounds.get(k, ())}
-        task = (self.checker.case, where, first, lines, offset, kept, bounds)
+        task = (self.checker.case, where(), first, lines, offset, kept, bounds)
         self.pending.append((offset, leaves, self.pool.submit(checked_subtree, task)))
         self.checker.waiting += leaves
         while len(self.pending) > self.most:

@@ -280,12 +280,16 @@ def tree(root, d, path):
 
 
 def node(value, d):
-    """The children of a node: null, a split (a list of children), a prune or a leaf (a point of d numbers)."""
+    """The children of a node: null, a split (a list of children, and the unit it decides if it names one), a prune
+    or a leaf (a point of d numbers)."""
     if value is None:
         return []
-    wellformed(isinstance(value, dict) and ("prune" in value or list(value) in (["split"], ["leaf"])),
+    wellformed(isinstance(value, dict) and ("prune" in value or list(value) == ["leaf"]
+                                            or set(value) in ({"split"}, {"split", "unit"})),
                "expected null, a split, a prune or a leaf")
     if "split" in value and "prune" not in value:
+        wellformed(type(value.get("unit", 0)) is int and value.get("unit", 0) >= 0,
+                   "a split's unit is an integer >= 0")
         return typed(value["split"], "a list", "split")
     if "leaf" in value and "prune" not in value:
         numbers(value["leaf"], "leaf", d)
@@ -305,7 +309,7 @@ def flat_node(value, d, line):
     """A node on line ``line`` of a format 2 certificate: a leaf, or a split whose children are null, a prune,
     or ``"subtree"`` (the subtree is on the next lines). Returns it, a leaf with its point's numbers."""
     try:
-        wellformed(type(value) is dict and len(value) == 1 and ("split" in value or "leaf" in value),
+        wellformed(type(value) is dict and (list(value) == ["leaf"] or set(value) in ({"split"}, {"split", "unit"})),
                    "expected a split or a leaf")
         if "leaf" in value:
             return {"leaf": numbers(value["leaf"], "leaf", d)}

@@ -3,7 +3,20 @@ heads are hard-max units over the keys, and token-wise ReLU feed-forward sublaye
 from fractions import Fraction
 from functools import partial
 
-from .affine import OFF, Layer, Unit, entry, fractions_vector, inputs, max_unit, reduced, relu_unit, total, vector
+from .affine import (
+    OFF,
+    Layer,
+    Unit,
+    entry,
+    fractions_vector,
+    inputs,
+    max_unit,
+    reduced,
+    relu_unit,
+    total,
+    vector,
+    whole,
+)
 from .errors import require
 from .schema import matrix, num
 
@@ -125,7 +138,7 @@ class Transformer:
                 if unit.value is not None:
                     added[i].append(unit.value(c))
             return [total(terms) if terms else (1, {}) for terms in added]
-        return units, apply
+        return units, whole(apply)
 
     def scores(self, q, keys, bias, mask, i, name):
         """Query ``i``'s score row for each key it may attend to (None where masked). A query that depends on x makes
@@ -173,7 +186,7 @@ class Transformer:
                 add = w2((den, {u: h for u, h in H.items() if choices[t * r + u]}))
                 out.append(total([x, add]) if residual else add)
             return out
-        return units, apply
+        return units, whole(apply)
 
     def output(self, X):
         """The outputs as maps of x: the readout of the token rows plus the bias."""

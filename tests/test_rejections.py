@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 from mutations import preorder
+from wide import certificate_lines, wide_net
 from test_certify import duplicated_and_dominated, not_tie_safe_transformer
 from test_mixed import selector_certificate
 from test_parts import parts_certificate
@@ -40,6 +41,7 @@ from polyreg import box, lower
 from polyreg.analysis.classifiers import top_1, within
 from polyreg.analysis.equivalence import certify, distance
 from polyreg.certificates.claims import Counts, Different, Equivalent, SameClass, answer_claim
+from polyreg.certificates.flat import nested
 from polyreg.certificates.write import canonical_hash, certificate, flat_lines, point_certificate
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.core.enumerate import refine
@@ -155,6 +157,7 @@ def valid():
         "corner": count_certificate(corner_net(), square),
         "strips": count_certificate(tent_net(), square),
         "head": count_certificate(max_head_transformer(0), box(1, -1, 1)),
+        "wide": wide_certificate(wide_net(12)),    # splits that name their unit, written by tests/wide.py
         "equivalent": equivalence_certificate(mlp, compile_transformer(mlp, square), square),
         "step": equivalence_certificate(step, step, box(1, -1, 1)),
         "different": different_certificate(mlp, square),
@@ -163,6 +166,12 @@ def valid():
         "slice": count_certificate(random_relu(3, [4], seed=2), plane([1, 0, 0], [0, 1, 0], [0, 0, 1])),
         **classifier_certificates(square),
     }
+
+
+def wide_certificate(net):
+    """The format 1 spelling of ``wide.certificate_lines(net)``."""
+    lines = [json.loads(line) for line in certificate_lines(net)]
+    return nested(lines[0], iter(lines[1:]).__next__)
 
 
 def classifier_certificates(square):
@@ -398,6 +407,14 @@ CASES = [
     (r"^stage 0, unit 0: expected a split with 2 children$",
      changed("relu", lambda c: c.update(tree=node(c, "leaf")))),
     (r"^stage 0, unit \d+: option \d+ is not a candidate$", changed("dominated", candidate_given_to_a_dropped_piece)),
+    (r"^stage 0: a split names unit 0, which is decided already or does not exist$",
+     changed("wide", lambda c: node(c, "split", 1).update(unit=0))),
+    (r"^stage 0: a split names unit 12, which is decided already or does not exist$",
+     changed("wide", lambda c: node(c, "split", 3).update(unit=12))),
+    (r"^tree(\.split\[\d+\])*: a split's unit is an integer >= 0$",
+     changed("wide", lambda c: node(c, "split", 2).update(unit=-1))),
+    (r"^line 3: a split's unit is an integer >= 0$",
+     flat("wide", lambda lines: lines.__setitem__(2, re.sub(r'"unit":\d+', '"unit":true', lines[2])))),
     (r"^tree(\.split\[\d+\])*: malformed prune$", changed("relu", lambda c: node(c, "prune").update(why="empty"))),
     (r"^a prune names no rows$", changed("relu", lambda c: node(c, "prune").update(prune=[], empty=False))),
     (r"^multipliers must be positive integers$", changed("relu", set_first_multiplier(lambda y: 0))),

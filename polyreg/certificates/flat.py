@@ -47,8 +47,8 @@ def tree_lines(tree: Any) -> Iterator[str | Rendered]:
         node = stack.pop()
         if isinstance(node, dict) and "split" in node:
             subtrees = [child for child in node["split"] if isinstance(child, dict) and "prune" not in child]
-            yield compact({"split": [SUBTREE if isinstance(child, dict) and "prune" not in child else child
-                                     for child in node["split"]]})
+            yield compact({**node, "split": [SUBTREE if isinstance(child, dict) and "prune" not in child else child
+                                             for child in node["split"]]})
             stack.extend(reversed(subtrees))
         else:
             yield compact(node)
