@@ -21,6 +21,7 @@ from polyreg.certificates.write import certificate, mixed_certificate, write_cer
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.cli.main import main
 from polyreg.formats.json_files import save_network
+from polyreg.core.stages import WIDE
 from polyreg.network.families import random_maxout, random_relu
 from polyreg_check import Reject, check, parallel
 from polyreg_check.schema import FORMAT
@@ -255,16 +256,16 @@ def subtree_sizes(values):
 
 def test_each_line_is_read_ahead_once_and_this_process_walks_only_the_nodes_above_the_subtrees_it_sends(
         monkeypatch):
-    """A wide one-layer net in one dimension (a chain of long subtrees) and a deeper one in two: the reading process
-    walks the trees' roots and the nodes whose subtrees are longer than ``READ_AHEAD``, and nothing else, and never
-    holds more than ``READ_AHEAD`` lines ahead."""
+    """A one-layer net in one dimension, decided in index order (a chain of long subtrees), and a deeper one in two:
+    the reading process walks the trees' roots and the nodes whose subtrees are longer than ``READ_AHEAD``, and
+    nothing else, and never holds more than ``READ_AHEAD`` lines ahead."""
     scanned, walked, held = [], [], []
     shape, raw, read = parallel.shape, parallel.Ahead.raw, parallel.Ahead.read
     monkeypatch.setattr(parallel, "shape", lambda line: scanned.append(line) or shape(line))
     monkeypatch.setattr(parallel.Ahead, "raw", lambda self: walked.append(1) or raw(self))
     monkeypatch.setattr(parallel.Ahead, "read", lambda self: held.append(len(self.ahead)) or read(self))
     monkeypatch.setattr(parallel, "READ_AHEAD", 40)
-    for d, net in ((1, random_relu(1, [120], seed=5)), (2, random_relu(2, [12, 12], seed=3))):
+    for d, net in ((1, random_relu(1, [WIDE - 4], seed=5)), (2, random_relu(2, [12, 12], seed=3))):
         cpwl = lower(net, box(d, -1, 1))
         cert = certificate(cpwl, Counts.of(cpwl))
         header, *lines = flat_lines(copy.deepcopy(cert))

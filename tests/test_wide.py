@@ -1,14 +1,19 @@
 """Splits that name their unit (SPEC rule 3): certificates of wide one-layer nets written by ``wide.py`` (median
 splits, each unit settled where its breakpoint leaves the cell) verify with the counts of a sweep over the
 breakpoints and of polyreg's own enumeration, in one process and in two; moving a leaf's point out of its cell, or
-pruning the live option of a settled unit, is refused."""
+pruning the live option of a settled unit, is refused. polyreg splits a wide layer over one input the same way
+(``stages.WIDE``): its certificates verify, with those counts, in O(n log n) lines, the same for one job and two."""
 import json
+import math
 from fractions import Fraction as F
 
 import pytest
 from wide import cells, certificate_lines, wide_net
 
 from polyreg import box, lower, region_counts
+from polyreg.certificates.claims import Counts
+from polyreg.certificates.write import certificate, flat_lines
+from polyreg.core.stages import WIDE
 from polyreg.formats.json_files import network_from_json
 from polyreg_check import Reject, check, open_certificate
 
@@ -62,3 +67,21 @@ def test_a_settled_unit_with_its_live_option_pruned_is_refused(tmp_path):
         bad = lines[:k] + [json.dumps(node)] + lines[k + 1:]
         with pytest.raises(Reject, match="^prune (constant has the wrong sign|multipliers do not cancel)"):
             checked(bad, tmp_path)
+
+
+@pytest.mark.parametrize("n, seed", [(WIDE, 5), (300, 6), (1000, 7)])
+def test_polyreg_splits_a_wide_layer_at_medians_and_its_certificate_verifies(n, seed, tmp_path):
+    net = wide_net(n, seed)
+    pieces, maps = cells(net)
+    lines = {}
+    for jobs in (1, 2):
+        cpwl = lower(network_from_json(net), box(1, -1, 1), jobs=jobs)
+        counts = region_counts(cpwl)
+        assert (counts.cells, counts.activation_regions, counts.affine_maps) == (len(pieces), len(pieces), maps)
+        lines[jobs] = [str(line) for line in flat_lines(certificate(cpwl, Counts.of(cpwl, counts)))]
+    assert lines[1][1:] == lines[2][1:]             # the trees; the headers differ in the producer's timings
+    expected = f"cells {len(pieces)}, activation_regions {len(pieces)}, affine_maps {maps}"
+    assert checked(lines[1], tmp_path).startswith(expected)
+    named = [json.loads(line) for line in lines[1][1:] if line.startswith('{"split"')]
+    assert named and all("unit" in node for node in named)
+    assert len(lines[1]) - 1 <= n * (math.log2(n) + 3)        # deciding units in index order takes about n^2 / 2

@@ -144,12 +144,13 @@ class Cpwl:
     # subtrees already written out where they were refined: id of the subtree's root -> what ``refine``'s ``render``
     # made of it; the certificate writer uses it instead of walking the subtree (a copy has new nodes: it has none)
     rendered: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    named: tuple[int, ...] = ()     # stages whose splits name their unit: they are not decided in index order
 
     def __reduce__(self) -> tuple:
         """Pickled with its tree flat (``flat_tree``: a deep tree would exceed the recursion limit), without
         ``rendered``."""
         return cpwl_of, (self.networks, self.domain, self.cells, flat_tree(self.tree), self.stage_names,
-                         self.not_tie_safe, self.order, self.slice, self.originals)
+                         self.not_tie_safe, self.order, self.slice, self.originals, {}, self.named)
 
     @property
     def network(self) -> Network:

@@ -19,6 +19,7 @@ import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from math import gcd
 from typing import Any, Callable, Iterator, Optional, Sequence, cast
 
 from ..errors import InputError
@@ -32,7 +33,7 @@ from ..network.rewrite import on_slice
 from .checkpoint import Checkpoint
 from .cpwl import Cell, Cpwl, FlatNode, Leaf, Node, Prune, Split, flat_tree, tree_of
 from .stages import Program, ScoreNotAffine, Step, Unit, program_of, with_class_stage
-from .work import Box, CellState, StageEntry, UnitDecision, WorkItem
+from .work import Box, CellState, StageEntry, UnitDecision, Wide, WorkItem
 from .workers import Jobs, finished_unordered, parallel
 
 Progress = Callable[[int, float, int], None]   # (cells so far, seconds so far, work items open: the frontier)
@@ -239,6 +240,7 @@ class Enumerator:
             self.programs = [with_class_stage(program) for program in self.programs]
         self.order = interleaved(self.programs)
         self.stages = [(p, self.programs[p].stages[i]) for p, i in self.order]
+        self.named = tuple(s for s, (_, stage) in enumerate(self.stages) if stage.splits_at_medians(domain.dim))
         self.float_guesses, self.dim = float_guesses, domain.dim
         self.cells: list[Cell] = []
         self.roots: list[Node | SplitBuilder] = []
@@ -277,13 +279,16 @@ class Enumerator:
         depends on the items only, never on the number of processes."""
         pieces: list[tuple[WorkItem, Optional[Part]]] = [(item, None) for item in items]
         while 0 < sum(part is None for _, part in pieces) < wanted:
-            k = min((i for i, (_, part) in enumerate(pieces) if part is None),
-                    key=lambda i: (len(pieces[i][0].pattern), pieces[i][0].unit))
+            k = min((i for i, (_, part) in enumerate(pieces) if part is None), key=lambda i: depth(pieces[i][0]))
             item = pieces[k][0]
             kept, self.cells = self.cells, []
             children = self.process(item)
             found, self.cells = self.cells, kept
-            pieces[k:k + 1] = [(item, Part(tuple(found), Leaf(0), ()))] if found else [(c, None) for c in children]
+            if found:       # the leaf, below the splits that settled a wide layer's units on the way
+                placed = self.roots[-1] if item.parent is None else item.parent[item.slot]
+                pieces[k:k + 1] = [(item, Part(tuple(found), built(placed), (), first_leaf=self.first_leaf))]
+            else:
+                pieces[k:k + 1] = [(c, None) for c in children]
         return pieces
 
     def finished(self, setting: Setting, items: list[WorkItem], jobs: Jobs,
@@ -352,7 +357,7 @@ class Enumerator:
         return Cpwl(self.networks, self.domain, tuple(self.cells), tree,
                     tuple(stage.name if len(self.networks) == 1 else f"network {p}: {stage.name}"
                           for p, stage in self.stages),
-                    tuple(sorted(self.not_tie_safe)), tuple(self.order), rendered=self.rendered)
+                    tuple(sorted(self.not_tie_safe)), tuple(self.order), rendered=self.rendered, named=self.named)
 
     def process(self, item: WorkItem) -> list[WorkItem]:
         """Advance ``item`` through fixed units and stage ends until it splits or is a leaf; its children's items."""
@@ -362,6 +367,11 @@ class Enumerator:
                     self.leaf(item)
                     return []
                 item.entry = self.enter(item)
+            if item.wide is not None:
+                item = self.settled(item)
+                if item.wide is not None:
+                    return self.median_split(item)
+                continue
             step = self.step(item)
             u, choices = item.unit, item.choices
             while u < len(step.units):
@@ -392,10 +402,118 @@ class Enumerator:
             raise ScoreNotAffine(f"{err}; for example on the cell around x = ({x})") from None
 
     def enter(self, item: WorkItem) -> StageEntry:
-        """Stage ``item.stage`` entered on the item's cell: every undecided unit's options classified there."""
+        """Stage ``item.stage`` entered on the item's cell: every undecided unit's options classified there; a layer
+        split at medians (``stages.WIDE``) starts its ``Wide`` instead."""
         step = self.units_of(item)
+        if item.stage in self.named:
+            item.wide = self.wide_start(item, step)
+            return StageEntry((), step)
         decisions = tuple(None if unit.fixed is not None else self.classify(unit, item.cell) for unit in step.units)
         return StageEntry(decisions, step)
+
+    def wide_start(self, item: WorkItem, step: Step) -> Wide:
+        """A layer split at medians, entered: its undecided units by breakpoint, the fixed units' choices and
+        shares, and the cell's bounding box (the children's boxes are tightened from it)."""
+        assert step.share is not None and step.base is not None
+        choices, total = bytearray(len(step.units)), step.base
+        for u, unit in enumerate(step.units):
+            if unit.fixed is not None:
+                choices[u] = unit.fixed
+                share = step.share(u, unit.fixed)
+                total = total if share is None else total + share
+        live = sorted((u for u, unit in enumerate(step.units) if unit.fixed is None),
+                      key=lambda u: breakpoint_of(step.units[u]))
+        if item.cell.box is None:
+            item.cell.box = Box(item.cell)
+        return Wide(live, choices, total)
+
+    def settled(self, item: WorkItem) -> WorkItem:
+        """Each unit of a layer split at medians that no longer cuts the item's cell, decided: a split that names it
+        (``Cpwl.named``), its other option pruned by the cell's box or an opposite row. The item below those splits,
+        with the units that may still cut the cell; with none left, the item after the stage."""
+        step, wide, cell = self.step(item), item.wide, item.cell
+        assert wide is not None and cell.box is not None
+        live = []
+        for u in wide.live:
+            unit = step.units[u]
+            options = {o: cell.point if all(row_at(r, cell.point) > 0 for _, r in rows)
+                       else cell.opposite_proof(rows) or lowest(cell.box.prune(rows))
+                       for o, rows in unit.option_rows.items()}
+            if sum(not isinstance(result, Prune) for result in options.values()) == 1:
+                item = self.settle(item, u, options)
+            else:
+                live.append(u)
+        wide = item.wide
+        assert wide is not None
+        if live:
+            return replace(item, wide=Wide(live, wide.choices, wide.total))
+        p = self.stages[item.stage][0]
+        states = item.states[:p] + ((wide.total,),) + item.states[p + 1:]
+        return WorkItem(cell, item.stage + 1, states, item.pattern + (bytes(wide.choices),), parent=item.parent,
+                        slot=item.slot)
+
+    def settle(self, item: WorkItem, u: int, options: dict[int, Any]) -> WorkItem:
+        """The split deciding unit ``u`` of a layer split at medians, its one option without a proof in ``options``
+        the next node; the item in that place, with the choice and its share."""
+        step, wide = self.step(item), item.wide
+        assert wide is not None and step.share is not None
+        alive = next(o for o, result in options.items() if not isinstance(result, Prune))
+        node = SplitBuilder(item.stage, u, step.units[u].num_options)
+        node.children = [options.get(o) if o != alive else None for o in range(step.units[u].num_options)]
+        self.splits.append(node)
+        self.place(item, node)
+        wide.choices[u] = alive
+        share = step.share(u, alive)
+        return replace(item, parent=node.children, slot=alive,
+                       wide=Wide(wide.live, wide.choices, wide.total if share is None else wide.total + share))
+
+    @staticmethod
+    def centered(cell: CellState, new: list[tuple[RowId, Row]], box: Box) -> Hom | None:
+        """The center of ``box`` when it is strictly inside ``cell`` cut by the rows ``new`` (always in one dimension,
+        where the tightened box is the cell): a point of small denominator."""
+        point = box.center()
+        return point if all(row_at(r, point) > 0 for r in cell.rows) and all(row_at(r, point) > 0 for _, r in new) \
+            else None
+
+    def on_box(self, cell: CellState, new: list[tuple[RowId, Row]]) -> Hom | Prune:
+        """``decide`` on a cell with a bounding box, trying the box's proof and a step toward its corner before an
+        LP."""
+        assert cell.box is not None
+        if all(row_at(r, cell.point) > 0 for _, r in new):
+            return cell.point
+        return cell.opposite_proof(new) or lowest(cell.box.prune(new)) or toward_corner(cell, new, self.rows) or \
+            self.decide(cell, new, None)
+
+    def median_split(self, item: WorkItem) -> list[WorkItem]:
+        """A split on the unit whose breakpoint is the median of those that may cut the item's cell: its children's
+        items, each with its option's rows, interior point, tightened box, choice and share, and the other units
+        (``settled`` decides those its cell no longer meets). When the unit turns out not to cut the cell, it is
+        settled here instead (the one item below)."""
+        step, wide, cell = self.step(item), item.wide, item.cell
+        assert wide is not None and step.share is not None and cell.box is not None
+        m = wide.live[len(wide.live) // 2]
+        unit, others = step.units[m], [u for u in wide.live if u != m]
+        boxes = {o: cell.box.tightened(rows) for o, rows in unit.option_rows.items()}
+        options = {o: self.centered(cell, rows, boxes[o]) or self.on_box(cell, rows)
+                   for o, rows in unit.option_rows.items()}
+        if any(isinstance(result, Prune) for result in options.values()):
+            below = self.settle(item, m, options)
+            assert below.wide is not None
+            return [replace(below, wide=Wide(others, below.wide.choices, below.wide.total))]
+        node = SplitBuilder(item.stage, m, unit.num_options)
+        self.splits.append(node)
+        self.place(item, node)
+        children = []
+        for o, rows in unit.option_rows.items():
+            child = CellState(cell.rows + [r for _, r in rows], cell.row_ids + [i for i, _ in rows],
+                              cast(Hom, options[o]), boxes[o], own_box=True)
+            choices = bytearray(wide.choices)
+            choices[m] = o
+            share = step.share(m, o)
+            children.append(WorkItem(child, item.stage, item.states, item.pattern, entry=item.entry,
+                                     parent=node.children, slot=o,
+                                     wide=Wide(others, choices, wide.total if share is None else wide.total + share)))
+        return children
 
     def split(self, item: WorkItem, unit: Unit, u: int, choices: tuple[int, ...]) -> list[WorkItem]:
         """A split on unit ``u`` in the item's place: children proved empty or thin, and items for the others."""
@@ -422,10 +540,14 @@ class Enumerator:
         return children
 
     def place(self, item: WorkItem, node: Node | SplitBuilder) -> None:
-        if item.parent is None:
+        self.put(item.parent, item.slot, node)
+
+    def put(self, parent: Optional[list], slot: int, node: Node | SplitBuilder) -> None:
+        """``node`` in a split's ``slot`` (a root without a ``parent``)."""
+        if parent is None:
             self.roots.append(node)
         else:
-            item.parent[item.slot] = node
+            parent[slot] = node
 
     def options_on(self, unit: Unit, decision: UnitDecision, cell: CellState) -> dict[int, CellState | Prune]:
         """Each option of ``unit`` on ``cell``: its child cell, or a proof it has no interior."""
@@ -510,6 +632,27 @@ class Enumerator:
             self.progress(len(self.cells), time.perf_counter() - self.started, len(self.stack) + self.waiting)
 
 
+def lowest(proof: Optional[Prune]) -> Optional[Prune]:
+    """``proof`` with its multipliers divided by their greatest common divisor (a box's proofs on a deep cell carry
+    the least common multiple of every bound's scale)."""
+    if proof is None:
+        return None
+    g = gcd(*(y for _, y in proof.multipliers))
+    return Prune(tuple((r, y // g) for r, y in proof.multipliers), proof.empty)
+
+
+def depth(item: WorkItem) -> tuple[int, int, int]:
+    """How deep ``item`` lies in the tree, roughly: its stage, its unit, and in a layer split at medians the
+    fewer units left the deeper."""
+    return len(item.pattern), item.unit, -len(item.wide.live) if item.wide is not None else 0
+
+
+def breakpoint_of(unit: Unit) -> Fraction:
+    """Where a ReLU unit over one input changes: ``x = -b / a`` for its row ``b + a x``."""
+    (_, (b, a)), = unit.option_rows[1]
+    return Fraction(-b, a)
+
+
 def toward_corner(cell: CellState, new: list[tuple[RowId, Row]], memo: RowMemo) -> Hom | None:
     """A point strictly inside ``cell`` and a single new row, found without an LP: on the segment from the cell's
     point to the corner of its bounding box where the row is largest, just past where the row turns positive; None
@@ -527,6 +670,22 @@ def toward_corner(cell: CellState, new: list[tuple[RowId, Row]], memo: RowMemo) 
         if row_at(row, q) > 0 and all(sum(v * q[k] for k, v in memo.nonzero(r)) > 0 for r in reversed(cell.rows)):
             return q     # the rows summed over their nonzero entries: most rows of a box in high dimension have two
     return None
+
+
+def built(root: Node | SplitBuilder) -> Node:
+    """The finished subtree at ``root``, its builders frozen (children first)."""
+    builders: list[SplitBuilder] = []
+    stack: list[Optional[Node | SplitBuilder]] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, SplitBuilder):
+            builders.append(node)
+            stack.extend(node.children)
+    for builder in reversed(builders):
+        builder.children = [frozen(child) for child in builder.children]
+    tree = frozen(root)
+    assert tree is not None
+    return tree
 
 
 def frozen(child: Optional[Node | SplitBuilder]) -> Optional[Node]:

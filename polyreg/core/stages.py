@@ -27,6 +27,9 @@ Maps = tuple[flint.fmpq_mat, ...]
 # The affine maps a program holds are dense (rows) x (1 + input_dim) matrices of exact rationals, at least 16 bytes
 # an entry: a network whose maps would hold more entries than this is refused before any work (``check_map_size``).
 MAX_MAP_ENTRIES = 50_000_000
+# A ReLU layer of at least this many units over one input is split at the median of its breakpoints, each unit
+# settled in the first cell it no longer cuts (``enumerate.Enumerator.settled``): O(n log n) nodes, not n^2 / 2.
+WIDE = 64
 BYTES_PER_ENTRY = 16
 
 
@@ -52,9 +55,13 @@ OFF = Unit(fixed=0)     # a unit switched off: a ReLU inactive, a maxout's first
 
 @dataclass
 class Step:
-    """A stage evaluated on one state: its units, and the next state given their choices."""
+    """A stage evaluated on one state: its units, and the next state given their choices. For a ReLU layer with a
+    linear layer after it, also the next state one choice at a time: ``(base + sum of share(u, choice of u),)``
+    (``share`` None for a choice that adds nothing)."""
     units: list[Unit]
     apply: Callable[[list[int]], Maps]
+    share: Optional[Callable[[int, int], Optional[flint.fmpq_mat]]] = None
+    base: Optional[flint.fmpq_mat] = None
 
 
 class Stage:
@@ -64,6 +71,10 @@ class Stage:
 
     def is_live(self, u: int) -> bool:
         return self.live is None or u in self.live
+
+    def splits_at_medians(self, dim: int) -> bool:
+        """Whether ``enumerate`` splits this stage at median breakpoints (``WIDE``)."""
+        return False
 
     def at(self, state: Maps, index: int) -> Step:   # pragma: no cover - interface
         raise NotImplementedError
@@ -168,11 +179,14 @@ def with_class_stage(program: Program) -> Program:
 # --- MLPs -----------------------------------------------------------------------------------
 
 class LayerStage(Stage):
-    """A ReLU or maxout layer, with the linear layers before it."""
+    """A ReLU or maxout layer, with the linear layers before it and the first one after it (``after``, set by
+    ``mlp_program``; its state is that layer's output)."""
 
     def __init__(self, name: str, linear: list[tuple[flint.fmpq_mat, flint.fmpq_mat]], layer: Relu | Maxout,
                  size: int):
         self.name, self.linear, self.layer, self.size = name, linear, layer, size
+        self.after: Optional[tuple[flint.fmpq_mat, flint.fmpq_mat]] = None
+        self.columns: list[flint.fmpq_mat] = []     # the columns of ``after``'s weight, made on first use
 
     def at(self, state: Maps, index: int) -> Step:
         z = apply_linear(self.linear, state[0])
@@ -183,7 +197,30 @@ class LayerStage(Stage):
             k = self.layer.rank
             units = [argmax_unit(index, u, functions[u * k:(u + 1) * k]) if self.is_live(u) else OFF
                      for u in range(len(functions) // k)]
-        return Step(units, lambda choices: (gate(self.layer, choices, z),))
+        after = self.after
+        if after is None:
+            return Step(units, lambda choices: (gate(self.layer, choices, z),))
+        W, C = after
+        step = Step(units, lambda choices: (W * gate(self.layer, choices, z) + C,))
+        if isinstance(self.layer, Relu):
+            step.share, step.base = self.shares(W, z), C
+        return step
+
+    def shares(self, W: flint.fmpq_mat, z: flint.fmpq_mat) -> Callable[[int, int], Optional[flint.fmpq_mat]]:
+        """Unit u's share of the next state when active: column u of ``W`` (``after``'s weight) times row u of ``z``."""
+        cols = z.ncols()
+        if not self.columns:
+            entries = W.entries()
+            self.columns = [flint.fmpq_mat(W.nrows(), 1, entries[u::W.ncols()]) for u in range(W.ncols())]
+        entries = z.entries()
+
+        def share(u: int, choice: int) -> Optional[flint.fmpq_mat]:
+            return self.columns[u] * flint.fmpq_mat(1, cols, entries[u * cols:(u + 1) * cols]) if choice else None
+        return share
+
+    def splits_at_medians(self, dim: int) -> bool:
+        """Whether ``enumerate`` splits this layer at median breakpoints (``WIDE``)."""
+        return dim == 1 and isinstance(self.layer, Relu) and self.after is not None and self.size >= WIDE
 
 
 def apply_linear(linear: list[tuple[flint.fmpq_mat, flint.fmpq_mat]], M: flint.fmpq_mat) -> flint.fmpq_mat:
@@ -226,7 +263,7 @@ def folded(pending: list[tuple[flint.fmpq_mat, flint.fmpq_mat]],
 
 def mlp_program(net: Mlp, conversions: Conversions) -> Program:
     d = net.input_dim
-    stages: list[Stage] = []
+    stages: list[LayerStage] = []
     pending: list[tuple[flint.fmpq_mat, flint.fmpq_mat]] = []
     for i, (layer, width) in enumerate(zip(net.layers, net.widths)):
         if isinstance(layer, Dense):
@@ -235,8 +272,12 @@ def mlp_program(net: Mlp, conversions: Conversions) -> Program:
             kind = "relu" if isinstance(layer, Relu) else f"maxout rank {layer.rank}"
             stages.append(LayerStage(f"layer {i} ({kind})", pending, layer, width))
             pending = []
+    for i, stage in enumerate(stages):       # each stage applies the first linear layer after it
+        later = stages[i + 1].linear if i + 1 < len(stages) else pending
+        if later:
+            stage.after = later.pop(0)
     identity = flint.fmpq_mat(d, d + 1, [int(j == i + 1) for i in range(d) for j in range(d + 1)])
-    return Program(d, (identity,), stages, lambda state: apply_linear(pending, state[0]))
+    return Program(d, (identity,), [*stages], lambda state: apply_linear(pending, state[0]))
 
 
 # --- transformers ---------------------------------------------------------------------------

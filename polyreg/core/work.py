@@ -9,7 +9,9 @@ FLINT matrices cannot be pickled, so states travel as integers (``flint_matrices
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
+from fractions import Fraction
 from math import lcm
 from typing import Any, Optional
 
@@ -71,6 +73,22 @@ class StageEntry:
 
 
 @dataclass
+class Wide:
+    """Where a layer split at medians stands on an item (``Enumerator.settled``): its units that may still cut the
+    cell, by breakpoint, every unit's choice so far (others: 0), and the next state's sum so far (``Step.share``)."""
+    live: list[int]
+    choices: bytearray
+    total: Any      # flint.fmpq_mat
+
+    def __getstate__(self) -> Any:
+        return self.live, bytes(self.choices), plain(self.total)
+
+    def __setstate__(self, value: Any) -> None:
+        live, choices, total = value
+        self.live, self.choices, self.total = live, bytearray(choices), from_plain(total)
+
+
+@dataclass
 class WorkItem:
     """A cell still to refine, and where the refinement stands on it (see the module's docstring)."""
     cell: CellState
@@ -82,13 +100,14 @@ class WorkItem:
     entry: Optional[StageEntry] = None
     parent: Optional[list] = field(default=None, repr=False)
     slot: int = 0
+    wide: Optional[Wide] = None
 
     def __getstate__(self) -> Any:
         states = tuple(tuple(plain(M) for M in state) for state in self.states)
-        return (self.cell, self.stage, states, self.pattern, self.unit, self.choices, self.entry)
+        return (self.cell, self.stage, states, self.pattern, self.unit, self.choices, self.entry, self.wide)
 
     def __setstate__(self, value: Any) -> None:
-        self.cell, self.stage, states, self.pattern, self.unit, self.choices, self.entry = value
+        self.cell, self.stage, states, self.pattern, self.unit, self.choices, self.entry, self.wide = value
         self.states = tuple(tuple(from_plain(M) for M in state) for state in states)
         self.parent, self.slot = None, 0
 
@@ -114,6 +133,33 @@ class Box:
         self.scale = scale
         self.proofs = [tuple([(state.row_ids[j], int(y * scale)) for j, y in m.multipliers] for m in pair)
                        for pair in bounds]
+
+    def tightened(self, new: list[tuple[RowId, Row]]) -> "Box":
+        """The box with each bound that a new row with one nonzero normal entry ``a_i`` tightens replaced: ``row /
+        |a_i|`` is ``x_i``'s new bound minus ``x_i`` (``a_i < 0``), or ``-x_i``'s (``a_i > 0``)."""
+        box = self
+        for rid, row in new:
+            axes = [i for i, a in enumerate(row[1:]) if a]
+            if len(axes) != 1:
+                continue
+            i, a = axes[0], row[axes[0] + 1]
+            side, bound = int(a < 0), Fraction(row[0], abs(a))
+            if bound * box.denominator >= box.scaled[i][side]:
+                continue
+            box = copy.copy(box)
+            grow, more = lcm(box.denominator, bound.denominator) // box.denominator, lcm(box.scale, abs(a)) // box.scale
+            box.denominator, box.scale = box.denominator * grow, box.scale * more
+            box.scaled = [(low * grow, high * grow) for low, high in box.scaled]
+            box.proofs = [tuple([(r, y * more) for r, y in proof] for proof in pair) for pair in box.proofs]
+            low, high = box.scaled[i]
+            value, proof = int(bound * box.denominator), [(rid, box.scale // abs(a))]
+            box.scaled[i] = (value, high) if side == 0 else (low, value)
+            box.proofs[i] = (proof, box.proofs[i][1]) if side == 0 else (box.proofs[i][0], proof)
+        return box
+
+    def center(self) -> Hom:
+        """The box's center."""
+        return (2 * self.denominator, *(high - low for low, high in self.scaled))
 
     def corner(self, row: Row, point: Hom) -> Hom:
         """The point of the box where ``row`` is largest, with ``point``'s coordinates where ``row`` has none."""

@@ -18,7 +18,7 @@ from ..exact.affine import Affine
 from ..exact.rationals import Vec, dot, to_q_vector
 from .ir import Attention, Dense, FeedForward, Maxout, Mlp, Network, Relu, Transformer
 
-Pattern = tuple[tuple[int, ...], ...]
+Pattern = tuple[Sequence[int], ...]     # each stage's choices: a tuple, or bytes for a layer split at medians
 
 
 def evaluate(net: Network, x: object) -> Vec:
