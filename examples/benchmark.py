@@ -15,9 +15,9 @@ and PyTorch models (an MLP and a small convolutional net on images) imported wit
 counted on the plane through three inputs (the network composed with ``(s, t) -> a + s (b - a) + t (c - a)``), and
 the MLP's first 10 cells in a box around an input, in all 784 dimensions.
 
-A third (``--scale``) shows how time and memory grow with the number of cells (about 10^3, 10^4, 10^5): a generic
-ReLU net counted with a format 2 certificate in one process, in two, and on a local Dask cluster of two worker
-processes, then checked in as many processes (``check --jobs 1`` or ``2``); ``main MiB`` is the peak of the process
+A third (``--scale``) shows how time and memory grow with the number of cells (about 10^3, 10^4, 10^5), and how a
+one-input layer of 20,000 units fares: a generic ReLU net counted with a format 2 certificate in one process, in
+two, and on a local Dask cluster of two worker processes, then checked in as many processes (``check --jobs 1`` or ``2``); ``main MiB`` is the peak of the process
 that assembles the result, ``largest worker MiB`` the largest peak among its worker processes, ``check MiB`` the
 largest peak of one checking process.
 """
@@ -214,7 +214,9 @@ MODEL_CASES = ["convert ONNX MLP 784->1024->512->10 to JSON",
                "torch conv 1x12x12 (Conv 4@3x3, ReLU, MaxPool 2, Linear 10), plane, [0, 1/4]^2"]
 
 
-SCALE_NETS = {"3->16->16": (3, [16, 16]), "4->20->20": (4, [20, 20]), "4->32->32": (4, [32, 32])}   # ReLU, seed 0
+# ReLU nets, seed 0: (inputs, hidden widths, weights' denominator); the wide one-input layer is split at medians
+SCALE_NETS = {"3->16->16": (3, [16, 16], 64), "4->20->20": (4, [20, 20], 64), "4->32->32": (4, [32, 32], 64),
+              "1->20000": (1, [20000], 10**6)}
 SCALE_WHERE = {"1 job": 1, "2 jobs": 2, "Dask, 2 workers": "dask"}
 
 
@@ -227,8 +229,9 @@ def run_scale_case(name: str) -> dict:
     cluster, then the checker in a process of its own (and as many workers): seconds and peak memory of each."""
     from polyreg import Dask, box, lower, region_counts
     net_name, where = name.split(" | ")
-    inputs, widths = SCALE_NETS[net_name]
-    net, path = random_relu(inputs, widths, seed=0), f"/tmp/polyreg-scale-{inputs}-{widths[0]}.jsonl.gz"
+    inputs, widths, denominator = SCALE_NETS[net_name]
+    net = random_relu(inputs, widths, seed=0, denominator=denominator)
+    path = f"/tmp/polyreg-scale-{inputs}-{widths[0]}.jsonl.gz"
     cluster = None
     jobs = SCALE_WHERE[where]
     if jobs == "dask":
