@@ -78,7 +78,7 @@ def tree_json(cpwl: Cpwl) -> Any:
         node, parent, slot = stack.pop()
         if isinstance(node, Split):
             children: list[Any] = [None] * len(node.children)
-            parent[slot] = {"split": children, "unit": node.unit} if node.stage in cpwl.named else {"split": children}
+            parent[slot] = {"split": children, "unit": node.unit} if node.named else {"split": children}
             stack.extend((child, children, k) for k, child in enumerate(node.children))
         elif isinstance(node, Prune):
             parent[slot] = {"prune": [[list(rid), y] for rid, y in node.multipliers], "empty": node.empty}
@@ -98,7 +98,7 @@ def nested_text(cpwl: Cpwl) -> Iterator[str]:
             pieces: list[Optional[Node] | str] = ['{"split":[']
             for k, child in enumerate(item.children):
                 pieces += [","] * (k > 0) + [child if isinstance(child, (Split, Leaf)) else inline_text(child)]
-            stack += reversed(pieces + [unit_text(cpwl, item) + "}"])
+            stack += reversed(pieces + [unit_text(item) + "}"])
         else:
             yield node_text(cpwl, item)
 
@@ -122,16 +122,15 @@ def node_text(cpwl: Cpwl, node: Optional[Node]) -> str:
     """A node's own line in format 2: a split with its children inline but for subtrees, or a leaf."""
     if isinstance(node, Split):
         return '{"split":[' + ",".join(f'"{SUBTREE}"' if isinstance(child, (Split, Leaf)) else inline_text(child)
-                                       for child in node.children) + unit_text(cpwl, node) + "}"
+                                       for child in node.children) + unit_text(node) + "}"
     if isinstance(node, Leaf):
         return '{"leaf":[' + ",".join(f'"{q_to_str(v)}"' for v in cpwl.cells[node.cell].point) + "]}"
     return inline_text(node)
 
 
-def unit_text(cpwl: Cpwl, split: Split) -> str:
-    """The end of a split's list of children, and the unit it names when its stage is not decided in index
-    order."""
-    return f'],"unit":{split.unit}' if split.stage in cpwl.named else "]"
+def unit_text(split: Split) -> str:
+    """The end of a split's list of children, and the unit it names (``Split.named``)."""
+    return f'],"unit":{split.unit}' if split.named else "]"
 
 
 def inline_text(node: Optional[Node]) -> str:

@@ -41,10 +41,12 @@ class Leaf:
 @dataclass(frozen=True, slots=True)
 class Split:
     """Unit ``unit`` of stage ``stage`` (``Cpwl.stage_names``); one child per option (ReLU: 0
-    inactive, 1 active; maxout and hard-max: the winning piece or key)."""
+    inactive, 1 active; maxout and hard-max: the winning piece or key). A ``named`` split is not the
+    stage's undecided unit of smallest index: its certificate node names the unit."""
     stage: int
     unit: int
     children: tuple[Optional["Node"], ...]
+    named: bool = False
 
     def __repr__(self) -> str:
         return (f"Split(stage {self.stage}, unit {self.unit}, {len(self.children)} options, "
@@ -64,7 +66,7 @@ def leaves_below(node: Optional["Node"]) -> int:
 
 
 Node = Union[Split, Leaf, Prune]
-FlatNode = Union[tuple[int, int, int], int, Prune, None]   # a split's (stage, unit, children), a leaf's cell, ...
+FlatNode = Union[tuple[int, int, int, bool], int, Prune, None]   # a split's (stage, unit, children, named), ...
 
 
 def cpwl_of(networks: tuple[Network, ...], domain: Polyhedron, cells: tuple[Cell, ...], tree: list[FlatNode],
@@ -76,7 +78,7 @@ def cpwl_of(networks: tuple[Network, ...], domain: Polyhedron, cells: tuple[Cell
 
 
 def flat_tree(tree: Optional[Node]) -> list[FlatNode]:
-    """``tree`` in preorder, one item a node: a split as ``(stage, unit, number of children)`` followed by its
+    """``tree`` in preorder, one item a node: a split as ``(stage, unit, number of children, named)`` followed by its
     children, a leaf as its cell number, a prune or an absent child as itself. Pickling a tree as nodes recurses once
     per level, and a tree nests one level per split (a wide layer nests thousands)."""
     items: list[FlatNode] = []
@@ -84,7 +86,7 @@ def flat_tree(tree: Optional[Node]) -> list[FlatNode]:
     while stack:
         node = stack.pop()
         if isinstance(node, Split):
-            items.append((node.stage, node.unit, len(node.children)))
+            items.append((node.stage, node.unit, len(node.children), node.named))
             stack.extend(reversed(node.children))
         else:
             items.append(node.cell if isinstance(node, Leaf) else node)
@@ -93,19 +95,19 @@ def flat_tree(tree: Optional[Node]) -> list[FlatNode]:
 
 def tree_of(items: list[FlatNode], offset: int = 0) -> Optional[Node]:
     """The tree ``flat_tree`` made ``items`` of (without recursion), its leaves' cell numbers raised by ``offset``."""
-    open_splits: list[tuple[int, int, list[Optional[Node]], int]] = []
+    open_splits: list[tuple[int, int, list[Optional[Node]], int, bool]] = []
     for item in items:
         if isinstance(item, tuple):
-            open_splits.append((item[0], item[1], [], item[2]))
+            open_splits.append((item[0], item[1], [], item[2], item[3]))
             continue
         node: Optional[Node] = Leaf(item + offset) if isinstance(item, int) else item
         while open_splits:
-            stage, unit, children, count = open_splits[-1]
+            stage, unit, children, count, named = open_splits[-1]
             children.append(node)
             if len(children) < count:
                 break
             open_splits.pop()
-            node = Split(stage, unit, tuple(children))
+            node = Split(stage, unit, tuple(children), named)
         if not open_splits:
             return node
     raise ValueError("a flat tree ends inside a split")
@@ -144,13 +146,12 @@ class Cpwl:
     # subtrees already written out where they were refined: id of the subtree's root -> what ``refine``'s ``render``
     # made of it; the certificate writer uses it instead of walking the subtree (a copy has new nodes: it has none)
     rendered: Mapping[int, Any] = field(default_factory=dict, compare=False, repr=False)
-    named: tuple[int, ...] = ()     # stages whose splits name their unit: they are not decided in index order
 
     def __reduce__(self) -> tuple:
         """Pickled with its tree flat (``flat_tree``: a deep tree would exceed the recursion limit), without
         ``rendered``."""
         return cpwl_of, (self.networks, self.domain, self.cells, flat_tree(self.tree), self.stage_names,
-                         self.not_tie_safe, self.order, self.slice, self.originals, {}, self.named)
+                         self.not_tie_safe, self.order, self.slice, self.originals)
 
     @property
     def network(self) -> Network:

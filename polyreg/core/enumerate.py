@@ -201,7 +201,8 @@ def shifted(tree: Node, offset: int) -> Node:
             new[id(node)] = Leaf(node.cell + offset)
         elif isinstance(node, Split):
             new[id(node)] = Split(node.stage, node.unit,
-                                  tuple(None if child is None else new[id(child)] for child in node.children))
+                                  tuple(None if child is None else new[id(child)] for child in node.children),
+                                  node.named)
         else:
             new[id(node)] = node
     return new[id(tree)]
@@ -214,10 +215,10 @@ def stage_order(networks: Sequence[Network]) -> tuple[tuple[int, int], ...]:
 
 class SplitBuilder:
     """A split whose children are still being filled in (a child is a node, or another builder)."""
-    __slots__ = ("stage", "unit", "children")
+    __slots__ = ("stage", "unit", "children", "named")
 
-    def __init__(self, stage: int, unit: int, num_options: int) -> None:
-        self.stage, self.unit = stage, unit
+    def __init__(self, stage: int, unit: int, num_options: int, named: bool = False) -> None:
+        self.stage, self.unit, self.named = stage, unit, named
         self.children: list[Optional[Node | SplitBuilder]] = [None] * num_options
 
 
@@ -240,7 +241,7 @@ class Enumerator:
             self.programs = [with_class_stage(program) for program in self.programs]
         self.order = interleaved(self.programs)
         self.stages = [(p, self.programs[p].stages[i]) for p, i in self.order]
-        self.named = tuple(s for s, (_, stage) in enumerate(self.stages) if stage.splits_at_medians(domain.dim))
+        self.at_medians = {s for s, (_, stage) in enumerate(self.stages) if stage.splits_at_medians(domain.dim)}
         self.float_guesses, self.dim = float_guesses, domain.dim
         self.cells: list[Cell] = []
         self.roots: list[Node | SplitBuilder] = []
@@ -357,7 +358,7 @@ class Enumerator:
         return Cpwl(self.networks, self.domain, tuple(self.cells), tree,
                     tuple(stage.name if len(self.networks) == 1 else f"network {p}: {stage.name}"
                           for p, stage in self.stages),
-                    tuple(sorted(self.not_tie_safe)), tuple(self.order), rendered=self.rendered, named=self.named)
+                    tuple(sorted(self.not_tie_safe)), tuple(self.order), rendered=self.rendered)
 
     def process(self, item: WorkItem) -> list[WorkItem]:
         """Advance ``item`` through fixed units and stage ends until it splits or is a leaf; its children's items."""
@@ -367,17 +368,22 @@ class Enumerator:
                     self.leaf(item)
                     return []
                 item.entry = self.enter(item)
+                if item.wide is None:
+                    item = self.settled_at_entry(item)
             if item.wide is not None:
                 item = self.settled(item)
                 if item.wide is not None:
                     return self.median_split(item)
                 continue
-            step = self.step(item)
+            assert item.entry is not None
+            step, decisions = self.step(item), item.entry.decisions
             u, choices = item.unit, item.choices
             while u < len(step.units):
                 fixed = step.units[u].fixed
                 if fixed is None:
-                    break
+                    fixed = cast(UnitDecision, decisions[u]).sole    # decided at the stage's entry, or None
+                    if fixed is None:
+                        break
                 choices, u = choices + (fixed,), u + 1
             if u < len(step.units):
                 return self.split(item, step.units[u], u, choices)
@@ -405,11 +411,27 @@ class Enumerator:
         """Stage ``item.stage`` entered on the item's cell: every undecided unit's options classified there; a layer
         split at medians (``stages.WIDE``) starts its ``Wide`` instead."""
         step = self.units_of(item)
-        if item.stage in self.named:
+        if item.stage in self.at_medians:
             item.wide = self.wide_start(item, step)
             return StageEntry((), step)
         decisions = tuple(None if unit.fixed is not None else self.classify(unit, item.cell) for unit in step.units)
         return StageEntry(decisions, step)
+
+    def settled_at_entry(self, item: WorkItem) -> WorkItem:
+        """Each unit alone live on the stage's entry cell (``UnitDecision.sole``), decided there for the whole stage:
+        a split that names it (``Split.named``), its other options pruned, once, where deciding units in index order
+        would repeat it below every earlier split. The item below those splits."""
+        assert item.entry is not None
+        step, parent, slot = self.step(item), item.parent, item.slot
+        for u, decision in enumerate(item.entry.decisions):
+            if decision is None or decision.sole is None:
+                continue
+            node = SplitBuilder(item.stage, u, step.units[u].num_options, named=True)
+            node.children = [decision.pruned.get(o) for o in range(len(node.children))]
+            self.splits.append(node)
+            self.put(parent, slot, node)
+            parent, slot = node.children, decision.sole
+        return replace(item, parent=parent, slot=slot)
 
     def wide_start(self, item: WorkItem, step: Step) -> Wide:
         """A layer split at medians, entered: its undecided units by breakpoint, the fixed units' choices and
@@ -429,7 +451,7 @@ class Enumerator:
 
     def settled(self, item: WorkItem) -> WorkItem:
         """Each unit of a layer split at medians that no longer cuts the item's cell, decided: a split that names it
-        (``Cpwl.named``), its other option pruned by the cell's box or an opposite row. The item below those splits,
+        (``Split.named``), its other option pruned by the cell's box or an opposite row. The item below those splits,
         with the units that may still cut the cell; with none left, the item after the stage."""
         step, wide, cell = self.step(item), item.wide, item.cell
         assert wide is not None and cell.box is not None
@@ -458,7 +480,7 @@ class Enumerator:
         step, wide = self.step(item), item.wide
         assert wide is not None and step.share is not None
         alive = next(o for o, result in options.items() if not isinstance(result, Prune))
-        node = SplitBuilder(item.stage, u, step.units[u].num_options)
+        node = SplitBuilder(item.stage, u, step.units[u].num_options, named=True)
         node.children = [options.get(o) if o != alive else None for o in range(step.units[u].num_options)]
         self.splits.append(node)
         self.place(item, node)
@@ -500,7 +522,7 @@ class Enumerator:
             below = self.settle(item, m, options)
             assert below.wide is not None
             return [replace(below, wide=Wide(others, below.wide.choices, below.wide.total))]
-        node = SplitBuilder(item.stage, m, unit.num_options)
+        node = SplitBuilder(item.stage, m, unit.num_options, named=True)
         self.splits.append(node)
         self.place(item, node)
         children = []
@@ -523,10 +545,7 @@ class Enumerator:
         node = SplitBuilder(item.stage, u, unit.num_options)
         self.splits.append(node)
         self.place(item, node)
-        if decision.sole is not None:
-            options: dict[int, CellState | Prune] = {decision.sole: item.cell, **decision.pruned}
-        else:
-            options = self.options_on(unit, decision, item.cell)
+        options = self.options_on(unit, decision, item.cell)
         live = [o for o, d in options.items() if isinstance(d, CellState)]
         children = []
         for option in range(unit.num_options):
@@ -692,7 +711,7 @@ def frozen(child: Optional[Node | SplitBuilder]) -> Optional[Node]:
     """A finished child as a node (a builder whose children are all nodes becomes a ``Split``)."""
     if isinstance(child, SplitBuilder):
         # result() freezes every builder's children before the builder, so none is a builder here
-        return Split(child.stage, child.unit, tuple(cast("list[Optional[Node]]", child.children)))
+        return Split(child.stage, child.unit, tuple(cast("list[Optional[Node]]", child.children)), child.named)
     return child
 
 
