@@ -251,7 +251,8 @@ class Checker:
                 u += 1
             w = u
         elif named >= len(units) or choices[named] is not None:
-            raise Reject(f"stage {s}: a split names unit {named}, which is decided already or does not exist")
+            shown = named if named < 1 << 64 else "beyond 2^64"      # str() refuses huge numbers (API callers)
+            raise Reject(f"stage {s}: a split names unit {shown}, which is decided already or does not exist")
         else:
             w = named
         unit = units[w]
