@@ -156,9 +156,8 @@ class Part:
         return shifted(self.tree, offset) if offset else self.tree
 
 
-def finished_part(job: tuple[Setting, WorkItem]) -> Part:
+def finished_part(setting: Setting, item: WorkItem) -> Part:
     """The ``Part`` of an item (in a worker process: the item came pickled, without its place in the tree)."""
-    setting, item = job
     enumerator = Enumerator(setting.networks, setting.domain, None, setting.float_guesses, setting.only_relevant,
                             None, setting.classes)
     with collector_paused():        # paused also while the part is rendered and flattened
@@ -176,7 +175,7 @@ def finished_parts(setting: Setting, items: dict[int, WorkItem], jobs: Jobs,
     stops."""
     numbers = sorted(items, reverse=True)
     done: dict[int, Part] = {}
-    with closing(finished_unordered(jobs, finished_part, [(setting, items[n]) for n in numbers])) as results:
+    with closing(finished_unordered(jobs, finished_part, [items[n] for n in numbers], setting)) as results:
         for result in results:
             if result is None:
                 arrived(-1, None)

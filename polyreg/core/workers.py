@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 from dataclasses import dataclass
-from typing import Callable, Generator, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Generator, Optional, Sequence, TypeVar, Union
 
 from ..errors import InputError
 
@@ -29,6 +29,7 @@ Jobs = Union[int, Dask]     # a number of local processes, or a Dask cluster
 # (k, the result of job k) as each finishes, and None after each HEARTBEAT seconds without one (to check limits)
 Finished = Generator[Optional[tuple[int, Result]], None, None]
 HEARTBEAT = 1.0
+SHARED: dict = {}       # in a local pool's worker process: what every job shares (``kept`` sets it once)
 
 
 def parallel(jobs: Jobs) -> bool:
@@ -36,16 +37,18 @@ def parallel(jobs: Jobs) -> bool:
     return isinstance(jobs, Dask) or jobs > 1
 
 
-def finished_unordered(jobs: Jobs, task: Callable[[Job], Result], work: Sequence[Job]) -> Finished:
+def finished_unordered(jobs: Jobs, task: Callable[..., Result], work: Sequence[Job], shared: Any = None) -> Finished:
     """``(k, task(work[k]))`` for every k, in the order they finish, on ``jobs``, and ``None`` after each second
     without a result, so the caller can check its limits; closing the iterator (a limit reached, an interrupt: use
-    ``contextlib.closing``) stops the work still running at once."""
-    return RUNNERS[type(jobs)](jobs, task, work)
+    ``contextlib.closing``) stops the work still running at once. With ``shared``, job k is ``task(shared,
+    work[k])``, and ``shared`` goes to each process once (forked into a local pool's, scattered to Dask's workers),
+    not with every job."""
+    return RUNNERS[type(jobs)](jobs, task, work, shared)
 
 
-def in_processes(jobs: int, task: Callable[[Job], Result], work: Sequence[Job]) -> Finished:
+def in_processes(jobs: int, task: Callable[..., Result], work: Sequence[Job], shared: Any) -> Finished:
     """``finished_unordered`` on a pool of ``jobs`` local processes."""
-    with multiprocessing.Pool(jobs) as pool:
+    with multiprocessing.Pool(jobs, kept, (shared,)) as pool:
         results = pool.imap_unordered(numbered, [(k, task, job) for k, job in enumerate(work)])
         while True:
             try:
@@ -56,17 +59,27 @@ def in_processes(jobs: int, task: Callable[[Job], Result], work: Sequence[Job]) 
                 return
 
 
-def numbered(job: tuple[int, Callable[[Job], Result], Job]) -> tuple[int, Result]:
-    """``(k, task(job))``."""
+def kept(shared: Any) -> None:
+    """A local pool's initializer: what every job of the pool shares."""
+    SHARED["shared"] = shared
+
+
+def numbered(job: tuple[int, Callable[..., Result], Job]) -> tuple[int, Result]:
+    """``(k, task(job))``, or ``(k, task(shared, job))``."""
     k, task, work = job
-    return k, task(work)
+    shared = SHARED.get("shared")
+    return k, task(work) if shared is None else task(shared, work)
 
 
-def on_dask(cluster: Dask, task: Callable[[Job], Result], work: Sequence[Job]) -> Finished:
+def on_dask(cluster: Dask, task: Callable[..., Result], work: Sequence[Job], shared: Any) -> Finished:
     """``finished_unordered`` on the workers of a Dask scheduler."""
     distributed = dask_distributed()
     with distributed.Client(cluster.address, timeout="20s") as client:
-        futures = client.map(task, list(work), pure=False)
+        if shared is None:
+            futures = client.map(task, list(work), pure=False)
+        else:
+            once = client.scatter(shared, broadcast=True)
+            futures = client.map(task, [once] * len(work), list(work), pure=False)
         number = {future.key: k for k, future in enumerate(futures)}
         pending = set(futures)
         try:
