@@ -16,6 +16,7 @@ from math import lcm
 import networkx as nx
 
 from ..core.cpwl import Cell, Cpwl
+from ..core.enumerate import collector_paused
 from ..errors import OracleError
 from ..exact.rationals import Vec
 from ..geometry.oracle import Interior, facet_point, interior_point_or_proof, maximum
@@ -66,6 +67,7 @@ def region_counts(cpwl: Cpwl) -> RegionCounts:
                         structure)
 
 
+@collector_paused()     # its graph makes a dict per cell, and the collector's passes would walk every cell's objects
 def linear_regions(cpwl: Cpwl) -> LinearRegions:
     """The linear-region graph of ``cpwl`` and its components."""
     graph = nx.Graph()
