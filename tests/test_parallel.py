@@ -17,7 +17,7 @@ from polyreg.certificates.write import certificate, write_certificate
 from polyreg.cli.main import main
 from polyreg.compiler.maxout_to_transformer import compile_transformer
 from polyreg.core.cpwl import flat_tree
-from polyreg.core.enumerate import refine
+from polyreg.core.enumerate import CUT_INTO, refine
 from polyreg.core.workers import finished_unordered
 from polyreg.errors import Stopped
 from polyreg.formats.json_files import save_network
@@ -62,7 +62,7 @@ def test_progress_reports_cells_and_the_work_items_open():
         cpwl = refine((net,), domain, lambda *report: reports.append(report), jobs=jobs, split_after=40)
         cells = [r[0] for r in reports]
         assert cells == sorted(cells) and cells[-1] == len(cpwl.cells) and all(r[2] >= 0 for r in reports)
-        assert max(r[2] for r in reports) >= 63 > reports[-1][2]       # the cut's items, finished one by one
+        assert max(r[2] for r in reports) >= CUT_INTO - 1 > reports[-1][2]      # the cut's items, one by one
     assert [r[2] for r in reports[-10:]] == list(range(9, -1, -1))   # 2 jobs: the last items arriving
 
 

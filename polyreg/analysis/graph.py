@@ -17,13 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Sequence, TypeVar
+from typing import Iterator, Optional, Sequence, TypeVar
 
 import networkx as nx
 
-from ..core.cpwl import Cpwl
+from ..core.cpwl import Cell, Cpwl
 from ..exact.affine import Affine
 from ..exact.rationals import Row, Vec, q_to_str
+from ..geometry.domains import Slice
 from ..geometry.oracle import facet_point, irredundant_rows, maximum
 from ..geometry.polyhedron import RowId
 from ..network.semantics import Pattern
@@ -196,13 +197,17 @@ def cell_records(cpwl: Cpwl) -> Iterator[dict]:
     ``x -> A x + b`` on the cell (of the slice's parameters on a slice)."""
     ids = map_ids(cell.affines for cell in cpwl.cells)
     for k, cell in enumerate(cpwl.cells):
-        record: dict = {"cell": k, "point": [q_to_str(v) for v in cell.point]}
-        if cpwl.slice is not None:
-            record["input"] = [q_to_str(v) for v in cpwl.slice.point(cell.point)]
-        record |= {"pattern": [list(stage) for stage in cell.pattern], "affine_map": ids[k],
-                   "maps": [{"A": [[q_to_str(v) for v in row] for row in f.A], "b": [q_to_str(v) for v in f.b]}
-                            for f in cell.affines]}
-        yield record
+        yield cell_record(k, cell, ids[k], cpwl.slice)
+
+
+def cell_record(k: int, cell: Cell, map_id: int, on: Optional[Slice]) -> dict:
+    """Cell ``k``'s record (``cell_records``); ``map_id``: its map's index among the distinct maps."""
+    record: dict = {"cell": k, "point": [q_to_str(v) for v in cell.point]}
+    if on is not None:
+        record["input"] = [q_to_str(v) for v in on.point(cell.point)]
+    return record | {"pattern": [list(stage) for stage in cell.pattern], "affine_map": map_id,
+                     "maps": [{"A": [[q_to_str(v) for v in row] for row in f.A], "b": [q_to_str(v) for v in f.b]}
+                              for f in cell.affines]}
 
 
 def write_cells(cpwl: Cpwl, path: str | Path) -> int:

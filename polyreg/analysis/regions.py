@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import combinations
 from math import lcm
+from typing import Any, Mapping, Sequence
 
 import networkx as nx
 
@@ -26,14 +27,18 @@ from ..geometry.polyhedron import RowId
 @dataclass(frozen=True)
 class LinearRegions:
     """The linear-region graph of a CPWL object: cells as nodes, an edge (with a point inside the common facet)
-    joining two cells with one affine map that share a facet; the linear regions are its components."""
+    joining two cells with one affine map that share a facet; the linear regions are its components. Counted while
+    streaming (``analysis.streamed``), the graph holds only the cells whose map another cell has too, and ``alone``
+    counts the others, each a linear region of its own."""
     graph: nx.Graph
     component: dict[int, int]     # cell -> its component's number
-    by_map: dict[object, list[int]] = field(compare=False)   # the cells of each affine map
+    by_map: dict[object, list[int]] = field(compare=False)   # the cells of each affine map (of the graph's cells)
+    cells: Mapping[int, Cell] | Sequence[Cell] = field(compare=False, repr=False)   # at least the graph's cells
+    alone: int = 0
 
     @property
     def count(self) -> int:
-        return len(set(self.component.values()))
+        return len(set(self.component.values())) + self.alone
 
     def __repr__(self) -> str:
         return (f"LinearRegions({self.count} linear regions over {self.graph.number_of_nodes()} cells, "
@@ -67,19 +72,25 @@ def region_counts(cpwl: Cpwl) -> RegionCounts:
                         structure)
 
 
-@collector_paused()     # its graph makes a dict per cell, and the collector's passes would walk every cell's objects
 def linear_regions(cpwl: Cpwl) -> LinearRegions:
     """The linear-region graph of ``cpwl`` and its components."""
+    return regions_of(cells_by_map(cpwl), cpwl.cells)
+
+
+@collector_paused()     # its graph makes a dict per cell, and the collector's passes would walk every cell's objects
+def regions_of(by_map: dict[Any, list[int]], cells: Mapping[int, Cell] | Sequence[Cell],
+               alone: int = 0) -> LinearRegions:
+    """The linear-region graph of the cells of ``by_map`` (cell numbers by affine map; ``cells`` by number), with
+    ``alone`` more cells whose maps are theirs alone."""
     graph = nx.Graph()
-    graph.add_nodes_from(range(len(cpwl.cells)))
-    by_map = cells_by_map(cpwl)
+    graph.add_nodes_from(i for members in by_map.values() for i in members)
     for members in by_map.values():
         for i, j in combinations(members, 2):
-            point = facet_between(cpwl.cells[i], cpwl.cells[j])
+            point = facet_between(cells[i], cells[j])
             if point is not None:
                 graph.add_edge(i, j, point=point)
     component = {n: k for k, nodes in enumerate(nx.connected_components(graph)) for n in nodes}
-    return LinearRegions(graph, component, by_map)
+    return LinearRegions(graph, component, by_map, cells, alone)
 
 
 def cells_by_map(cpwl: Cpwl) -> dict[object, list[int]]:

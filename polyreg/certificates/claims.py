@@ -88,14 +88,18 @@ class Counts:
     several regions, from below."""
     kind: ClassVar[str] = "counts"
     word: ClassVar[str] = "COUNTS"
-    cpwl: Cpwl
     counts: RegionCounts
     separated: list[tuple[int, int]]     # the pairs of cells with one map in different linear regions
 
     @classmethod
     def of(cls, cpwl: Cpwl, counts: Optional[RegionCounts] = None) -> "Counts":
-        counts = counts if counts is not None else region_counts(cpwl)
-        return cls(cpwl, counts, separated_pairs(counts.structure))
+        return cls.counted(counts if counts is not None else region_counts(cpwl))
+
+    @classmethod
+    def counted(cls, counts: RegionCounts) -> "Counts":
+        """The claim of ``counts`` (of a refinement's cells, numbered in the order of their leaves in the tree, as
+        the enumerator numbers them)."""
+        return cls(counts, separated_pairs(counts.structure))
 
     @property
     def claims_linear_regions(self) -> bool:
@@ -118,18 +122,17 @@ class Counts:
     def adjacency(self) -> list[list[Any]]:
         """For each edge of a spanning forest of the linear-region graph, the two cells (by their leaves' order in
         the tree) and an exact point inside their common facet."""
-        graph, position = self.counts.structure.graph, leaf_positions(self.cpwl.tree)
-        return [[position[i], position[j], [q_to_str(v) for v in graph.edges[i, j]["point"]]]
-                for i, j in nx.dfs_edges(graph)]
+        graph = self.counts.structure.graph
+        return [[i, j, [q_to_str(v) for v in graph.edges[i, j]["point"]]] for i, j in nx.dfs_edges(graph)]
 
     def separations(self) -> list[list[Any]]:
         """For each pair of cells with one map in different linear regions (by their leaves' order in the tree),
         the multipliers showing that they share no facet."""
-        position, found = leaf_positions(self.cpwl.tree), []
+        cells, found = self.counts.structure.cells, []
         for i, j in self.separated:
-            proof = separation(self.cpwl.cells[i], self.cpwl.cells[j])
+            proof = separation(cells[i], cells[j])
             terms = [[[side, list(rid), y] for side, rid, y in c] for c in proof.combinations]
-            found.append([position[i], position[j], {"empty": terms[0]} if proof.empty else {"tight": terms}])
+            found.append([i, j, {"empty": terms[0]} if proof.empty else {"tight": terms}])
         return found
 
     @staticmethod

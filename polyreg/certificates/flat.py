@@ -10,14 +10,14 @@ from typing import Any, Callable, Iterator
 
 from polyreg_check.schema import FORMAT_2, SUBTREE
 
-from .trees import Rendered, TreeOf, node_lines
+from .trees import Lines, TreeOf, node_lines
 
 
 def compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def flat_lines(cert: dict[str, Any]) -> Iterator[str | Rendered]:
+def flat_lines(cert: dict[str, Any]) -> Iterator[str | Lines]:
     """Format 2 (``polyreg_check/SPEC.md``): the header, ``cert`` without its trees and with ``"format"`` first; then
     each tree's nodes, one per line, in the order the checker walks them (a split's subtrees as ``"subtree"``)."""
     trees: list[Any] = []
@@ -37,7 +37,7 @@ def flat_lines(cert: dict[str, Any]) -> Iterator[str | Rendered]:
         yield from tree_lines(tree)
 
 
-def tree_lines(tree: Any) -> Iterator[str | Rendered]:
+def tree_lines(tree: Any) -> Iterator[str | Lines]:
     """A tree's nodes in preorder, one JSON line each, without recursion."""
     if isinstance(tree, TreeOf):
         yield from node_lines(tree.cpwl)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Union
 
 from polyreg_check.schema import SUBTREE
 
 from ..core.cpwl import Cpwl, Leaf, Node, Prune, Split
+from ..core.spill import Spill
 from ..exact.rationals import q_to_str
 
 GZIP_LEVEL = 6      # about 3x faster than 9 on certificates, and 3% larger
@@ -36,6 +37,37 @@ class Rendered:
     def gzip_member(self) -> bytes:
         return GZIP_HEADER + self.deflated + struct.pack("<II", self.crc, self.size & 0xFFFFFFFF)
 
+    def moved(self, spill: Spill) -> "Spilled":
+        """The same lines, their bytes moved to ``spill``."""
+        return Spilled(spill, spill.put(self.deflated), self.crc, self.size)
+
+
+@dataclass(frozen=True)
+class Spilled:
+    """``Rendered`` lines whose bytes were moved to a ``Spill`` (a streamed refinement), read back when written."""
+    spill: Spill
+    at: tuple[int, int]
+    crc: int
+    size: int
+
+    def __repr__(self) -> str:
+        return f"Spilled({self.size} bytes)"
+
+    def text(self) -> bytes:
+        return self.read().text()
+
+    def gzip_member(self) -> bytes:
+        return self.read().gzip_member()
+
+    def moved(self, spill: Spill) -> "Spilled":
+        return self
+
+    def read(self) -> Rendered:
+        return Rendered(self.spill.get(self.at), self.crc, self.size)
+
+
+Lines = Union[Rendered, Spilled]       # a subtree's lines, rendered where it was refined
+
 
 def rendered(cpwl: Cpwl) -> Rendered:
     """``cpwl``'s tree as format 2 lines (``node_lines``), compressed (``Rendered``): what a worker process makes of
@@ -47,7 +79,7 @@ def rendered(cpwl: Cpwl) -> Rendered:
     return Rendered(b"".join(chunks) + compressor.flush(), crc, size)
 
 
-def megabytes(lines: Iterator[str | Rendered]) -> Iterator[bytes]:
+def megabytes(lines: Iterator[str | Lines]) -> Iterator[bytes]:
     """``lines`` (those already ``Rendered`` decompressed), each ending in a newline, as UTF-8 about a megabyte at a
     time."""
     pieces, size = [], 0
@@ -103,7 +135,7 @@ def nested_text(cpwl: Cpwl) -> Iterator[str]:
             yield node_text(cpwl, item)
 
 
-def node_lines(cpwl: Cpwl) -> Iterator[str | Rendered]:
+def node_lines(cpwl: Cpwl) -> Iterator[str | Lines]:
     """Format 2: the tree's nodes in preorder, one compact JSON text each, a split's subtrees as ``"subtree"``; a
     subtree rendered where it was refined (``Cpwl.rendered``) as its ``Rendered`` lines."""
     stack: list[Optional[Node]] = [cpwl.tree]

@@ -31,7 +31,7 @@ from ..geometry.polyhedron import Polyhedron
 from ..network.ir import Network
 from .claims import Claim, verdict_claim
 from .flat import compact, flat_lines
-from .trees import GZIP_LEVEL, Rendered, TreeOf, nested_text, tree_json
+from .trees import GZIP_LEVEL, Lines, TreeOf, nested_text, tree_json
 
 FORMAT = "polyreg.certificate/1"
 
@@ -177,7 +177,7 @@ def write_certificate(cert: dict[str, Any], path: str | Path) -> Written:
         size = 0
         for piece in (line + "\n" if isinstance(line, str) else line for line in flat_lines(cert)) if flat \
                 else json_chunks(cert):
-            if isinstance(piece, Rendered):
+            if not isinstance(piece, str):
                 sink.text("".join(pieces).encode())
                 sink.rendered(piece)
                 pieces, size = [], 0
@@ -213,7 +213,7 @@ class Sink:
             self.member = gzip.GzipFile("", "wb", compresslevel=GZIP_LEVEL, fileobj=self.raw, mtime=0)
         self.member.write(data)
 
-    def rendered(self, subtree: Rendered) -> None:
+    def rendered(self, subtree: Lines) -> None:
         self.text_size += subtree.size
         if not self.compressed:
             self.raw.write(subtree.text())

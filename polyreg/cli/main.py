@@ -13,13 +13,15 @@ import os
 import re
 import sys
 import time
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..analysis.cases import MixedVerdict, certify_mixed
 from ..analysis.equivalence import Counterexample, Verdict, certify, distance
-from ..analysis.regions import region_counts
+from ..analysis.regions import RegionCounts, region_counts
+from ..analysis.streamed import streamed_counts
 from ..certificates.claims import Counts, verdict_claim
 from ..certificates.write import certificate, mixed_certificate, provenance
 from ..compiler.maxout_to_transformer import (
@@ -29,6 +31,7 @@ from ..compiler.maxout_to_transformer import (
     parameter_counts,
     size_of,
 )
+from ..core.cpwl import Cpwl
 from ..core.enumerate import collector_paused, lower
 from ..errors import InputError, PolyregError, Stopped, located
 from ..exact.rationals import DECIMAL, RATIONAL, Vec, q_to_str, to_q
@@ -82,31 +85,47 @@ def run_count(args: argparse.Namespace) -> int:
     net = network_at(args.network, args)
     domain, described = domain_for(args, net, args.network)
     started = time.perf_counter()
-    cpwl = with_progress(partial(lower, **run_options(args), **subtree_rendering(args)), net, domain, limits=args)
-    counts = region_counts(cpwl)
-    seconds = time.perf_counter() - started
-    result = {
-        "network": args.network, "domain": described, "input_dim": net.input_dim,
-        "activation_regions": counts.activation_regions, "linear_regions": counts.linear_regions,
-        "affine_maps": counts.affine_maps, "cells": counts.cells, "seconds": round(seconds, 3),
-        "not_tie_safe": list(cpwl.not_tie_safe),
-    }
-    if args.certificate or args.report:
-        facts = provenance(args.command_line, [args.network], seconds, domain=described,
-                           linear_regions=counts.linear_regions)
-        save_evidence(certificate(cpwl, Counts.of(cpwl, counts), facts, lazy=True), args)
-    save_graph(args, cpwl)
+    with ExitStack() as open_until_written:
+        counts, cpwl = counted(args, net, domain, open_until_written)
+        seconds = time.perf_counter() - started
+        result = {
+            "network": args.network, "domain": described, "input_dim": net.input_dim,
+            "activation_regions": counts.activation_regions, "linear_regions": counts.linear_regions,
+            "affine_maps": counts.affine_maps, "cells": counts.cells, "seconds": round(seconds, 3),
+            "not_tie_safe": list(cpwl.not_tie_safe),
+        }
+        if args.certificate or args.report:
+            facts = provenance(args.command_line, [args.network], seconds, domain=described,
+                               linear_regions=counts.linear_regions)
+            save_evidence(certificate(cpwl, Counts.counted(counts), facts, lazy=True), args)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"{args.network} on {described} (input dimension {net.input_dim})")
     for key, meaning in DEFINITIONS.items():
         print(f"  {key.replace('_', ' '):<20}{result[key]:>10}   {meaning}")
-    print(f"  {len(cpwl.cells)} cells in {seconds:.2f} s")
+    print(f"  {counts.cells} cells in {seconds:.2f} s")
     if cpwl.not_tie_safe:
         print(f"  note: the output may jump where keys tie at {'; '.join(cpwl.not_tie_safe)} "
               "(not tie-safe); regions are counted on cell interiors")
     return 0
+
+
+def counted(args: argparse.Namespace, net: Network, domain: Polyhedron | Slice,
+            open_until_written: ExitStack) -> tuple[RegionCounts, Cpwl]:
+    """The counts of ``net`` on ``domain``, and the refinement to certify them with. The cells are streamed, not kept
+    (``analysis.streamed``; --cells written as they are counted), unless --graph, --report or a format 1
+    --certificate needs them all in memory; the streamed refinement's spill stays open in ``open_until_written``."""
+    options = {**run_options(args), **subtree_rendering(args)}
+    if args.graph or args.report or (args.certificate and "render" not in options):
+        cpwl = with_progress(partial(lower, **options), net, domain, limits=args)
+        save_graph(args, cpwl)
+        return region_counts(cpwl), cpwl
+    streamed = with_progress(lambda progress: open_until_written.enter_context(
+        streamed_counts(net, domain, args.cells, progress=progress, **options)), limits=args)
+    if args.cells:
+        print(f"cells: {args.cells} ({streamed.counts.cells} cells, one JSON line each)", file=sys.stderr)
+    return streamed.counts, streamed.skeleton
 
 
 def load_mlp(path: str, args: argparse.Namespace) -> Mlp:

@@ -14,7 +14,7 @@ import os
 import pickle
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import InputError
 
@@ -37,10 +37,10 @@ class Checkpoint:
     def __repr__(self) -> str:
         return f"Checkpoint({str(self.directory)!r})"
 
-    def saved(self) -> dict[int, Any]:
-        """The results saved so far, by item number."""
-        return {int(path.stem.split("-")[1]): pickle.loads(path.read_bytes())
-                for path in self.directory.glob("item-*.pickle")}
+    def saved(self) -> Iterator[tuple[int, Any]]:
+        """The results saved so far, with their item numbers, loaded one at a time."""
+        for path in self.directory.glob("item-*.pickle"):
+            yield int(path.stem.split("-")[1]), pickle.loads(path.read_bytes())
 
     def save(self, k: int, result: Any) -> None:
         """Keep item ``k``'s result (whole or not at all)."""

@@ -20,7 +20,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import gcd
-from typing import Any, Callable, Iterator, Optional, Sequence, cast
+from typing import Any, Callable, Iterator, Optional, Protocol, Sequence, cast
 
 from ..errors import InputError
 from ..exact.flint_matrices import Conversions, affine_from_flint
@@ -38,25 +38,29 @@ from .workers import Jobs, finished_unordered, parallel
 
 Progress = Callable[[int, float, int], None]   # (cells so far, seconds so far, work items open: the frontier)
 SPLIT_AFTER = 500      # cells found in one enumerator before the work left is cut into items (for any jobs)
-CUT_INTO = 64          # the work left is cut into at least this many items, the shallowest first
+CUT_INTO = 256         # the work left is cut into at least this many items, the shallowest first (with 64, one
+                       # part of a 4->32->32 net held 22% of its cells, and a process that finishes it all its memory)
 
 
 def lower(net: Network, domain: Polyhedron | Slice, progress: Progress | None = None,
           float_guesses: bool = True, jobs: Jobs = 1, checkpoint: Optional[str] = None,
-          render: Optional[Callable[[Cpwl], Any]] = None) -> Cpwl:
+          render: Optional[Callable[[Cpwl], Any]] = None, stream: Optional["Stream"] = None) -> Cpwl:
     """The exact CPWL object of ``net`` on ``domain`` (bounded and full-dimensional).
 
     ``float_guesses`` lets a floating-point LP suggest each answer before it is confirmed
-    exactly; the result is the same with it off, only slower. ``jobs``, ``checkpoint``, ``render``: see ``refine``.
+    exactly; the result is the same with it off, only slower. ``jobs``, ``checkpoint``, ``render``, ``stream``: see
+    ``refine``.
     """
-    return refine((net,), domain, progress, float_guesses, jobs=jobs, checkpoint=checkpoint, render=render)
+    return refine((net,), domain, progress, float_guesses, jobs=jobs, checkpoint=checkpoint, render=render,
+                  stream=stream)
 
 
 def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Progress | None = None,
            float_guesses: bool = True, only_relevant: bool = False,
            conversions: Optional[Conversions] = None, classes: bool = False,
            watch: Optional[Callable[[Cell], None]] = None, jobs: Jobs = 1, split_after: int = SPLIT_AFTER,
-           checkpoint: Optional[str] = None, render: Optional[Callable[[Cpwl], Any]] = None) -> Cpwl:
+           checkpoint: Optional[str] = None, render: Optional[Callable[[Cpwl], Any]] = None,
+           stream: Optional["Stream"] = None) -> Cpwl:
     """The common refinement of ``networks`` on ``domain``: cells on which every network is affine; with
     ``only_relevant``, units that reach no output are not decided (``stages.program_of``); with ``classes``, each
     network's predicted class is one more stage (``stages.ClassStage``). ``watch`` sees each cell as it is found
@@ -68,10 +72,12 @@ def refine(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Pr
     ``workers.Dask`` cluster; the same cells, tree and certificate for every choice. With a ``checkpoint`` directory
     (not with a ``watch``) each item's part is saved there as it is finished, and a rerun loads the parts saved.
     ``render`` (a module-level function, for other processes) is applied to each part finished elsewhere, there; the
-    result keeps what it made (``Cpwl.rendered``): the certificate writer renders subtrees in parallel that way."""
+    result keeps what it made (``Cpwl.rendered``): the certificate writer renders subtrees in parallel that way.
+    With a ``stream`` (not with a ``watch``) the cells go there (see ``Stream``) and the result keeps only those found
+    before the work was cut, each part's subtree replaced by ``Leaf(-1)``, rendered when ``render`` is given."""
     with collector_paused():
         return refined(networks, domain, progress, float_guesses, only_relevant, conversions, classes, watch, jobs,
-                       split_after, checkpoint, render)
+                       split_after, checkpoint, render, stream)
 
 
 @contextmanager
@@ -91,24 +97,32 @@ def collector_paused() -> Iterator[None]:
 def refined(networks: Sequence[Network], domain: Polyhedron | Slice, progress: Progress | None, float_guesses: bool,
             only_relevant: bool, conversions: Optional[Conversions], classes: bool,
             watch: Optional[Callable[[Cell], None]], jobs: Jobs, split_after: int, checkpoint: Optional[str],
-            render: Optional[Callable[[Cpwl], Any]]) -> Cpwl:
+            render: Optional[Callable[[Cpwl], Any]], stream: Optional["Stream"]) -> Cpwl:
     """``refine``, with the collector paused."""
     if isinstance(domain, Slice):
         composed = [on_slice(net, domain.origin, domain.directions) for net in networks]
         sliced = refine(composed, domain.parameters, progress, float_guesses, only_relevant, conversions, classes,
-                        watch, jobs, split_after, checkpoint, render)
+                        watch, jobs, split_after, checkpoint, render, stream)
         return replace(sliced, slice=domain, originals=tuple(networks))
-    setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes, render)
+    assert stream is None or watch is None, "a streamed refinement has no watch"
+    setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes, render,
+                      None if stream is None else stream.pack)
     kept = None if checkpoint is None or watch is not None else Checkpoint(checkpoint, (replace(setting, render=None),
                                                                                         split_after))
     enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions, classes, watch)
+    enumerator.stream, enumerator.render = stream, render
     left = enumerator.run_until([enumerator.first_item()], split_after)
+    if stream is not None:
+        stream.adopted(0, stream.pack(tuple(enumerator.cells)))
     if left:
         # cut only for other processes: cells found while cutting would meet ``watch`` out of order
         pieces = enumerator.cut(left, CUT_INTO) if watch is None else [(item, None) for item in left]
         items = [item for item, part in pieces if part is None]
+        enumerator.arrived(sum(len(part.cells) for _, part in pieces if part is not None))   # leaves of the cut
         parts = enumerator.finished(setting, items, jobs, kept)
         for item, part in pieces:
+            if part is not None:
+                enumerator.elsewhere -= len(part.cells)
             enumerator.adopt(item, part if part is not None else next(parts))
     return enumerator.result()
 
@@ -122,25 +136,28 @@ class Setting:
     only_relevant: bool
     classes: bool
     render: Optional[Callable[[Cpwl], Any]] = None
+    pack: Optional[Callable[[tuple[Cell, ...]], Any]] = None     # ``Stream.pack``
 
 
 @dataclass(frozen=True, eq=False)
 class Part:
-    """A work item's subtree, finished by an enumerator of its own: its cells, its tree (leaves numbering the cells
-    from ``first_leaf``), the heads it found not tie-safe, and what ``Setting.render`` made of it (where it was
-    finished elsewhere). The tree is given either built (``tree``) or as ``cpwl.flat_tree`` made it (``flat``: a part
-    finished in a worker or loaded from a checkpoint), to be built once in its place (``numbered_from``)."""
-    cells: tuple[Cell, ...]
+    """A work item's subtree, finished by an enumerator of its own: its cells (or, ``packed``, what ``Stream.pack``
+    made of them), its tree (leaves numbering the cells from ``first_leaf``), the heads it found not tie-safe, and what
+    ``Setting.render`` made of it (where it was finished elsewhere). The tree is given either built (``tree``) or as
+    ``cpwl.flat_tree`` made it (``flat``: a part finished in a worker or loaded from a checkpoint), to be built once in
+    its place (``numbered_from``)."""
+    cells: Any      # tuple[Cell, ...], or with ``packed`` what ``Stream.pack`` made of them (it has a length)
     tree: Optional[Node]
     not_tie_safe: tuple[str, ...]
     rendered: Any = None
     first_leaf: int = 0
     flat: Optional[list[FlatNode]] = None
+    packed: bool = False
 
     def __reduce__(self) -> tuple:
         """Pickled with its tree flat (``cpwl.flat_tree``): a deep tree would exceed the recursion limit."""
         return Part, (self.cells, None, self.not_tie_safe, self.rendered, self.first_leaf,
-                      self.flat if self.flat is not None else flat_tree(self.tree))
+                      self.flat if self.flat is not None else flat_tree(self.tree), self.packed)
 
     def __post_init__(self) -> None:
         assert (self.tree is None) != (self.flat is None), "a part's tree is given built or flat, not both"
@@ -164,15 +181,31 @@ def finished_part(setting: Setting, item: WorkItem) -> Part:
         enumerator.run([item])
         part = enumerator.result()
         rendered = None if setting.render is None else setting.render(part)
-        return Part(part.cells, None, part.not_tie_safe, rendered, flat=flat_tree(part.tree))
+        if setting.pack is None:
+            return Part(part.cells, None, part.not_tie_safe, rendered, flat=flat_tree(part.tree))
+        # no tree: a stand-in takes the place of a streamed part's subtree
+        return Part(setting.pack(part.cells), None, part.not_tie_safe, rendered, flat=[], packed=True)
+
+
+class Stream(Protocol):
+    """Where a streamed refinement's cells go instead of ``Cpwl.cells`` (``refine``): ``pack`` (a module-level
+    function, for other processes) makes a part's cells into what is kept of them, where the part was finished;
+    ``kept`` sees each part as it arrives, in any order (to move what it keeps out of memory) and gives back what to
+    hold; ``adopted`` gets what was kept in order, numbered from ``first``: every cell exactly once."""
+    @staticmethod
+    def pack(cells: tuple[Cell, ...]) -> Any: ...
+
+    def kept(self, part: Part) -> Part: ...
+
+    def adopted(self, first: int, cells: Any) -> None: ...
 
 
 def finished_parts(setting: Setting, items: dict[int, WorkItem], jobs: Jobs,
-                   arrived: Callable[[int, Optional[Part]], None]) -> dict[int, Part]:
+                   arrived: Callable[[int, Optional[Part]], Optional[Part]]) -> dict[int, Part]:
     """The parts of ``items`` (by number), finished on ``jobs`` (``workers.finished_unordered``), each told to
-    ``arrived`` as it comes (and ``None`` after each second without one). The last items are sent first: they lie
-    deepest in the stack, nearest the root, and hold the largest subtrees. The work stops at once when the caller
-    stops."""
+    ``arrived`` as it comes (and ``None`` after each second without one), which gives back what to keep. The last
+    items are sent first: they lie deepest in the stack, nearest the root, and hold the largest subtrees. The work
+    stops at once when the caller stops."""
     numbers = sorted(items, reverse=True)
     done: dict[int, Part] = {}
     with closing(finished_unordered(jobs, finished_part, [items[n] for n in numbers], setting)) as results:
@@ -181,8 +214,7 @@ def finished_parts(setting: Setting, items: dict[int, WorkItem], jobs: Jobs,
                 arrived(-1, None)
                 continue
             k, part = result
-            done[numbers[k]] = part
-            arrived(numbers[k], part)
+            done[numbers[k]] = cast(Part, arrived(numbers[k], part))
     return done
 
 
@@ -254,6 +286,13 @@ class Enumerator:
         self.elsewhere = 0          # cells found in other processes and not yet adopted
         self.stack: list[WorkItem] = []     # the items open in ``run_until``
         self.waiting = 0            # items to finish besides those (``finished``)
+        self.stream: Optional[Stream] = None    # see ``refine``
+        self.render: Optional[Callable[[Cpwl], Any]] = None
+        self.streamed = 0           # cells adopted into the stream
+
+    def found(self) -> int:
+        """The number of cells adopted so far."""
+        return len(self.cells) + self.streamed
 
     def first_item(self) -> WorkItem:
         """The whole domain, before the first stage."""
@@ -281,9 +320,9 @@ class Enumerator:
         while 0 < sum(part is None for _, part in pieces) < wanted:
             k = min((i for i, (_, part) in enumerate(pieces) if part is None), key=lambda i: depth(pieces[i][0]))
             item = pieces[k][0]
-            kept, self.cells = self.cells, []
+            kept, self.cells, progress, self.progress = self.cells, [], self.progress, None    # counted when adopted
             children = self.process(item)
-            found, self.cells = self.cells, kept
+            found, self.cells, self.progress = self.cells, kept, progress
             if found:       # the leaf, below the splits that settled a wide layer's units on the way
                 placed = self.roots[-1] if item.parent is None else item.parent[item.slot]
                 pieces[k:k + 1] = [(item, Part(tuple(found), built(placed), (), first_leaf=self.first_leaf))]
@@ -295,18 +334,19 @@ class Enumerator:
                  kept: Optional[Checkpoint]) -> Iterator[Part]:
         """The parts of ``items``, in order: those saved in ``kept`` loaded, the others finished on ``jobs`` (in this
         process with a watch) and saved in ``kept`` as each arrives."""
-        saved = {} if kept is None else kept.saved()
+        saved = {} if kept is None else {k: self.holding(part) for k, part in kept.saved()}
         self.waiting = len(items) - len(saved)
         for part in saved.values():
             self.arrived(len(part.cells))
-        def arrived(k: int, part: Optional[Part]) -> None:
+        def arrived(k: int, part: Optional[Part]) -> Optional[Part]:
             if part is None:            # a second without a part: progress, and the limits, are checked
                 self.arrived(0)
-                return
+                return None
             if kept is not None:
                 kept.save(k, part)
             self.waiting -= 1
             self.arrived(len(part.cells))
+            return self.holding(part)
         left = {k: item for k, item in enumerate(items) if k not in saved}
         if parallel(jobs) and self.watch is None:
             saved |= finished_parts(setting, left, jobs, arrived)
@@ -321,20 +361,27 @@ class Enumerator:
                 self.elsewhere -= len(part.cells)       # adopted next
             yield part
 
+    def holding(self, part: Part) -> Part:
+        """What to hold of a part that arrived (a stream may move it out of memory)."""
+        return part if self.stream is None else self.stream.kept(part)
+
     def finished_here(self, setting: Setting, item: WorkItem) -> Part:
         """``finished_part`` in this process (the item's place kept for ``adopt``), with this run's progress."""
-        offset, started, waiting = len(self.cells) + self.elsewhere, self.started, self.waiting
+        offset, started, waiting = self.found() + self.elsewhere, self.started, self.waiting
         progress = self.progress
         enumerator = Enumerator(setting.networks, setting.domain, None if progress is None else (
             lambda cells, _, open_items: progress(offset + cells, time.perf_counter() - started, open_items + waiting)),
             setting.float_guesses, setting.only_relevant, None, setting.classes, self.watch)
-        enumerator.first_leaf = len(self.cells)      # its place: every part before it is adopted already
+        enumerator.first_leaf = self.found()      # its place: every part before it is adopted already
         enumerator.run([replace(item, parent=None, slot=0)])
         part = enumerator.result()
         return Part(part.cells, part.tree, part.not_tie_safe, first_leaf=enumerator.first_leaf)
 
     def adopt(self, item: WorkItem, part: Part) -> None:
         """Put a finished item's subtree in its place: its cells after the ones found so far."""
+        if self.stream is not None:
+            self.adopt_streamed(item, part, self.stream)
+            return
         node = part.numbered_from(len(self.cells))
         if part.rendered is not None:
             self.rendered[id(node)] = part.rendered
@@ -342,11 +389,28 @@ class Enumerator:
         self.not_tie_safe |= set(part.not_tie_safe)
         self.place(item, node)
 
+    def adopt_streamed(self, item: WorkItem, part: Part, stream: Stream) -> None:
+        """``adopt`` into a stream: the part's cells go there, packed, and a ``Leaf(-1)`` stands in for its subtree,
+        with the subtree's lines when a certificate is written (``render``)."""
+        if not part.packed or (part.rendered is None and self.render is not None):
+            rendered = part.rendered
+            if rendered is None and self.render is not None:
+                rendered = self.render(Cpwl(self.networks, self.domain, part.cells, part.numbered_from(0), ()))
+            part = stream.kept(replace(part, cells=part.cells if part.packed else stream.pack(part.cells),
+                                       rendered=rendered, packed=True))
+        stream.adopted(self.found(), part.cells)
+        self.streamed += len(part.cells)
+        node = Leaf(-1)
+        if part.rendered is not None:
+            self.rendered[id(node)] = part.rendered
+        self.not_tie_safe |= set(part.not_tie_safe)
+        self.place(item, node)
+
     def arrived(self, cells: int) -> None:
         """Progress while parts arrive from other processes: ``cells`` more found (not yet adopted)."""
         self.elsewhere += cells
         if self.progress is not None:
-            self.progress(len(self.cells) + self.elsewhere, time.perf_counter() - self.started, self.waiting)
+            self.progress(self.found() + self.elsewhere, time.perf_counter() - self.started, self.waiting)
 
     def result(self) -> Cpwl:
         """The CPWL object of the cells found (the tree of the first root)."""
