@@ -15,11 +15,12 @@ and PyTorch models (an MLP and a small convolutional net on images) imported wit
 counted on the plane through three inputs (the network composed with ``(s, t) -> a + s (b - a) + t (c - a)``), and
 the MLP's first 10 cells in a box around an input, in all 784 dimensions.
 
-A third (``--scale``) shows how time and memory grow with the number of cells (about 10^3, 10^4, 10^5), and how a
-one-input layer of 20,000 units fares: a generic ReLU net counted with a format 2 certificate in one process, in
-two, and on a local Dask cluster of two worker processes, then checked in as many processes (``check --jobs 1`` or ``2``); ``main MiB`` is the peak of the process
-that assembles the result, ``largest worker MiB`` the largest peak among its worker processes, ``check MiB`` the
-largest peak of one checking process.
+A third (``--scale``) shows how time and memory grow with the number of cells (about 10^3 to 10^6), and how a
+one-input layer of 20,000 units fares: a generic ReLU net counted with a format 2 certificate, its cells streamed as
+``count`` does, in one process, in two, and on a local Dask cluster of two worker processes, then checked in as many
+processes (``check --jobs 1`` or ``2``); ``main MiB`` is the peak of the process that assembles the result,
+``largest worker MiB`` the largest peak among its worker processes, ``check MiB`` the largest peak of one checking
+process.
 """
 from __future__ import annotations
 
@@ -216,7 +217,7 @@ MODEL_CASES = ["convert ONNX MLP 784->1024->512->10 to JSON",
 
 # ReLU nets, seed 0: (inputs, hidden widths, weights' denominator); the wide one-input layer is split at medians
 SCALE_NETS = {"3->16->16": (3, [16, 16], 64), "4->20->20": (4, [20, 20], 64), "4->32->32": (4, [32, 32], 64),
-              "1->20000": (1, [20000], 10**6)}
+              "4->54->54": (4, [54, 54], 64), "1->20000": (1, [20000], 10**6)}
 SCALE_WHERE = {"1 job": 1, "2 jobs": 2, "Dask, 2 workers": "dask"}
 
 
@@ -225,9 +226,12 @@ def scale_cases() -> list[str]:
 
 
 def run_scale_case(name: str) -> dict:
-    """``count --certificate`` (format 2) of a generic ReLU net on [-1, 1]^d in 1 or 2 processes or on a local Dask
-    cluster, then the checker in a process of its own (and as many workers): seconds and peak memory of each."""
-    from polyreg import Dask, box, lower, region_counts
+    """``count --certificate`` (format 2, the cells streamed as the command line does) of a generic ReLU net on
+    [-1, 1]^d in 1 or 2 processes or on a local Dask cluster, then the checker in a process of its own (and as many
+    workers): seconds and peak memory of each."""
+    from polyreg import Dask, box
+    from polyreg.analysis.streamed import streamed_counts
+    from polyreg.certificates.trees import rendered
     net_name, where = name.split(" | ")
     inputs, widths, denominator = SCALE_NETS[net_name]
     net = random_relu(inputs, widths, seed=0, denominator=denominator)
@@ -239,16 +243,16 @@ def run_scale_case(name: str) -> dict:
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         jobs = Dask(cluster.scheduler_address)
     started = time.perf_counter()
-    cpwl = lower(net, box(inputs, -1, 1), jobs=jobs)
-    write_certificate(certificate(cpwl, Counts.of(cpwl, region_counts(cpwl)), lazy=True), path)
-    seconds = time.perf_counter() - started
+    with streamed_counts(net, box(inputs, -1, 1), jobs=jobs, render=rendered) as streamed:
+        write_certificate(certificate(streamed.skeleton, Counts.counted(streamed.counts), lazy=True), path)
+    cells, seconds = streamed.counts.cells, time.perf_counter() - started
     if cluster is not None:
         cluster.close()
     workers = megabytes(resource.RUSAGE_CHILDREN) if where != "1 job" else "-"     # before the checker runs
     checked = json.loads(subprocess.run([sys.executable, "-c", CHECK_CASE, path, str(2 if jobs != 1 else 1)],
                                         capture_output=True, text=True, check=True).stdout)
-    return {"net": net_name, "where": where, "cells": len(cpwl.cells), "seconds": round(seconds, 1),
-            "cells_per_s": round(len(cpwl.cells) / seconds), "main_mib": megabytes(resource.RUSAGE_SELF),
+    return {"net": net_name, "where": where, "cells": cells, "seconds": round(seconds, 1),
+            "cells_per_s": round(cells / seconds), "main_mib": megabytes(resource.RUSAGE_SELF),
             "workers_mib": workers, "check_s": checked["seconds"], "check_mib": checked["mib"]}
 
 
