@@ -16,6 +16,7 @@ from .analysis.regions import (
     count_linear_regions,
     region_counts,
 )
+from .analysis.streamed import streamed_counts
 from .compiler.maxout_to_transformer import compile_transformer
 from .core.cpwl import Cell, Cpwl, Leaf, Prune, Split
 from .core.enumerate import lower
@@ -56,4 +57,5 @@ __all__ = [
     "DiscreteGroup", "MixedDomain", "MixedVerdict", "certify_mixed", "load_mixed_domain", "specialize",
     "load_model", "from_onnx", "from_torch", "from_sklearn", "InexactWarning", "Slice", "plane", "around",
     "plot", "region_graph", "write_region_graph", "Answer", "top_1", "top_classes", "within", "Dask",
+    "streamed_counts",
 ]

@@ -14,10 +14,11 @@ from __future__ import annotations
 import gzip
 import json
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, TypeVar
+from typing import IO, Iterator, Optional, Sequence, TypeVar
 
 import networkx as nx
 
@@ -212,12 +213,24 @@ def cell_record(k: int, cell: Cell, map_id: int, on: Optional[Slice]) -> dict:
 
 def write_cells(cpwl: Cpwl, path: str | Path) -> int:
     """Write ``cell_records`` as JSON Lines (gzip-compressed if ``path`` ends in ``.gz``); the number written."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    with (gzip.open(target, "wt", encoding="utf-8") if target.suffix == ".gz" else
-          open(target, "w", encoding="utf-8")) as file:
+    with lines_file(path) as file:
+        assert file is not None
         for record in cell_records(cpwl):
             file.write(json.dumps(record, separators=(",", ":")) + "\n")
             written += 1
     return written
+
+
+@contextmanager
+def lines_file(path: Optional[str | Path]) -> Iterator[Optional[IO[str]]]:
+    """The file at ``path`` opened for text, gzip-compressed if it ends in ``.gz``, its folder made; None without a
+    path."""
+    if path is None:
+        yield None
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (gzip.open(target, "wt", encoding="utf-8") if target.suffix == ".gz" else
+          open(target, "w", encoding="utf-8")) as file:
+        yield file

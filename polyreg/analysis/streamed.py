@@ -9,7 +9,6 @@ region of its own.
 """
 from __future__ import annotations
 
-import gzip
 import json
 import pickle
 import zlib
@@ -26,7 +25,7 @@ from ..geometry.domains import Slice
 from ..geometry.polyhedron import Polyhedron
 from ..network.ir import Network
 from ..network.semantics import Pattern
-from .graph import cell_record
+from .graph import cell_record, lines_file
 from .regions import RegionCounts, regions_of
 
 
@@ -46,10 +45,11 @@ def map_key(cell: Cell) -> bytes:
 @dataclass(frozen=True)
 class Packed:
     """A part's cells as a streamed count keeps them: each cell's pattern and map keys, and the cells pickled and
-    compressed ``CHUNK`` at a time (``blobs``), or where a ``Spill`` put those blobs (``at``: offset and length
+    compressed ``chunk`` at a time (``blobs``), or where a ``Spill`` put those blobs (``at``: offset and length
     each), so that reading a few cells back never unpacks a whole part."""
     patterns: tuple[tuple, ...]
     maps: tuple[bytes, ...]
+    chunk: int
     blobs: tuple[bytes, ...] = ()
     at: tuple[tuple[int, int], ...] = ()
 
@@ -65,7 +65,7 @@ CHUNK = 256
 
 def packed(cells: tuple[Cell, ...]) -> Packed:
     """``cells`` packed (``Stream.pack``; run where the part was finished)."""
-    return Packed(tuple(pattern_key(c.pattern) for c in cells), tuple(map_key(c) for c in cells),
+    return Packed(tuple(pattern_key(c.pattern) for c in cells), tuple(map_key(c) for c in cells), CHUNK,
                   tuple(zlib.compress(pickle.dumps(cells[k:k + CHUNK], protocol=pickle.HIGHEST_PROTOCOL), 1)
                         for k in range(0, len(cells), CHUNK)))
 
@@ -105,7 +105,7 @@ class Tally:
         assert first == self.cells, "parts are adopted in order"
         chunks = cells.at + tuple(self.spill.put(blob) for blob in cells.blobs)
         self.chunks.extend(chunks)
-        self.starts.extend(range(first, first + len(cells), CHUNK))
+        self.starts.extend(range(first, first + len(cells), cells.chunk))
         self.patterns.update(cells.patterns)
         for k, key in enumerate(cells.maps, start=first):
             index = self.maps.setdefault(key, len(self.maps))
@@ -115,7 +115,7 @@ class Tally:
                 self.shared.setdefault(key, [self.first[index]]).append(k)
         if self.cells_to is not None:
             for c, at in enumerate(chunks):
-                for k, cell in enumerate(self.unpacked(at), start=first + c * CHUNK):
+                for k, cell in enumerate(self.unpacked(at), start=first + c * cells.chunk):
                     record = cell_record(k, cell, self.maps[cells.maps[k - first]], self.on)
                     self.cells_to.write(json.dumps(record, separators=(",", ":")) + "\n")
         self.cells += len(cells)
@@ -153,24 +153,11 @@ class Streamed:
 
 @contextmanager
 def streamed_counts(net: Network, domain: Polyhedron | Slice, cells: Optional[str | Path] = None,
-                    spill_in: Optional[str] = None, **options: Any) -> Iterator[Streamed]:
+                    **options: Any) -> Iterator[Streamed]:
     """The region counts of ``net`` on ``domain`` (``refine``'s ``options``: progress, jobs, checkpoint, render)
-    with the cells streamed, each written to ``cells`` as a JSON line when a path is given; the spill (in the folder
-    ``spill_in``, else the system's temporary folder) stays open until the block ends, for the certificate writer."""
-    with Spill(spill_in) as spill, cells_file(cells) as out:
+    with the cells streamed, each written to ``cells`` as a JSON line when a path is given; the spill (in the
+    system's temporary folder: ``TMPDIR``) stays open until the block ends, for the certificate writer."""
+    with Spill() as spill, lines_file(cells) as out:
         tally = Tally(spill, out, domain if isinstance(domain, Slice) else None)
         skeleton = refine((net,), domain, stream=tally, **options)
         yield Streamed(tally.region_counts(), skeleton)
-
-
-@contextmanager
-def cells_file(path: Optional[str | Path]) -> Iterator[Optional[IO[str]]]:
-    """The file at ``path`` opened for text (gzip if it ends in ``.gz``), or None without a path."""
-    if path is None:
-        yield None
-        return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with (gzip.open(target, "wt", encoding="utf-8") if target.suffix == ".gz" else
-          open(target, "w", encoding="utf-8")) as file:
-        yield file

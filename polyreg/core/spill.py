@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import IO, Any, Optional
+from typing import IO, Any
 
 
 class Spill:
     """A temporary file (deleted when closed) that bytes are moved to, and read back from by offset."""
 
-    def __init__(self, directory: Optional[str] = None) -> None:
-        self.file: IO[bytes] = tempfile.TemporaryFile(prefix="polyreg-", dir=directory)
+    def __init__(self) -> None:
+        self.file: IO[bytes] = tempfile.TemporaryFile(prefix="polyreg-")
         self.size = 0
 
     def __enter__(self) -> "Spill":
