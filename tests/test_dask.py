@@ -1,5 +1,6 @@
 """``--dask``: the same work items as ``--jobs``, finished on the workers of a Dask cluster (here a local one with
 two worker processes); cells, certificates and counts are those of one process."""
+import gzip
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from polyreg.cli.main import main
 from polyreg.core.enumerate import refine
 from polyreg.formats.json_files import save_network
 from polyreg.network.families import random_relu
-from polyreg_check import check
+from polyreg_check import check, open_certificate
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +35,16 @@ def test_the_same_certificate_on_a_dask_cluster(cluster):
 def test_the_dask_option(cluster, tmp_path, capsys):
     path = str(tmp_path / "net.json")
     save_network(random_relu(3, [12, 12], seed=1), path)
-    outputs = []
-    for where in (["--jobs", "1"], ["--dask", cluster.scheduler_address]):
-        assert main(["count", path, "--box", "-1", "1", "--json", *where]) == 0
+    outputs, trees = [], []
+    for k, where in enumerate((["--jobs", "1"], ["--dask", cluster.scheduler_address])):
+        cert = tmp_path / f"{k}.jsonl.gz"       # streamed: each part packed and rendered where it was finished
+        assert main(["count", path, "--box", "-1", "1", "--json", "--certificate", str(cert), *where]) == 0
         outputs.append({k: v for k, v in json.loads(capsys.readouterr().out).items() if k != "seconds"})
+        trees.append(gzip.decompress(cert.read_bytes()).split(b"\n", 1)[1])      # the lines after the header
     assert outputs[0] == outputs[1] and outputs[0]["cells"] > 500     # past the first cells: sent to the workers
+    assert trees[0] == trees[1]
+    cert, nodes = open_certificate(str(tmp_path / "1.jsonl.gz"), 1 << 30)
+    assert check(cert, nodes=nodes).startswith(f"cells {outputs[0]['cells']},")
 
 
 def test_no_scheduler_is_a_clear_error(tmp_path, capsys):
