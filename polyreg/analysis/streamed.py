@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator, Optional
 
 from ..core.cpwl import Cell, Cpwl
-from ..core.enumerate import Part, refine
+from ..core.enumerate import Part, collector_paused, refine
 from ..core.spill import Spill
 from ..geometry.domains import Slice
 from ..geometry.polyhedron import Polyhedron
@@ -134,6 +134,7 @@ class Tally:
             found.update((k, cells[k - self.starts[chunk]]) for k in numbers)
         return found
 
+    @collector_paused()     # the cells read back would make the collector walk every key counted
     def region_counts(self) -> RegionCounts:
         """The counts of every cell counted: the linear regions from the cells of shared maps alone."""
         cells = self.cells_numbered({k for members in self.shared.values() for k in members})
