@@ -34,7 +34,7 @@ class Findings:
         if self.leaves in self.kept:
             self.kept[self.leaves] = dict(rows), maps[0]
         self.leaves += 1
-        number = self.maps.setdefault(maps[0], len(self.maps))
+        number = self.maps.setdefault(repr(maps[0]), len(self.maps))    # its text: the same equality, less memory
         if self.leaf_maps is not None:
             self.leaf_maps.append(number)
         self.different += len(set(maps)) > 1
