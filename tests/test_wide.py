@@ -10,7 +10,7 @@ from fractions import Fraction as F
 import pytest
 from wide import cells, certificate_lines, wide_net
 
-from polyreg import box, lower, region_counts
+from polyreg import box, lower, region_counts, streamed_counts
 from polyreg.certificates.claims import Counts
 from polyreg.certificates.write import certificate, flat_lines
 from polyreg.core.stages import WIDE
@@ -80,6 +80,10 @@ def test_polyreg_splits_a_wide_layer_at_medians_and_its_certificate_verifies(n, 
         assert (counts.cells, counts.activation_regions, counts.affine_maps) == (len(pieces), len(pieces), maps)
         lines[jobs] = [str(line) for line in flat_lines(certificate(cpwl, Counts.of(cpwl, counts)))]
     assert lines[1][1:] == lines[2][1:]             # the trees; the headers differ in the producer's timings
+    with streamed_counts(network_from_json(net), box(1, -1, 1), jobs=2, split_after=20) as streamed:
+        assert len(streamed.skeleton.cells) < len(pieces)      # streamed: patterns counted by their packed keys
+    assert (streamed.counts.cells, streamed.counts.activation_regions, streamed.counts.affine_maps) == \
+        (len(pieces), len(pieces), maps)
     expected = f"cells {len(pieces)}, activation_regions {len(pieces)}, affine_maps {maps}"
     assert checked(lines[1], tmp_path).startswith(expected)
     named = [json.loads(line) for line in lines[1][1:] if line.startswith('{"split"')]

@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Iterator, Optional
 
+import numpy
+
 from ..core.cpwl import Cell, Cpwl
 from ..core.enumerate import Part, collector_paused, refine
 from ..core.spill import Spill
@@ -31,9 +33,10 @@ from .regions import RegionCounts, regions_of
 
 def pattern_key(pattern: Pattern) -> tuple:
     """An activation pattern, each stage's choices as bytes where they fit (a tuple of small ints is 8 bytes a
-    choice, bytes one)."""
-    return tuple(stage if isinstance(stage, bytes) else bytes(stage) if max(stage, default=0) < 256 else tuple(stage)
-                 for stage in pattern)
+    choice, bytes one); the 0/1 bytes of a layer split at medians (thousands of ReLU units) eight to a byte."""
+    return tuple((numpy.packbits(numpy.frombuffer(stage, numpy.uint8)).tobytes()
+                  if not stage.translate(None, b"\0\1") else stage) if isinstance(stage, bytes) else
+                 bytes(stage) if max(stage, default=0) < 256 else tuple(stage) for stage in pattern)
 
 
 def map_key(cell: Cell) -> bytes:
