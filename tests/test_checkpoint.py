@@ -1,5 +1,6 @@
 """``--checkpoint DIR``: each finished work item is saved as it is finished; a run killed at any moment (SIGKILL)
 and rerun gives the certificate of an uninterrupted run, loading the saved items instead of refining them again."""
+import gzip
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from polyreg.cli.main import main
 from polyreg.core.enumerate import Enumerator, refine
 from polyreg.formats.json_files import save_network
 from polyreg.network.families import random_relu
-from polyreg_check import check
+from polyreg_check import check, open_certificate
 
 
 def evidence(path):
@@ -43,6 +44,32 @@ def test_a_killed_run_resumes_to_the_uninterrupted_certificate(tmp_path):
     assert subprocess.run(resumed + ["--jobs", "2"], stdout=subprocess.DEVNULL).returncode == 0
     assert evidence(tmp_path / "resumed.json") == evidence(tmp_path / "whole.json")
     assert check(json.loads((tmp_path / "resumed.json").read_text())).startswith("cells 1549")
+
+
+def test_a_killed_streamed_count_resumes_to_the_uninterrupted_certificate(tmp_path):
+    """``count --certificate FILE.jsonl.gz`` streams its cells (``analysis.streamed``): killed and rerun, the same
+    file as a run never killed."""
+    net = tmp_path / "net.json"
+    save_network(random_relu(3, [16, 16], seed=0), str(net))
+    count = [sys.executable, "-m", "polyreg.cli.main", "count", str(net), "--box", "-1", "1"]
+    whole, resumed = tmp_path / "whole.jsonl.gz", tmp_path / "resumed.jsonl.gz"
+    assert subprocess.run(count + ["--certificate", str(whole), "--jobs", "1"]).returncode == 0
+    saved = tmp_path / "saved"
+    again = count + ["--certificate", str(resumed), "--checkpoint", str(saved)]
+    run = subprocess.Popen(again + ["--jobs", "2"], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list(saved.glob("item-*.pickle"))) < 3 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    assert 3 <= len(list(saved.glob("item-*.pickle"))) < 256 and not resumed.exists()
+    assert subprocess.run(again + ["--jobs", "1"], stdout=subprocess.DEVNULL).returncode == 0
+    headers, trees = zip(*(gzip.decompress(path.read_bytes()).split(b"\n", 1) for path in (whole, resumed)))
+    assert trees[0] == trees[1] and trees[0].count(b"\n") > 1549
+    claims = [{k: v for k, v in json.loads(header).items() if k != "producer"} for header in headers]
+    assert claims[0] == claims[1]
+    cert, nodes = open_certificate(str(resumed), 1 << 30)
+    assert check(cert, nodes=nodes).startswith("cells 1549")
 
 
 def test_saved_items_are_loaded_not_refined_again(tmp_path, monkeypatch):
