@@ -13,7 +13,7 @@ from polyreg import box
 from polyreg.certificates.claims import Counts
 from polyreg.certificates.write import certificate
 from polyreg.cli.main import main
-from polyreg.core.enumerate import Enumerator, refine
+from polyreg.core.enumerate import CUT_INTO, Enumerator, refine
 from polyreg.formats.json_files import save_network
 from polyreg.network.families import random_relu
 from polyreg_check import check, open_certificate
@@ -26,21 +26,30 @@ def evidence(path):
     return cert
 
 
-def test_a_killed_run_resumes_to_the_uninterrupted_certificate(tmp_path):
+def count_command(tmp_path):
+    """``polyreg count`` of a 3->16->16 ReLU net on [-1, 1]^3 (1,549 cells), as a process's arguments."""
     net = tmp_path / "net.json"
     save_network(random_relu(3, [16, 16], seed=0), str(net))
-    count = [sys.executable, "-m", "polyreg.cli.main", "count", str(net), "--box", "-1", "1"]
-    assert subprocess.run(count + ["--certificate", str(tmp_path / "whole.json"), "--jobs", "1"]).returncode == 0
-    saved = tmp_path / "saved"
-    resumed = count + ["--certificate", str(tmp_path / "resumed.json"), "--checkpoint", str(saved)]
-    run = subprocess.Popen(resumed + ["--jobs", "1"], stdout=subprocess.DEVNULL)
+    return [sys.executable, "-m", "polyreg.cli.main", "count", str(net), "--box", "-1", "1"]
+
+
+def killed_partway(command, saved):
+    """Run ``command``, kill it with SIGKILL once it has saved 3 items in ``saved``; the number of items saved."""
+    run = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while len(list(saved.glob("item-*.pickle"))) < 3 and run.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
-    items = len(list(saved.glob("item-*.pickle")))
-    assert 3 <= items < 64 and not (tmp_path / "resumed.json").exists()      # killed partway through the items
+    return len(list(saved.glob("item-*.pickle")))
+
+
+def test_a_killed_run_resumes_to_the_uninterrupted_certificate(tmp_path):
+    count, saved = count_command(tmp_path), tmp_path / "saved"
+    assert subprocess.run(count + ["--certificate", str(tmp_path / "whole.json"), "--jobs", "1"]).returncode == 0
+    resumed = count + ["--certificate", str(tmp_path / "resumed.json"), "--checkpoint", str(saved)]
+    items = killed_partway(resumed + ["--jobs", "1"], saved)
+    assert 3 <= items < CUT_INTO and not (tmp_path / "resumed.json").exists()      # killed partway through the items
     assert subprocess.run(resumed + ["--jobs", "2"], stdout=subprocess.DEVNULL).returncode == 0
     assert evidence(tmp_path / "resumed.json") == evidence(tmp_path / "whole.json")
     assert check(json.loads((tmp_path / "resumed.json").read_text())).startswith("cells 1549")
@@ -49,20 +58,11 @@ def test_a_killed_run_resumes_to_the_uninterrupted_certificate(tmp_path):
 def test_a_killed_streamed_count_resumes_to_the_uninterrupted_certificate(tmp_path):
     """``count --certificate FILE.jsonl.gz`` streams its cells (``analysis.streamed``): killed and rerun, the same
     file as a run never killed."""
-    net = tmp_path / "net.json"
-    save_network(random_relu(3, [16, 16], seed=0), str(net))
-    count = [sys.executable, "-m", "polyreg.cli.main", "count", str(net), "--box", "-1", "1"]
+    count, saved = count_command(tmp_path), tmp_path / "saved"
     whole, resumed = tmp_path / "whole.jsonl.gz", tmp_path / "resumed.jsonl.gz"
     assert subprocess.run(count + ["--certificate", str(whole), "--jobs", "1"]).returncode == 0
-    saved = tmp_path / "saved"
     again = count + ["--certificate", str(resumed), "--checkpoint", str(saved)]
-    run = subprocess.Popen(again + ["--jobs", "2"], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while len(list(saved.glob("item-*.pickle"))) < 3 and run.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.kill(run.pid, signal.SIGKILL)
-    run.wait()
-    assert 3 <= len(list(saved.glob("item-*.pickle"))) < 256 and not resumed.exists()
+    assert 3 <= killed_partway(again + ["--jobs", "2"], saved) < CUT_INTO and not resumed.exists()
     assert subprocess.run(again + ["--jobs", "1"], stdout=subprocess.DEVNULL).returncode == 0
     headers, trees = zip(*(gzip.decompress(path.read_bytes()).split(b"\n", 1) for path in (whole, resumed)))
     assert trees[0] == trees[1] and trees[0].count(b"\n") > 1549
