@@ -204,14 +204,14 @@ GATE_AT_40000 = """
 import resource
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))   # a dense 40,000 x 40,000 selection needs 25.6 GB
 import flint
-from polyreg.core.stages import FeedForwardStage, gate
+from polyreg.core.stages import Entries, FeedForwardStage, gate
 from polyreg.exact.flint_matrices import Conversions
 from polyreg.network.ir import FeedForward, Maxout, Relu
 n = 40000
 M = flint.fmpq_mat(n, 2, [v for i in range(n) for v in (i, flint.fmpq(1, i + 1))])
-relu = gate(Relu(), [i % 2 for i in range(n)], M)
+relu = gate(Relu(), [i % 2 for i in range(n)], Entries(M))
 assert relu.nrows() == n and relu[3, 1] == flint.fmpq(1, 4) and relu[2, 0] == 0 and relu[2, 1] == 0
-pairs = gate(Maxout(2), [1] * (n // 2), M)
+pairs = gate(Maxout(2), [1] * (n // 2), Entries(M))
 assert pairs.nrows() == n // 2 and pairs[0, 0] == 1 and pairs[n // 2 - 1, 0] == n - 1
 ff = FeedForward(((1,) * n,), tuple(-k for k in range(n)), tuple((1,) for _ in range(n)), (0,), residual=False)
 stage = FeedForwardStage(0, ff, 1, Conversions())

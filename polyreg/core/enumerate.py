@@ -17,7 +17,7 @@ from __future__ import annotations
 import gc
 import time
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from math import gcd
 from typing import Any, Callable, Iterator, Optional, Protocol, Sequence, cast
@@ -106,11 +106,12 @@ def refined(networks: Sequence[Network], domain: Polyhedron | Slice, progress: P
                         watch, jobs, split_after, checkpoint, render, stream)
         return replace(sliced, slice=domain, originals=tuple(networks))
     assert stream is None or watch is None, "a streamed refinement has no watch"
+    reused = Reused(conversions if conversions is not None else Conversions())
     setting = Setting(tuple(networks), domain, float_guesses, only_relevant, classes, render,
-                      None if stream is None else stream.pack)
+                      None if stream is None else stream.pack, reused)
     kept = None if checkpoint is None or watch is not None else Checkpoint(checkpoint, (replace(setting, render=None),
                                                                                         split_after))
-    enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, conversions, classes, watch)
+    enumerator = Enumerator(networks, domain, progress, float_guesses, only_relevant, reused, classes, watch)
     enumerator.stream, enumerator.render = stream, render
     left = enumerator.run_until([enumerator.first_item()], split_after)
     if stream is not None:
@@ -129,9 +130,21 @@ def refined(networks: Sequence[Network], domain: Polyhedron | Slice, progress: P
     return enumerator.result()
 
 
+@dataclass
+class Reused:
+    """What the enumerators of a refinement's items reuse in one process: the weight matrices converted to FLINT and
+    the oracle's row memo (each item's enumerator made them again), safe to share between a Dask worker's threads.
+    Sent to another process empty."""
+    conversions: Conversions = field(default_factory=Conversions)
+    rows: RowMemo = field(default_factory=RowMemo)
+
+    def __reduce__(self) -> tuple:
+        return Reused, ()
+
+
 @dataclass(frozen=True)
 class Setting:
-    """What an enumerator of one work item needs besides the item (sent to another process with it)."""
+    """What an enumerator of one work item needs besides the item (sent to another process with it, once)."""
     networks: tuple[Network, ...]
     domain: Polyhedron
     float_guesses: bool
@@ -139,6 +152,7 @@ class Setting:
     classes: bool
     render: Optional[Callable[[Cpwl], Any]] = None
     pack: Optional[Callable[[tuple[Cell, ...]], Any]] = None     # ``Stream.pack``
+    reused: Reused = field(default_factory=Reused, compare=False, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,7 +192,7 @@ class Part:
 def finished_part(setting: Setting, item: WorkItem) -> Part:
     """The ``Part`` of an item (in a worker process: the item came pickled, without its place in the tree)."""
     enumerator = Enumerator(setting.networks, setting.domain, None, setting.float_guesses, setting.only_relevant,
-                            None, setting.classes)
+                            setting.reused, setting.classes)
     with collector_paused():        # paused also while the part is rendered and flattened
         enumerator.run([item])
         part = enumerator.result()
@@ -261,15 +275,15 @@ class Enumerator:
 
     def __init__(self, networks: Sequence[Network], domain: Polyhedron, progress: Progress | None = None,
                  float_guesses: bool = True, only_relevant: bool = False,
-                 conversions: Optional[Conversions] = None, classes: bool = False,
+                 reused: Optional[Reused] = None, classes: bool = False,
                  watch: Optional[Callable[[Cell], None]] = None) -> None:
         for net in networks:
             if domain.dim != net.input_dim:
                 raise InputError(f"the domain has dimension {domain.dim} but a network expects "
                                  f"input_dim = {net.input_dim}")
-        conversions = conversions if conversions is not None else Conversions()
+        reused = reused if reused is not None else Reused()
         self.networks, self.domain = tuple(networks), domain
-        self.programs: list[Program] = [program_of(net, only_relevant, conversions) for net in networks]
+        self.programs: list[Program] = [program_of(net, only_relevant, reused.conversions) for net in networks]
         if classes:
             self.programs = [with_class_stage(program) for program in self.programs]
         self.order = interleaved(self.programs)
@@ -283,7 +297,7 @@ class Enumerator:
         self.first_leaf = 0                      # the number of this enumerator's first cell in its leaves
         self.not_tie_safe: set[str] = set()
         self.own_boxes = self.box_proofs = 0
-        self.rows = RowMemo()
+        self.rows = reused.rows
         self.progress, self.started, self.watch = progress, time.perf_counter(), watch
         self.elsewhere = 0          # cells found in other processes and not yet adopted
         self.stack: list[WorkItem] = []     # the items open in ``run_until``
@@ -373,7 +387,7 @@ class Enumerator:
         progress = self.progress
         enumerator = Enumerator(setting.networks, setting.domain, None if progress is None else (
             lambda cells, _, open_items: progress(offset + cells, time.perf_counter() - started, open_items + waiting)),
-            setting.float_guesses, setting.only_relevant, None, setting.classes, self.watch)
+            setting.float_guesses, setting.only_relevant, setting.reused, setting.classes, self.watch)
         enumerator.first_leaf = self.found()      # its place: every part before it is adopted already
         enumerator.run([replace(item, parent=None, slot=0)])
         part = enumerator.result()

@@ -197,11 +197,11 @@ class LayerStage(Stage):
             k = self.layer.rank
             units = [argmax_unit(index, u, functions[u * k:(u + 1) * k]) if self.is_live(u) else OFF
                      for u in range(len(functions) // k)]
-        after = self.after
+        after, entries = self.after, Entries(z)
         if after is None:
-            return Step(units, lambda choices: (gate(self.layer, choices, z),))
+            return Step(units, lambda choices: (gate(self.layer, choices, entries),))
         W, C = after
-        step = Step(units, lambda choices: (W * gate(self.layer, choices, z) + C,))
+        step = Step(units, lambda choices: (W * gate(self.layer, choices, entries) + C,))
         if isinstance(self.layer, Relu):
             step.share, step.base = self.shares(W, z), C
         return step
@@ -229,7 +229,15 @@ def apply_linear(linear: list[tuple[flint.fmpq_mat, flint.fmpq_mat]], M: flint.f
     return M
 
 
-def gate(layer: Relu | Maxout, choices: list[int], M: flint.fmpq_mat) -> flint.fmpq_mat:
+class Entries:
+    """A matrix's entries, read out of FLINT once for the many selections of its rows (``selected_rows``)."""
+    __slots__ = ("cols", "values")
+
+    def __init__(self, M: flint.fmpq_mat) -> None:
+        self.cols, self.values = M.ncols(), M.entries()
+
+
+def gate(layer: Relu | Maxout, choices: list[int], M: Entries) -> flint.fmpq_mat:
     """The map after the nonlinear layer, given every unit's choice: for ReLU, ``M`` with the rows of inactive
     units zeroed; for maxout, the chosen piece's row of each unit."""
     if isinstance(layer, Relu):
@@ -237,11 +245,10 @@ def gate(layer: Relu | Maxout, choices: list[int], M: flint.fmpq_mat) -> flint.f
     return selected_rows(M, [i * layer.rank + choice for i, choice in enumerate(choices)])
 
 
-def selected_rows(M: flint.fmpq_mat, rows: Sequence[Optional[int]]) -> flint.fmpq_mat:
+def selected_rows(M: Entries, rows: Sequence[Optional[int]]) -> flint.fmpq_mat:
     """The matrix whose row ``k`` is row ``rows[k]`` of ``M`` (a zero row for None): ``S M`` for the 0/1 selection
     matrix ``S``, in time and memory linear in the result's size (``S`` is never built)."""
-    cols = M.ncols()
-    entries = M.entries()
+    cols, entries = M.cols, M.values
     out: list = []
     zero = [0] * cols
     for r in rows:
@@ -479,10 +486,11 @@ class FeedForwardStage(Stage):
         r = hidden[0].nrows()
         units = [relu_unit(index, t * r + u, h) if self.is_live(t * r + u) else OFF
                  for t, H in enumerate(hidden) for u, h in enumerate(integer_rows(H))]
+        entries = [Entries(H) for H in hidden]
 
         def apply(choices: list[int]) -> Maps:
             out = []
-            for t, (X, H) in enumerate(zip(state, hidden)):
+            for t, (X, H) in enumerate(zip(state, entries)):
                 active = selected_rows(H, [u if choices[t * r + u] else None for u in range(r)])
                 update = self.w2 * active + self.b2
                 out.append(X + update if self.ff.residual else update)

@@ -119,20 +119,12 @@ class Box:
 
     def __init__(self, state: CellState, bounds: Optional[list[tuple[Bound, Bound]]] = None) -> None:
         bounds = bounds if bounds is not None else bounding_box(state.rows)
-        self.denominator = 1
-        for low, high in bounds:
-            for m in (low, high):
-                self.denominator = lcm(self.denominator, m.value.denominator)
-        self.scaled = [(int(low.value * self.denominator), int(high.value * self.denominator))
-                       for low, high in bounds]
-        scale = 1
-        for pair in bounds:
-            for m in pair:
-                for _, y in m.multipliers:
-                    scale = lcm(scale, y.denominator)
-        self.scale = scale
-        self.proofs = [tuple([(state.row_ids[j], int(y * scale)) for j, y in m.multipliers] for m in pair)
-                       for pair in bounds]
+        self.denominator = lcm(*(m.value.denominator for pair in bounds for m in pair))
+        self.scaled = [(low.value.numerator * (self.denominator // low.value.denominator),
+                        high.value.numerator * (self.denominator // high.value.denominator)) for low, high in bounds]
+        self.scale = lcm(*(y.denominator for pair in bounds for m in pair for _, y in m.multipliers))
+        self.proofs = [tuple([(state.row_ids[j], y.numerator * (self.scale // y.denominator)) for j, y in m.multipliers]
+                             for m in pair) for pair in bounds]
 
     def tightened(self, new: list[tuple[RowId, Row]]) -> "Box":
         """The box with each bound that a new row with one nonzero normal entry ``a_i`` tightens replaced: ``row /

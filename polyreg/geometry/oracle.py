@@ -23,6 +23,7 @@ from ..errors import OracleError
 from ..exact.rationals import Hom, Row, Vec, hom_from_vec, row_at
 
 MAX = cdd.LPObjType.MAX
+MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +128,11 @@ class RowMemo:
 
 
 def remembered(memo: dict, key: Any, make: Callable[[Any], Any], limit: int) -> Any:
-    """``memo[key]``, made by ``make(key)`` the first time (the memo is emptied once it holds ``limit`` keys)."""
-    if key in memo:
-        return memo[key]
+    """``memo[key]``, made by ``make(key)`` the first time (the memo is emptied once it holds ``limit`` keys). One
+    lookup, so threads sharing a memo (a Dask worker's) at worst make a value twice."""
+    made = memo.get(key, MISSING)
+    if made is not MISSING:
+        return made
     if len(memo) >= limit:
         memo.clear()
     made = memo[key] = make(key)
@@ -508,13 +511,14 @@ def bounding_box(rows: Sequence[Row]) -> list[tuple[Bound, Bound]]:
     """For each coordinate, certified upper bounds of ``-x_i`` and of ``x_i`` on a bounded
     polyhedron (the float LP's optimal basis, solved exactly; an exact LP when that fails)."""
     dim = len(rows[0]) - 1
+    array = [list(r) for r in rows]
     box = []
     for i in range(dim):
         pair = []
         for sign in (-1, 1):
             objective = [0] * (dim + 1)
             objective[i + 1] = sign
-            bound = guessed_bound(rows, objective)
+            bound = guessed_bound(rows, objective, array)
             if bound is None:   # rows with a zero normal (b >= 0) only loosen the bound: drop them
                 exact = maximum(rows, objective)
                 used = tuple((j, y) for j, y in exact.multipliers if any(rows[j][1:]))
@@ -524,24 +528,27 @@ def bounding_box(rows: Sequence[Row]) -> list[tuple[Bound, Bound]]:
     return box
 
 
-def guessed_bound(rows: Sequence[Row], objective: list[int]) -> Bound | None:
-    """Solve ``sum y_j a_j = -c`` exactly on the rows carrying the float LP's dual; a
-    nonnegative solution is a certified bound (not always the tightest)."""
-    lp = float_lp([list(r) for r in rows] + [objective])
+def guessed_bound(rows: Sequence[Row], objective: list[int], array: list[list[int]]) -> Bound | None:
+    """A certified bound of ``c0 + c.x`` from the rows carrying the float LP's dual (``array``: the rows as lists):
+    ``sum y_j a_j = -c`` with ``y >= 0`` on those rows, read off the integer null space of ``[a_j ... c]`` when it is
+    one ray whose last entry is nonzero (not always the tightest bound); else None."""
+    lp = float_lp(array + [objective])
     if lp is None:
         return None
     support = [j for j, _ in positive_duals(lp)]
     dim = len(objective) - 1
-    if len(support) != dim:
+    if not support or len(support) > dim:
         return None
-    A = flint.fmpq_mat(dim, dim, [rows[j][c + 1] for c in range(dim) for j in support])
-    rhs = flint.fmpq_mat(dim, 1, [-v for v in objective[1:]])
-    try:
-        y = A.solve(rhs)
-    except ZeroDivisionError:
+    columns = [*support, None]
+    basis, nullity = flint.fmpz_mat(dim, len(columns), [objective[c + 1] if j is None else rows[j][c + 1]
+                                                        for c in range(dim) for j in columns]).nullspace()
+    if nullity != 1:
         return None
-    weights = [Fraction(int(y[r, 0].p), int(y[r, 0].q)) for r in range(dim)]
-    if any(w < 0 for w in weights):
+    ray = [int(basis[k, 0]) for k in range(len(columns))]
+    if ray[-1] < 0:
+        ray = [-v for v in ray]
+    if ray[-1] == 0 or any(v < 0 for v in ray):
         return None
-    value = objective[0] + sum((w * rows[j][0] for j, w in zip(support, weights)), Fraction(0))
-    return Bound(value, tuple((j, w) for j, w in zip(support, weights) if w))
+    scale = ray.pop()
+    value = Fraction(objective[0] * scale + sum(v * rows[j][0] for j, v in zip(support, ray)), scale)
+    return Bound(value, tuple((j, Fraction(v, scale)) for j, v in zip(support, ray) if v))
