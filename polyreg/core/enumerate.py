@@ -682,7 +682,7 @@ class Enumerator:
     def box_proof(self, cell: CellState, new: list[tuple[RowId, Row]]) -> Prune | None:
         """A proof that an option has no interior because one of its rows is <= 0 on the
         cell's bounding box. When an inherited box fails, the cell's own box is computed,
-        while exploring (the first 20 boxes, at most 200 LPs in all) or as long as own boxes have paid for themselves
+        while exploring (the first 8 boxes, at most 200 LPs in all) or as long as own boxes have paid for themselves
         (``2 d`` LPs each) so far; the domain's box is read off its rows when it is a box."""
         if cell.box is not None:
             proof = cell.box.prune(new)
@@ -694,7 +694,7 @@ class Enumerator:
                 return None
         root = len(cell.rows) == len(self.domain.rows)        # the domain's own box needs no LP when it is a box
         bounds = axis_bounds(cell.rows) if root else None
-        exploring = self.own_boxes < 20 and 2 * self.dim * (self.own_boxes + 1) <= 200   # at most 200 LPs
+        exploring = self.own_boxes < 8 and 2 * self.dim * (self.own_boxes + 1) <= 200   # at most 200 LPs
         if bounds is None and not exploring and self.box_proofs < 2 * self.dim * max(self.own_boxes, 1):
             return None
         cell.box, cell.own_box = Box(cell, bounds), True
