@@ -18,8 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Iterator, Optional
 
-import numpy
-
 from ..core.cpwl import Cell, Cpwl
 from ..core.enumerate import Part, collector_paused, refine
 from ..core.spill import Spill
@@ -34,9 +32,12 @@ from .regions import RegionCounts, regions_of
 def pattern_key(pattern: Pattern) -> tuple:
     """An activation pattern, each stage's choices as bytes where they fit (a tuple of small ints is 8 bytes a
     choice, bytes one); the 0/1 bytes of a layer split at medians (thousands of ReLU units) eight to a byte."""
-    return tuple((numpy.packbits(numpy.frombuffer(stage, numpy.uint8)).tobytes()
-                  if not stage.translate(None, b"\0\1") else stage) if isinstance(stage, bytes) else
+    return tuple((int(stage.translate(BITS), 2).to_bytes((len(stage) + 7) // 8, "big")
+                  if stage and not stage.translate(None, b"\0\1") else stage) if isinstance(stage, bytes) else
                  bytes(stage) if max(stage, default=0) < 256 else tuple(stage) for stage in pattern)
+
+
+BITS = bytes.maketrans(b"\0\1", b"01")
 
 
 def map_key(cell: Cell) -> bytes:
