@@ -5,6 +5,7 @@ import hashlib
 import json
 import sys
 import time
+from fractions import Fraction
 from operator import mul
 
 from .affine import Step, constant, dot, entry, homogeneous, inside, max_unit, tie_safe, whole
@@ -259,6 +260,10 @@ class Checker:
         if not (type(node) is dict and len(node.get("split", ())) == unit.n):
             raise Reject(f"stage {s}, unit {w}: expected a split with {unit.n} children")
         children, touching = node["split"], []
+        # rule 5: beside a pruned option of a two-option unit, the other option's row is strictly positive wherever
+        # the rows its prune used are, so a leaf's point is not tested on it
+        implied = len(unit.options) == 2 and sum(isinstance(children[c], dict) and "prune" in children[c]
+                                                 for c in unit.options) == 1
         for o, child in enumerate(children):
             if o not in unit.options:
                 require(child is None, f"stage {s}, unit {w}: option {o} is not a candidate")
@@ -272,10 +277,6 @@ class Checker:
                     del rows[key]
                 continue
             touching.append(o)
-            # rule 5: beside a pruned option of a two-option unit, this option's row is strictly positive wherever
-            # the rows its prune used are, so a leaf's point is not tested on it
-            implied = len(unit.options) == 2 and all(isinstance(children[c], dict) and "prune" in children[c]
-                                                     for c in unit.options if c != o)
             if not implied:
                 strict.update(added)
             choices[w] = o
@@ -302,7 +303,7 @@ class Checker:
         require(terms, "a prune names no rows")
         used = [rows.get(tuple(name)) for name, _ in terms]
         ys = [y for _, y in terms]
-        if None in used or not all(type(y) is int and y > 0 for y in ys) or \
+        if None in used or set(map(type, ys)) != {int} or min(ys) <= 0 or \
                 not empty and not all(any(row[1:]) for row in used):
             for (name, y), row in zip(terms, used):       # the first fault in their order
                 require(type(y) is int and y > 0, "multipliers must be positive integers")
@@ -317,15 +318,14 @@ class Checker:
         """Rule 5: the leaf's point is strictly inside every row of its path (the cell is full-dimensional), tested on
         the rows in ``strict`` (the others follow); there each network's affine map is computed."""
         require(isinstance(node, dict) and len(node) == 1 and "leaf" in node, "expected a leaf")
-        # format 2: every node comes from ``next_node``, which reads a leaf's point as numbers (``flat_node``)
-        x = node["leaf"] if self.nodes is not None else [num(v) for v in node["leaf"]]
-        point = homogeneous(x)
+        # format 2: every node comes from ``next_node``, which reads a leaf's point in homogeneous integers
+        point = node["leaf"] if self.nodes is not None else homogeneous([num(v) for v in node["leaf"]])
         require(inside(strict.values(), point), "a leaf point is not strictly inside")
         maps = [tuple(entry(v, i, self.d) for i in self.outputs or range(net.width))
                 for v, net in ((net.output(st), net) for net, st in zip(self.nets, states))]
         self.found.leaf(rows, maps, patterns)
         if self.record is not None:
-            self.record.append((x, list(rows.values()), maps))
+            self.record.append(([Fraction(v, point[0]) for v in point[1:]], list(rows.values()), maps))
         if self.progress:
             self.progress(self.found.leaves - self.waiting)
 

@@ -75,13 +75,12 @@ def text_of(data):
 def parse(text, parse_float):
     """The document ``text``: every number within bounds, every object's keys distinct, at most ``MAX_DEPTH`` deep.
     The C parser reads it unless it nests deeper than the interpreter's recursion limit allows; then ``Parser``."""
-    hooks = {"parse_float": lambda s: parse_float(bounded(s)), "parse_int": integer}
     try:
         return decoder(parse_float, len(text) > MAX_DIGITS).decode(text)
     except json.JSONDecodeError as err:
         raise Malformed(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
     except RecursionError:
-        return Parser(text, hooks).document()
+        return Parser(text, {"parse_float": lambda s: parse_float(bounded(s)), "parse_int": integer}).document()
 
 
 NUMBER = re.compile(r"-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?")

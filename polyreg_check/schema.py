@@ -5,7 +5,7 @@ import re
 from collections import namedtuple
 from fractions import Fraction
 from itertools import product
-from math import prod
+from math import gcd, lcm, prod
 
 from .errors import Malformed, shown, wellformed
 from .fields import known_fields, positive_integer
@@ -60,17 +60,34 @@ def num(v, where="number"):
     """A canonical number: a JSON integer, or a ``"n"`` / reduced ``"p/q"`` string."""
     if type(v) is int:
         return Fraction(v)
+    return Fraction(*rational(v, where))
+
+
+def rational(v, where="number"):
+    """A canonical number as its numerator and positive denominator in lowest terms (``num`` without a Fraction)."""
+    if type(v) is int:
+        return v, 1
     if not isinstance(v, str) or SPELLING.fullmatch(v) is None:
         raise Malformed(f"{where}: {shown(v)} is not a number")
     top, _, bottom = v.partition("/")
     try:
         n, d = int(top), int(bottom or 1)
-        q = Fraction(n, d)
-    except (ValueError, ZeroDivisionError):     # more digits than an int takes from text, or a zero denominator
-        raise Malformed(f"{where}: {shown(v)} is not a number") from None
-    if str(n) != top or bottom and (d == 1 or str(d) != bottom or q.denominator != d):
+    except ValueError:      # more digits than an int takes from text
+        n = d = 0
+    if d == 0:
+        raise Malformed(f"{where}: {shown(v)} is not a number")
+    if str(n) != top or bottom and (d == 1 or str(d) != bottom or gcd(n, d) != 1):
         raise Malformed(f"{where}: {shown(v)} is not spelled canonically")
-    return q
+    return n, d
+
+
+def point(value, path, d):
+    """A point of ``d`` canonical numbers ``x`` as homogeneous integers ``(den, den x)`` (``affine.homogeneous``)."""
+    pairs = [rational(v, path) for v in typed(value, "a list", path)]
+    if len(pairs) != d:
+        raise Malformed(f"{path}: expected {d} numbers, got {len(pairs)}")
+    den = lcm(1, *(q for _, q in pairs))
+    return [den] + [p * (den // q) for p, q in pairs]
 
 
 SPELLING = re.compile(r"-?[0-9]+(/[0-9]+)?")     # checked before any arithmetic: "1e999999999" would hang Fraction
@@ -284,21 +301,23 @@ def node(value, d):
     or a leaf (a point of d numbers)."""
     if value is None:
         return []
-    wellformed(isinstance(value, dict) and ("prune" in value or list(value) == ["leaf"]
-                                            or set(value) in ({"split"}, {"split", "unit"})),
+    prune = isinstance(value, dict) and "prune" in value
+    split = isinstance(value, dict) and not prune and "split" in value and (
+        len(value) == 1 or len(value) == 2 and "unit" in value)
+    wellformed(prune or split or isinstance(value, dict) and len(value) == 1 and "leaf" in value,
                "expected null, a split, a prune or a leaf")
-    if "split" in value and "prune" not in value:
-        wellformed(type(value.get("unit", 0)) is int and value.get("unit", 0) >= 0,
-                   "a split's unit is an integer >= 0")
+    if split:
+        unit = value.get("unit", 0)
+        wellformed(type(unit) is int and unit >= 0, "a split's unit is an integer >= 0")
         return typed(value["split"], "a list", "split")
-    if "leaf" in value and "prune" not in value:
+    if not prune:
         numbers(value["leaf"], "leaf", d)
         return []
-    wellformed(set(value) == {"prune", "empty"} and isinstance(value["empty"], bool)
-               and isinstance(value["prune"], list), "malformed prune")
+    wellformed(len(value) == 2 and isinstance(value.get("empty"), bool) and isinstance(value["prune"], list),
+               "malformed prune")
     for term in value["prune"]:
-        if not (type(term) is list and len(term) == 2 and type(term[1]) is int and type(term[0]) is list
-                and len(term[0]) == 3 and type(term[0][0]) is type(term[0][1]) is type(term[0][2]) is int):
+        if not (type(term) is list and len(term) == 2 and type(term[1]) is int and type(name := term[0]) is list
+                and len(name) == 3 and type(name[0]) is type(name[1]) is type(name[2]) is int):
             wellformed(type(term) is list and len(term) == 2 and type(term[1]) is int,
                        "prune: a term is [row, multiplier] with an integer multiplier")
             row_name(term[0], "prune")
@@ -307,12 +326,13 @@ def node(value, d):
 
 def flat_node(value, d, line):
     """A node on line ``line`` of a format 2 certificate: a leaf, or a split whose children are null, a prune,
-    or ``"subtree"`` (the subtree is on the next lines). Returns it, a leaf with its point's numbers."""
+    or ``"subtree"`` (the subtree is on the next lines). Returns it, a leaf with its point in homogeneous integers
+    (``point``)."""
     try:
-        wellformed(type(value) is dict and (list(value) == ["leaf"] or set(value) in ({"split"}, {"split", "unit"})),
-                   "expected a split or a leaf")
+        wellformed(type(value) is dict and ("leaf" in value and len(value) == 1 or "split" in value and (
+            len(value) == 1 or len(value) == 2 and "unit" in value)), "expected a split or a leaf")
         if "leaf" in value:
-            return {"leaf": numbers(value["leaf"], "leaf", d)}
+            return {"leaf": point(value["leaf"], "leaf", d)}
         for child in node(value, d):
             if child is not None and child != SUBTREE:
                 wellformed(type(child) is dict and "prune" in child, 'a split\'s child is null, a prune or "subtree"')

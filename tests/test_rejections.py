@@ -428,6 +428,8 @@ CASES = [
     (r"^expected a leaf$", changed("relu", leaf_replaced_by_split)),
     (r"^tree(\.split\[\d+\])*: leaf: expected 2 numbers, got 1$",
      changed("relu", lambda c: node(c, "leaf")["leaf"].pop())),
+    (r"^line \d+: leaf: expected 2 numbers, got 3$",
+     flat("relu", lambda lines: lines.__setitem__(-1, re.sub(r'"leaf":\[', '"leaf":["0",', lines[-1])))),
     (r"^a leaf point is not strictly inside$", changed("relu", leaf_of_another_cell)),
     # the claim
     (r"^no cell where the maps differ$", changed("equivalent", new_claim(kind="different", differing=0))),
